@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Set-up and tasks for a fresh machine with only Python >= 3.11 (stdlib only).
+
+    python3 dev.py run     # create .venv, install, run the main job (the quickstart scenario)
+    python3 dev.py test    # create .venv, install, then lint, format check, types and tests
+
+The virtual environment is (re)installed only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".rollout-sim-installed"
+
+
+def _sh(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
+        sys.exit(f"rollout-sim needs Python >= 3.11; this is {sys.version.split()[0]}")
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == want and PY.exists():
+        return
+    if not PY.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    _sh(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _sh(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(want + "\n")
+
+
+def run(args: list[str]) -> None:
+    scenario = args[0] if args else "scenarios/quickstart.yaml"
+    _sh(BIN / "rollout-sim", "run", scenario, *args[1:])
+
+
+LINTED = ("src", "tests", "benchmarks", "scripts", "dev.py")
+
+
+def test(args: list[str]) -> None:
+    paths = [p for p in LINTED if (ROOT / p).exists()]
+    _sh(BIN / "ruff", "check", *paths)
+    _sh(BIN / "ruff", "format", "--check", *paths)
+    _sh(BIN / "mypy")
+    _sh(PY, "-m", "pytest", "-q", *args)
+
+
+TASKS = {"run": run, "test": test}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        sys.exit(f"usage: python3 {Path(__file__).name} {{{','.join(TASKS)}}} [args...]")
+    ensure_venv()
+    TASKS[sys.argv[1]](sys.argv[2:])

@@ -1,0 +1,77 @@
+"""Error types shared by every layer.
+
+Bad input must reach the user as *one* clear line naming the file, the key path (or row), the
+offending value and what was expected. Every loader raises :class:`InputError` (or a subclass)
+with those parts, and the CLI turns it into that line and exit code 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["InputError", "ScenarioError", "SimulationError", "format_value"]
+
+
+def format_value(value: Any, limit: int = 60) -> str:
+    """Render a user value compactly for an error line (long values are cut)."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+class InputError(Exception):
+    """Bad user input: a file, a YAML key, a CLI argument, a data row.
+
+    Parameters
+    ----------
+    message:
+        What is wrong and what is expected, e.g. ``"must be >= 1"``.
+    source:
+        The file (or ``"--set"``, ``"argument --seed"``) the input came from.
+    where:
+        The key path (``operators[0].build_crews``), a row (``row 12``) or a line.
+    value:
+        The offending value, if there is one.
+    """
+
+    _MISSING = object()
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        where: str | None = None,
+        value: Any = _MISSING,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.where = where
+        self.value = value
+        super().__init__(self.line())
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not InputError._MISSING
+
+    def line(self) -> str:
+        """The single line shown to the user."""
+        parts: list[str] = []
+        if self.source:
+            parts.append(self.source)
+        if self.where:
+            parts.append(self.where)
+        head = ": ".join(parts)
+        body = self.message
+        if self.has_value:
+            body = f"{format_value(self.value)}: {body}" if body else format_value(self.value)
+        return f"{head}: {body}" if head else body
+
+
+class ScenarioError(InputError):
+    """A scenario file, or an override of one, is invalid."""
+
+
+class SimulationError(RuntimeError):
+    """An internal invariant was violated during a simulation: a bug, not bad input."""

@@ -1,0 +1,1 @@
+"""The model: coverage state, backhaul, siting, finance and the operators' build pipelines."""

@@ -1,0 +1,77 @@
+"""Coverage bookkeeping shared by all operators, updated incrementally per site.
+
+Two counters per village: ``planned`` counts sites claimed (being built or on air) that will
+cover it, which drives siting ("newly covered people" of a candidate); ``on_air`` counts on-air
+sites covering it, which drives the reported coverage. Each update touches only the villages
+the site covers (and, for ``gain``, the candidate sites that cover those), never all villages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..world.coverage import CoverageIndex
+
+__all__ = ["CoverageState"]
+
+IntArray = NDArray[np.int64]
+
+
+class CoverageState:
+    """Per-village cover counts, totals kept incrementally, and each candidate's gain."""
+
+    def __init__(self, index: CoverageIndex, population: IntArray) -> None:
+        n = len(population)
+        self.index = index
+        self.population = population
+        self.planned = np.zeros(n, dtype=np.int32)
+        self.on_air = np.zeros(n, dtype=np.int32)
+        #: Day each village was first covered (NaN = never).
+        self.first_covered = np.full(n, np.nan)
+        self.villages_covered = 0
+        self.people_covered = 0
+        # gain[v] = people a site at v would newly cover, given sites planned so far.
+        counts = np.diff(index.indptr)
+        rows = np.repeat(np.arange(n), counts)
+        self.gain = np.bincount(rows, weights=population[index.indices], minlength=n).astype(
+            np.int64
+        )
+
+    def plan(self, site: int) -> int:
+        """Count a claimed site in ``planned``; returns the people it newly plans to cover."""
+        cov = self.index.covers(site)
+        fresh = cov[self.planned[cov] == 0]
+        self.planned[cov] += 1
+        if len(fresh) == 0:
+            return 0
+        ip = self.index.t_indptr
+        starts, ends = ip[fresh], ip[fresh + 1]
+        counts = ends - starts
+        # Flat indices of every candidate site that covers a freshly planned village.
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        sites = self.index.t_indices[offsets]
+        np.subtract.at(self.gain, sites, np.repeat(self.population[fresh], counts))
+        return int(self.population[fresh].sum())
+
+    def switch_on(self, site: int, t: float) -> tuple[int, int]:
+        """A site goes on air: returns (villages, people) it newly covers."""
+        cov = self.index.covers(site)
+        fresh = cov[self.on_air[cov] == 0]
+        self.on_air[cov] += 1
+        first = fresh[np.isnan(self.first_covered[fresh])]
+        self.first_covered[first] = t
+        people = int(self.population[fresh].sum())
+        self.villages_covered += len(fresh)
+        self.people_covered += people
+        return len(fresh), people
+
+    def switch_off(self, site: int) -> tuple[int, int]:
+        """A site goes off air: returns (villages, people) that lost their last cover."""
+        cov = self.index.covers(site)
+        self.on_air[cov] -= 1
+        lost = cov[self.on_air[cov] == 0]
+        people = int(self.population[lost].sum())
+        self.villages_covered -= len(lost)
+        self.people_covered -= people
+        return len(lost), people

@@ -1,0 +1,64 @@
+"""Append-only records the engine writes while it runs (turned into tables afterwards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["SiteLog", "Trace"]
+
+
+@dataclass
+class SiteLog:
+    """One entry per site claimed; columns as lists, filled in as the site progresses."""
+
+    village: list[int] = field(default_factory=list)
+    operator: list[int] = field(default_factory=list)
+    upgrade: list[bool] = field(default_factory=list)
+    backhaul: list[int] = field(default_factory=list)
+    parent: list[int] = field(default_factory=list)
+    claim_day: list[float] = field(default_factory=list)
+    build_start_day: list[float] = field(default_factory=list)
+    built_day: list[float] = field(default_factory=list)
+    on_air_day: list[float] = field(default_factory=list)
+    capex_usd: list[float] = field(default_factory=list)
+    villages_new: list[int] = field(default_factory=list)
+    people_new: list[int] = field(default_factory=list)
+
+    def add(
+        self,
+        village: int,
+        operator: int,
+        upgrade: bool,
+        backhaul: int,
+        parent: int,
+        t: float,
+        capex: float,
+    ) -> int:
+        self.village.append(village)
+        self.operator.append(operator)
+        self.upgrade.append(upgrade)
+        self.backhaul.append(backhaul)
+        self.parent.append(parent)
+        self.claim_day.append(t)
+        self.build_start_day.append(float("nan"))
+        self.built_day.append(float("nan"))
+        self.on_air_day.append(float("nan"))
+        self.capex_usd.append(capex)
+        self.villages_new.append(0)
+        self.people_new.append(0)
+        return len(self.village) - 1
+
+    def __len__(self) -> int:
+        return len(self.village)
+
+
+@dataclass
+class Trace:
+    """A step function sampled at state changes: (time, value) pairs, time non-decreasing."""
+
+    time: list[float] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+
+    def add(self, t: float, value: float) -> None:
+        self.time.append(t)
+        self.value.append(value)

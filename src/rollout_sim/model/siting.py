@@ -1,0 +1,141 @@
+"""Siting strategies: a lazy priority queue of candidate sites per operator.
+
+Priorities can fall between pushes (a neighbour's site takes some of a candidate's people) and
+rise only through an explicit re-push (a cheaper backhaul appears). So the queue is a lazy
+greedy (as in CELF): pop the top entry, recompute its priority; if unchanged it is the true best,
+otherwise push it back with the new value. Entries carry a version so superseded ones are
+skipped. Each pop costs O(log n) amortised; nothing is rescored in bulk.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BackhaulPlanner
+from .coverage_state import CoverageState
+
+__all__ = ["STRATEGIES", "CandidateQueue"]
+
+STRATEGIES: Final = (
+    "people_per_dollar",
+    "largest_population",
+    "nearest_backhaul",
+    "random",
+    "list",
+)
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+class CandidateQueue:
+    """Candidates of one operator, best first according to its strategy.
+
+    ``eligible`` marks villages the operator may still build at (in its area, no site yet).
+    Candidates with no backhaul option leave the queue and come back when one appears.
+    """
+
+    def __init__(
+        self,
+        strategy: str,
+        eligible: NDArray[np.bool_],
+        coverage: CoverageState,
+        backhaul: BackhaulPlanner,
+        site_capex: FloatArray,
+        tiebreak: FloatArray,
+        list_rank: FloatArray | None = None,
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown siting strategy {strategy!r}")
+        self.strategy = strategy
+        self.eligible = eligible
+        self.coverage = coverage
+        self.backhaul = backhaul
+        self.site_capex = site_capex
+        self.tiebreak = tiebreak
+        self.list_rank = list_rank
+        n = len(eligible)
+        self.version = np.zeros(n, dtype=np.int64)
+        self.queued = np.zeros(n, dtype=bool)
+        self.priority: Callable[[int], float] = self._priority_fn()
+        self._heap: list[tuple[float, float, int, int]] = []
+        start = np.flatnonzero(eligible & (backhaul.kind != BH_NONE))
+        self._heap = [self._entry(int(v)) for v in start]
+        self.queued[start] = True
+        heapq.heapify(self._heap)
+
+    def _priority_fn(self) -> Callable[[int], float]:
+        cov, bh, capex = self.coverage, self.backhaul, self.site_capex
+        if self.strategy == "people_per_dollar":
+            return lambda v: float(cov.gain[v]) / max(float(capex[v] + bh.capex[v]), 1.0)
+        if self.strategy == "largest_population":
+            pop = cov.population
+            return lambda v: float(pop[v])
+        if self.strategy == "nearest_backhaul":
+
+            def nearest(v: int) -> float:
+                k = bh.kind[v]
+                if k == BH_FIBRE:
+                    return -float(bh.world.pop_dist_km[v])
+                if k == BH_MICROWAVE:
+                    return -float(bh.mw_dist[v])
+                return -1e12  # satellite: no terrestrial link, last
+
+            return nearest
+        if self.strategy == "random":
+            tb = self.tiebreak
+            return lambda v: float(tb[v])
+        rank = self.list_rank
+        assert rank is not None
+        return lambda v: -float(rank[v])
+
+    def _entry(self, v: int) -> tuple[float, float, int, int]:
+        return (-self.priority(v), float(self.tiebreak[v]), v, int(self.version[v]))
+
+    def __len__(self) -> int:
+        return int(self.queued.sum())
+
+    def push(self, villages: Iterable[int]) -> bool:
+        """(Re-)queue candidates whose backhaul option appeared or improved; True if any."""
+        pushed = False
+        for v in villages:
+            v = int(v)
+            if not self.eligible[v] or self.backhaul.kind[v] == BH_NONE:
+                continue
+            self.version[v] += 1
+            self.queued[v] = True
+            heapq.heappush(self._heap, self._entry(v))
+            pushed = True
+        return pushed
+
+    def pop(self) -> int | None:
+        """The best candidate now (removed from the queue), or None if there is none."""
+        heap = self._heap
+        while heap:
+            negp, _, v, ver = heap[0]
+            if ver != self.version[v] or not self.eligible[v]:
+                heapq.heappop(heap)
+                if ver == self.version[v]:
+                    self.queued[v] = False
+                continue
+            if self.backhaul.kind[v] == BH_NONE:
+                heapq.heappop(heap)  # lost its option (satellite cap); back via push()
+                self.queued[v] = False
+                continue
+            current = -self.priority(v)
+            if current != negp:
+                self.version[v] += 1
+                heapq.heapreplace(heap, self._entry(v))
+                continue
+            heapq.heappop(heap)
+            self.queued[v] = False
+            if self.strategy != "list" and self.coverage.gain[v] <= 0:
+                self.eligible[v] = False  # would cover nobody new, now or later
+                continue
+            return v
+        return None

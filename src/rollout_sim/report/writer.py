@@ -1,0 +1,232 @@
+"""Write a run's results folder atomically.
+
+Everything is written into a hidden temporary folder beside the target and moved into place
+only when complete: a crash or a full disk never leaves a half-written folder that looks
+complete, and earlier results are replaced only by a whole new set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..metrics import summarise
+from ..model.backhaul import BH_NAMES
+from ..results import TIMESERIES_COLUMNS, Results
+from ..scenario.load import dump_scenario, scenario_hash
+
+__all__ = ["ResultsWriteError", "atomic_results_dir", "write_run"]
+
+DEPENDENCIES = ("simpy", "networkx", "numpy", "scipy", "matplotlib", "pyyaml", "pydantic", "rich")
+
+
+class ResultsWriteError(OSError):
+    """The results folder could not be written; earlier results are untouched."""
+
+
+@contextmanager
+def atomic_results_dir(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces *target* in one rename."""
+    target = target.resolve()
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsWriteError(f"cannot create {parent}: {exc.strerror}") from None
+    tmp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            old = parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(target, old)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if old is not None:
+                os.replace(old, target)  # put the earlier results back
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ResultsWriteError(
+            f"could not write results to {target} ({exc.strerror or exc}); "
+            "earlier results there, if any, are unchanged"
+        ) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fmt(x: float, nd: int) -> str:
+    return "" if not np.isfinite(x) else f"{x:.{nd}f}"
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def timeseries_rows(results: Results) -> list[list[Any]]:
+    d = results.daily
+    rows = []
+    for i, day in enumerate(results.dates()):
+        rows.append(
+            [
+                day.isoformat(),
+                int(d["sites_built"][i]),
+                int(d["sites_on_air"][i]),
+                int(d["villages_covered"][i]),
+                int(d["new_villages_covered"][i]),
+                int(d["people_covered"][i]),
+                f"{d['coverage_share'][i]:.6f}",
+                f"{d['capex_cumulative_usd'][i]:.2f}",
+                f"{d['cash_usd'][i]:.2f}",
+            ]
+        )
+    return rows
+
+
+SITES_COLUMNS = [
+    "village_id",
+    "village_name",
+    "operator",
+    "kind",
+    "zone",
+    "backhaul",
+    "backhaul_parent",
+    "claim_day",
+    "build_start_day",
+    "build_start_date",
+    "built_day",
+    "on_air_day",
+    "on_air_date",
+    "capex_usd",
+    "villages_newly_covered",
+    "people_newly_covered",
+]
+
+
+def sites_rows(results: Results) -> list[list[Any]]:
+    s = results.sites
+    v = results.world.villages
+    start = results.scenario.start_date
+    ids = v.ids.tolist()
+
+    def date_of(day: float) -> str:
+        return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
+
+    def parent(kind: int, p: int) -> str:
+        if BH_NAMES[kind] != "microwave":
+            return ""
+        return f"pop:{-1 - p}" if p < 0 else ids[p]
+
+    rows = []
+    for i in range(len(s)):
+        vi = int(s.village[i])
+        rows.append(
+            [
+                ids[vi],
+                str(v.names[vi]),
+                results.operators[int(s.operator[i])],
+                "upgrade" if s.upgrade[i] else "greenfield",
+                v.zone_names[int(v.zone[vi])],
+                BH_NAMES[int(s.backhaul[i])],
+                parent(int(s.backhaul[i]), int(s.parent[i])),
+                _fmt(s.claim_day[i], 4),
+                _fmt(s.build_start_day[i], 4),
+                date_of(s.build_start_day[i]),
+                _fmt(s.built_day[i], 4),
+                _fmt(s.on_air_day[i], 4),
+                date_of(s.on_air_day[i]),
+                f"{s.capex_usd[i]:.2f}",
+                int(s.villages_new[i]),
+                int(s.people_new[i]),
+            ]
+        )
+    return rows
+
+
+def ledger_rows(results: Results) -> list[list[Any]]:
+    lg = results.ledger
+    start = results.scenario.start_date
+    return [
+        [
+            f"{lg.time[i]:.4f}",
+            (start + timedelta(days=int(lg.time[i]))).isoformat(),
+            results.operators[int(lg.operator[i])],
+            str(lg.category[i]),
+            f"{lg.amount[i]:.2f}",
+            str(lg.counterparty[i]),
+            str(lg.ref[i]),
+        ]
+        for i in range(len(lg))
+    ]
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in DEPENDENCIES:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def write_run(
+    results: Results, out: Path, *, plots: bool = True, extra_manifest: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Write the results folder of one run to *out*; returns the summary."""
+    from ..plots import coverage_figure, save_figure  # matplotlib only when writing
+
+    summary = summarise(results)
+    with atomic_results_dir(out) as tmp:
+        _write_csv(tmp / "timeseries.csv", list(TIMESERIES_COLUMNS), timeseries_rows(results))
+        _write_csv(tmp / "sites.csv", SITES_COLUMNS, sites_rows(results))
+        _write_csv(
+            tmp / "ledger.csv",
+            ["day", "date", "operator", "category", "amount_usd", "counterparty", "ref"],
+            ledger_rows(results),
+        )
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "scenario.resolved.yaml").write_text(
+            dump_scenario(results.scenario), encoding="utf-8"
+        )
+        if plots:
+            save_figure(coverage_figure(results), tmp / "plots" / "coverage.png")
+        manifest = {
+            "rollout_sim_version": __version__,
+            "scenario": results.scenario.name,
+            "scenario_hash": scenario_hash(results.scenario),
+            "world_key": results.world.key,
+            "seed": results.scenario.seed,
+            "seed_entropy": results.seed_entropy,
+            "seed_spawn_key": list(results.seed_spawn_key),
+            "replications": 1,
+            "wall_seconds": round(results.wall_seconds, 3),
+            "versions": _versions(),
+            "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+            **(extra_manifest or {}),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return summary

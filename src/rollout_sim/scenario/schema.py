@@ -1,0 +1,433 @@
+"""The scenario schema: typed, validated, with units in names and documented defaults.
+
+Every default here is either traced to ``../docs/defaults.md`` (which cites FACTS.md) or labelled
+an assumption there. Unknown keys are rejected (``extra="forbid"``); the loader turns pydantic's
+errors into one line with the file, key path and value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "DEFAULT_ZONES",
+    "Backhaul",
+    "BuildTime",
+    "CapexTable",
+    "Coverage",
+    "FibreBackhaul",
+    "FixedDays",
+    "GammaDays",
+    "Geography",
+    "LogNormalDays",
+    "MicrowaveBackhaul",
+    "Operator",
+    "Outputs",
+    "PlacesSpec",
+    "SatelliteBackhaul",
+    "Scenario",
+    "Siting",
+    "SyntheticGeography",
+    "Transport",
+    "TriangularDays",
+    "UniformDays",
+    "VillageFile",
+]
+
+DEFAULT_ZONES: tuple[str, ...] = ("coast", "highlands", "jungle")
+
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+ZoneName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+# --- build-time distributions -----------------------------------------------------------------
+
+
+class FixedDays(_Model):
+    """Always the same duration."""
+
+    distribution: Literal["fixed"]
+    days: PosFloat
+
+
+class UniformDays(_Model):
+    """Uniform between two durations."""
+
+    distribution: Literal["uniform"]
+    low_days: NonNegFloat
+    high_days: PosFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDays:
+        if self.high_days < self.low_days:
+            raise ValueError("high_days must be >= low_days")
+        return self
+
+
+class TriangularDays(_Model):
+    """Triangular: the usual way planners state (optimistic, likely, pessimistic)."""
+
+    distribution: Literal["triangular"]
+    low_days: NonNegFloat
+    mode_days: NonNegFloat
+    high_days: PosFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TriangularDays:
+        if not self.low_days <= self.mode_days <= self.high_days or self.low_days == self.high_days:
+            raise ValueError("need low_days <= mode_days <= high_days and low_days < high_days")
+        return self
+
+
+class LogNormalDays(_Model):
+    """Log-normal with the given mean and standard deviation (of the days, not of the log)."""
+
+    distribution: Literal["lognormal"]
+    mean_days: PosFloat
+    sd_days: NonNegFloat
+
+
+class GammaDays(_Model):
+    """Gamma with the given mean and standard deviation."""
+
+    distribution: Literal["gamma"]
+    mean_days: PosFloat
+    sd_days: PosFloat
+
+
+BuildTime = Annotated[
+    FixedDays | UniformDays | TriangularDays | LogNormalDays | GammaDays,
+    Field(discriminator="distribution"),
+]
+
+
+def _lognormal(mean: float, sd: float) -> LogNormalDays:
+    return LogNormalDays(distribution="lognormal", mean_days=mean, sd_days=sd)
+
+
+# --- geography ---------------------------------------------------------------------------------
+
+
+class SyntheticGeography(_Model):
+    """A seeded synthetic region: clustered villages with heavy-tailed populations.
+
+    Villages are scattered around cluster centres (a Thomas point process) plus a uniform
+    background; zones are bands from west to east (like Peru's coast, Andes, Amazon).
+    """
+
+    villages: Annotated[int, Field(ge=1, le=5_000_000)] = Field(
+        5000, description="Number of villages."
+    )
+    width_km: PosFloat = Field(250.0, description="West-east extent of the region, km.")
+    height_km: PosFloat = Field(200.0, description="South-north extent of the region, km.")
+    clusters: Annotated[int, Field(ge=1)] = Field(60, description="Number of village clusters.")
+    cluster_sd_km: PosFloat = Field(
+        6.0, description="Spread of villages around a cluster centre, km (assumption)."
+    )
+    background_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.15, description="Share of villages scattered uniformly rather than in clusters."
+    )
+    population_median: PosFloat = Field(
+        45.0,
+        description="Median village population (FACTS §3: rural mean ≈ 67, most places < 150).",
+    )
+    population_sigma: NonNegFloat = Field(
+        1.1, description="Log-normal sigma of village population (heavy tail; assumption)."
+    )
+    zones: dict[ZoneName, PosFloat] = Field(
+        default_factory=lambda: {"coast": 0.2, "highlands": 0.5, "jungle": 0.3},
+        description="Zones as west-to-east bands with these shares of the width.",
+    )
+    regions: Annotated[int, Field(ge=1)] = Field(
+        4, description="Number of administrative regions (named region-1, region-2, ...)."
+    )
+    share_2g: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.05,
+        description="Share of villages with an existing 2G site (the largest first; assumption).",
+    )
+    origin_lat: Annotated[float, Field(ge=-85, le=85)] = Field(
+        -12.0, description="Latitude of the region's centre, degrees."
+    )
+    origin_lon: Annotated[float, Field(ge=-180, le=180)] = Field(
+        -75.0, description="Longitude of the region's centre, degrees."
+    )
+    seed: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Seed of the world; default: the scenario seed."
+    )
+
+
+class VillageFile(_Model):
+    """Villages from a CSV or GeoJSON file of points."""
+
+    path: Annotated[str, Field(min_length=1)] = Field(
+        description="CSV (columns id, name, lat, lon, population, optional zone, region, "
+        "service) or GeoJSON points; relative paths are relative to the scenario file."
+    )
+    default_zone: ZoneName = Field(
+        "highlands", description="Zone for villages whose file gives none."
+    )
+    default_region: str = Field("all", description="Region for villages whose file gives none.")
+
+
+class PlacesSpec(_Model):
+    """Where fibre PoPs (or depots) are: at the largest villages, or given explicitly."""
+
+    largest_villages: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Place this many at the largest villages, spread out."
+    )
+    min_spacing_km: NonNegFloat = Field(
+        30.0, description="With largest_villages: no two closer than this, km."
+    )
+    villages: list[str] | None = Field(None, description="Village ids to place them at.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PlacesSpec:
+        if (self.largest_villages is None) == (self.villages is None):
+            raise ValueError("give exactly one of largest_villages or villages")
+        return self
+
+
+class Geography(_Model):
+    """The villages and the fixed places (fibre PoPs, maintenance depots)."""
+
+    synthetic: SyntheticGeography | None = None
+    file: VillageFile | None = None
+    pops: PlacesSpec = Field(
+        default_factory=lambda: PlacesSpec(largest_villages=8),
+        description="Fibre points of presence (assumption: at the largest towns).",
+    )
+    depots: PlacesSpec = Field(
+        default_factory=lambda: PlacesSpec(largest_villages=3, min_spacing_km=60.0),
+        description="Maintenance and build depots.",
+    )
+    regions: list[str] | None = Field(
+        None, description="Keep only villages of these regions (default: all)."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Geography:
+        if self.synthetic is not None and self.file is not None:
+            raise ValueError("give either synthetic or file, not both")
+        if self.synthetic is None and self.file is None:
+            self.synthetic = SyntheticGeography()
+        return self
+
+
+# --- coverage and backhaul ---------------------------------------------------------------------
+
+
+class Coverage(_Model):
+    radius_km: dict[ZoneName, PosFloat] = Field(
+        default_factory=lambda: {"coast": 6.0, "highlands": 4.0, "jungle": 4.0},
+        description="Radius a site covers, by the zone of the site's village, km. FACTS §2: "
+        "solar rural site ≈ 4 km; ITU: 12–30 m towers 4–8 km.",
+    )
+
+
+class FibreBackhaul(_Model):
+    spur_max_km: NonNegFloat = Field(
+        10.0, description="Longest fibre spur from a PoP to a site, km (assumption)."
+    )
+    capex_per_km_usd: NonNegFloat = Field(
+        2000.0, description="Fibre spur cost, USD per km (FACTS §4: US$2 per metre)."
+    )
+    capex_fixed_usd: NonNegFloat = Field(5000.0, description="Fixed cost of a spur (assumption).")
+    opex_per_year_usd: NonNegFloat = Field(
+        1000.0, description="Running cost of a spur, USD a year (assumption)."
+    )
+
+
+class MicrowaveBackhaul(_Model):
+    hop_range_km: dict[ZoneName, PosFloat] = Field(
+        default_factory=lambda: {"coast": 40.0, "highlands": 30.0, "jungle": 20.0},
+        description="Longest microwave hop, by the zone of the site's village, km (assumption).",
+    )
+    capex_usd: NonNegFloat = Field(
+        30000.0, description="One microwave link (FACTS §4: medium link US$30k)."
+    )
+    opex_per_year_usd: NonNegFloat = Field(
+        3000.0, description="Running cost of a link (FACTS §4: 10% of capex a year)."
+    )
+
+
+class SatelliteBackhaul(_Model):
+    allowed: bool = Field(True, description="May sites use satellite backhaul?")
+    capex_usd: NonNegFloat = Field(15000.0, description="Terminal and install (assumption).")
+    opex_per_year_usd: NonNegFloat = Field(
+        12000.0, description="Transponder fees, USD a year per site (assumption)."
+    )
+    max_sites: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Capacity limit: at most this many satellite sites per operator."
+    )
+
+
+class Backhaul(_Model):
+    fibre: FibreBackhaul = Field(default_factory=FibreBackhaul)
+    microwave: MicrowaveBackhaul = Field(default_factory=MicrowaveBackhaul)
+    satellite: SatelliteBackhaul = Field(default_factory=SatelliteBackhaul)
+    life_years: PosFloat = Field(
+        10.0,
+        description="Horizon over which the cheapest backhaul option is chosen "
+        "(capex + opex × years; FACTS §4: ≈ 10-year payback).",
+    )
+
+
+EdgeKind = Literal["road", "track", "river"]
+
+
+def _default_speeds() -> dict[EdgeKind, float]:
+    return {"road": 30.0, "track": 15.0, "river": 10.0}
+
+
+class Transport(_Model):
+    """Travel over the village graph (used for repair trips and depot distances)."""
+
+    detour_factor: Annotated[float, Field(ge=1, le=5)] = Field(
+        1.3, description="Road km per straight-line km (assumption: rural roads wind)."
+    )
+    speed_kmh: dict[EdgeKind, PosFloat] = Field(
+        default_factory=_default_speeds,
+        description="Travel speed by link kind, km/h (FACTS §4 assumption: 20–40 km/h on "
+        "roads, slower in jungle).",
+    )
+
+
+# --- operators ---------------------------------------------------------------------------------
+
+
+class CapexTable(_Model):
+    greenfield: dict[ZoneName, NonNegFloat] = Field(
+        default_factory=lambda: {"coast": 40000.0, "highlands": 50000.0, "jungle": 70000.0},
+        description="New site (tower, radio, power), by zone, USD (assumption between FACTS "
+        "§4's US$10k solar pole and US$100k standard tower; jungle +40% remote penalty).",
+    )
+    upgrade: dict[ZoneName, NonNegFloat] = Field(
+        default_factory=lambda: {"coast": 15000.0, "highlands": 15000.0, "jungle": 20000.0},
+        description="Upgrade of an existing 2G site to 4G, by zone, USD (assumption).",
+    )
+
+
+class Siting(_Model):
+    strategy: Literal[
+        "people_per_dollar", "largest_population", "nearest_backhaul", "random", "list"
+    ] = Field(
+        "people_per_dollar",
+        description="How candidate sites are ranked: most newly covered people per dollar of "
+        "capex; largest village population; shortest backhaul link; random; or a given list.",
+    )
+    villages: list[str] | None = Field(
+        None, description="With strategy 'list': village ids in build order."
+    )
+
+    @model_validator(mode="after")
+    def _list_needs_villages(self) -> Siting:
+        if self.strategy == "list" and not self.villages:
+            raise ValueError("strategy 'list' needs a non-empty 'villages' list")
+        if self.strategy != "list" and self.villages is not None:
+            raise ValueError("'villages' is only used with strategy 'list'")
+        return self
+
+
+def _default_build_days() -> dict[str, BuildTime]:
+    # Assumption (FACTS §4: per-site lead time not published; weeks to months, longer in jungle).
+    return {
+        "coast": _lognormal(60.0, 20.0),
+        "highlands": _lognormal(90.0, 30.0),
+        "jungle": _lognormal(120.0, 40.0),
+    }
+
+
+class Operator(_Model):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    regions: list[str] | None = Field(
+        None, description="Build only in these regions (default: everywhere)."
+    )
+    zones: list[ZoneName] | None = Field(
+        None, description="Build only in these zones (default: all)."
+    )
+    cash_usd: NonNegFloat = Field(description="Starting cash (equity paid in at day 0), USD.")
+    build_crews: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        description="Crews building sites at the same time."
+    )
+    capex_usd: CapexTable = Field(default_factory=CapexTable)
+    build_days: dict[ZoneName, BuildTime] = Field(
+        default_factory=_default_build_days,
+        description="Permits + works duration of a new site, by zone.",
+    )
+    upgrade_time_factor: Annotated[float, Field(gt=0, le=10)] = Field(
+        0.5, description="Upgrades take this share of a new site's build time (assumption)."
+    )
+    depots: list[str] | None = Field(
+        None, description="Village ids of this operator's depots (default: the world's depots)."
+    )
+    siting: Siting = Field(default_factory=Siting)
+
+
+class Outputs(_Model):
+    plots: bool = Field(True, description="Write plots/*.png.")
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class Scenario(_Model):
+    """A complete scenario: the world, the operators, the horizon."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)] = Field(
+        description="Short name; also the results folder name (letters, digits, _ . -)."
+    )
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(
+        0, description="Master seed: the world and every random stream derive from it."
+    )
+    start_date: date = Field(description="Day 0 of the simulation.")
+    end_date: date | None = Field(None, description="Last simulated day (inclusive).")
+    horizon_years: Annotated[float, Field(gt=0, le=100)] | None = Field(
+        None, description="Alternative to end_date: years after start_date."
+    )
+    geography: Geography = Field(default_factory=Geography)
+    coverage: Coverage = Field(default_factory=Coverage)
+    backhaul: Backhaul = Field(default_factory=Backhaul)
+    transport: Transport = Field(default_factory=Transport)
+    operators: Annotated[list[Operator], Field(min_length=1)]
+    outputs: Outputs = Field(default_factory=Outputs)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(
+                "must start with a letter or digit and use only letters, digits, '_', '.', '-'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _horizon(self) -> Scenario:
+        if self.end_date is not None and self.horizon_years is not None:
+            raise ValueError("give end_date or horizon_years, not both")
+        if self.end_date is None:
+            years = 5.0 if self.horizon_years is None else self.horizon_years
+            self.end_date = self.start_date + timedelta(days=round(years * 365.25) - 1)
+            self.horizon_years = None
+        if self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        names = [op.name for op in self.operators]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"operator names must be unique; repeated: {', '.join(dup)}")
+        return self
+
+    @property
+    def horizon_days(self) -> int:
+        """Number of simulated days (rows of the daily series)."""
+        assert self.end_date is not None
+        return (self.end_date - self.start_date).days + 1

@@ -1,0 +1,218 @@
+"""Read villages from CSV or GeoJSON point files, with one clear error line per problem.
+
+CSV columns: ``id, name, lat, lon, population`` (required) and ``zone, region, service``
+(optional). GeoJSON: a FeatureCollection of Point features whose properties carry the same
+names (``lat``/``lon`` come from the geometry, in RFC 7946 lon/lat order).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .villages import SERVICE_CODES, Villages
+
+__all__ = ["REQUIRED_COLUMNS", "read_villages"]
+
+REQUIRED_COLUMNS = ("id", "name", "lat", "lon", "population")
+OPTIONAL_COLUMNS = ("zone", "region", "service")
+
+
+def read_villages(path: str | Path, *, default_zone: str, default_region: str) -> Villages:
+    """Read a village file (format by extension: .csv, .geojson/.json)."""
+    p = Path(path)
+    source = str(p)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("village file not found", source=source) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a village file", source=source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (bad byte at offset {exc.start})", source=source
+        ) from None
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        rows = _csv_rows(text, source)
+    elif suffix in (".geojson", ".json"):
+        rows = _geojson_rows(text, source)
+    else:
+        raise InputError(
+            "unknown village file type; expected .csv, .geojson or .json", source=source
+        )
+    return _build(rows, source, default_zone, default_region)
+
+
+def _csv_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise InputError("the file is empty; expected a CSV header", source=source)
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+            f"expected columns {', '.join(REQUIRED_COLUMNS)} (+ optional "
+            f"{', '.join(OPTIONAL_COLUMNS)})",
+            source=source,
+        )
+    for row in reader:
+        if None in row:
+            raise InputError(
+                f"has {len(header) + len(row[None])} fields, header has {len(header)}",
+                source=source,
+                where=f"line {reader.line_num}",
+            )
+        yield f"line {reader.line_num}", row
+
+
+def _geojson_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}", source=f"{source}:{exc.lineno}:{exc.colno}"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InputError("expected a GeoJSON FeatureCollection", source=source)
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise InputError("expected a list", source=source, where="features")
+    for i, feat in enumerate(features):
+        where = f"features[{i}]"
+        geom = feat.get("geometry") if isinstance(feat, dict) else None
+        if not isinstance(geom, dict) or geom.get("type") != "Point":
+            raise InputError("expected a Feature with Point geometry", source=source, where=where)
+        coords = geom.get("coordinates")
+        if not isinstance(coords, list) or len(coords) < 2:
+            raise InputError(
+                "expected [lon, lat] coordinates", source=source, where=f"{where}.geometry"
+            )
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            raise InputError("expected an object", source=source, where=f"{where}.properties")
+        row = dict(props)
+        row["lon"], row["lat"] = coords[0], coords[1]
+        if "id" not in row and "id" in feat:
+            row["id"] = feat["id"]
+        for col in ("id", "name", "population"):
+            if col not in row:
+                raise InputError(
+                    f"missing property {col!r}", source=source, where=f"{where}.properties"
+                )
+        yield where, row
+
+
+def _number(value: Any, source: str, where: str, col: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            "expected a number", source=source, where=f"{where}, column {col}", value=value
+        ) from None
+    if not math.isfinite(x):
+        raise InputError(
+            "expected a finite number", source=source, where=f"{where}, column {col}", value=value
+        )
+    return x
+
+
+def _build(
+    rows: Iterator[tuple[str, Mapping[str, Any]]],
+    source: str,
+    default_zone: str,
+    default_region: str,
+) -> Villages:
+    ids: list[str] = []
+    names: list[str] = []
+    lat: list[float] = []
+    lon: list[float] = []
+    pop: list[int] = []
+    zones: list[str] = []
+    regions: list[str] = []
+    service: list[int] = []
+    seen: dict[str, str] = {}
+    for where, row in rows:
+        vid = str(row.get("id") if row.get("id") is not None else "").strip()
+        if not vid:
+            raise InputError("empty village id", source=source, where=f"{where}, column id")
+        if vid in seen:
+            raise InputError(
+                f"duplicate village id (first at {seen[vid]})",
+                source=source,
+                where=f"{where}, column id",
+                value=vid,
+            )
+        seen[vid] = where
+        la = _number(row.get("lat"), source, where, "lat")
+        lo = _number(row.get("lon"), source, where, "lon")
+        if not -90 <= la <= 90:
+            raise InputError(
+                "latitude must be within -90..90",
+                source=source,
+                where=f"{where}, column lat",
+                value=row.get("lat"),
+            )
+        if not -180 <= lo <= 180:
+            raise InputError(
+                "longitude must be within -180..180",
+                source=source,
+                where=f"{where}, column lon",
+                value=row.get("lon"),
+            )
+        p = _number(row.get("population"), source, where, "population")
+        if p < 0 or p != int(p) or p > 1e9:
+            raise InputError(
+                "population must be a whole number from 0 to 1e9",
+                source=source,
+                where=f"{where}, column population",
+                value=row.get("population"),
+            )
+        svc = str(row.get("service") or "none").strip().lower()
+        if svc not in SERVICE_CODES:
+            raise InputError(
+                f"service must be one of {', '.join(SERVICE_CODES)}",
+                source=source,
+                where=f"{where}, column service",
+                value=row.get("service"),
+            )
+        ids.append(vid)
+        names.append(str(row.get("name") or vid))
+        lat.append(la)
+        lon.append(lo)
+        pop.append(int(p))
+        zones.append(str(row.get("zone") or "").strip() or default_zone)
+        regions.append(str(row.get("region") or "").strip() or default_region)
+        service.append(SERVICE_CODES.index(svc))
+    if not ids:
+        raise InputError("no villages in the file; expected at least one row", source=source)
+    zone_names = tuple(sorted(set(zones)))
+    region_names = tuple(sorted(set(regions)))
+    zone_code = {z: i for i, z in enumerate(zone_names)}
+    region_code = {r: i for i, r in enumerate(region_names)}
+    return Villages(
+        ids=np.array(ids),
+        names=np.array(names),
+        lat=np.array(lat, dtype=np.float64),
+        lon=np.array(lon, dtype=np.float64),
+        population=np.array(pop, dtype=np.int64),
+        zone=np.array([zone_code[z] for z in zones], dtype=np.int16),
+        zone_names=zone_names,
+        region=np.array([region_code[r] for r in regions], dtype=np.int32),
+        region_names=region_names,
+        service=np.array(service, dtype=np.int8),
+    )
