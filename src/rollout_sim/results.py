@@ -77,6 +77,8 @@ class LedgerTable:
 
 def _step_at(times: FloatArray, values: FloatArray, at: FloatArray, initial: float) -> FloatArray:
     """Value of a right-continuous step function just before each time in *at*."""
+    if len(times) == 0:
+        return np.full(len(at), initial, dtype=np.float64)
     idx = np.searchsorted(times, at, side="left") - 1
     out = np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
     return np.asarray(out, dtype=np.float64)
@@ -180,7 +182,7 @@ class Results:
         cum_people = np.cumsum(pop[covered][order])
         n_cov = np.searchsorted(times, day_end, side="left")
         villages = n_cov.astype(np.float64)
-        people = np.where(n_cov > 0, cum_people[np.maximum(n_cov - 1, 0)], 0).astype(np.float64)
+        people = _step_at(times, cum_people.astype(np.float64), day_end, 0.0)
         prev = np.concatenate([[float(self.initial_villages_covered)], villages[:-1]])
         lg = self.ledger
         cash = _step_at(lg.time, np.cumsum(lg.amount), day_end, 0.0)
