@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("scenario", type=Path, help="scenario YAML file")
     run.add_argument("--out", type=Path, help="results folder (default: results/<name>)")
-    run.add_argument("--seed", type=int, help="override the scenario seed")
+    run.add_argument("--seed", type=_seed, help="override the scenario seed")
     _add_set(run)
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
 
@@ -92,6 +93,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     sch.add_argument("--out", type=Path, help="write to this file instead of stdout")
     return p
+
+
+MAX_SEED = 2**63 - 1
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: a whole number the scenario schema accepts."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 0 to {MAX_SEED}")
+    return value
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -119,13 +134,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .report.writer import write_run
     from .world.build import build_world
 
+    started = time.perf_counter()
     scenario = _load(args)
     world = build_world(scenario)  # bad village files fail here, before anything is written
+    world_seconds = time.perf_counter() - started
     out = args.out if args.out is not None else Path("results") / scenario.name
     status = _status(args, f"simulating {scenario.name} ({len(world):,} villages)")
     with status:
         results = simulate(scenario, world=world)
-        summary = write_run(results, out, plots=scenario.outputs.plots and not args.no_plots)
+        timing = {
+            "world_build_seconds": round(world_seconds, 3),
+            "total_wall_seconds": round(time.perf_counter() - started, 3),
+        }
+        summary = write_run(
+            results,
+            out,
+            plots=scenario.outputs.plots and not args.no_plots,
+            extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+        )
     if not args.quiet:
         _print_summary(summary, out)
     return 0
@@ -212,12 +238,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rollout-sim``; returns the exit code."""
     from .report.writer import ResultsWriteError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:
             traceback.print_exc()
+        if exc.source is None and getattr(args, "scenario", None) is not None:
+            exc.source = str(args.scenario)  # world checks name a key path, not the file
         print(f"error: {exc.line()}", file=sys.stderr)
         return 2
     except ResultsWriteError as exc:

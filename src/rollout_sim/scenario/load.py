@@ -8,6 +8,7 @@ hunt through their file.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -218,6 +219,10 @@ def _schema_at(loc: Sequence[str | int], data: Any) -> list[Mapping[str, Any]]:
                     nxt.append(node["properties"][part])
                 elif isinstance(node.get("additionalProperties"), dict):
                     nxt.append(node["additionalProperties"])
+                else:  # dict[ZoneName, ...] is described by patternProperties
+                    nxt.extend(
+                        v for v in node.get("patternProperties", {}).values() if isinstance(v, dict)
+                    )
         nodes = [_resolve_ref(schema, n) for n in nxt]
         expanded: list[Mapping[str, Any]] = []
         for n in nodes:
@@ -283,9 +288,15 @@ def _message(err: Mapping[str, Any], path: PathKey, data: Any) -> str:
         msg = msg[len("Value error, ") :]
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         ctx = err.get("ctx") or {}
-        expected = ctx.get("expected_tags", "")
-        tag = ctx.get("discriminator", "distribution").strip("'")
-        return f"{tag!r} must be one of {expected}"
+        tag = str(ctx.get("discriminator", "distribution")).strip("'")
+        if kind == "union_tag_invalid":
+            return f"{tag!r} must be one of {ctx.get('expected_tags', '')}"
+        tags = [
+            repr(t)
+            for node in _schema_at(path, data)
+            for t in (node.get("discriminator") or {}).get("mapping", {})
+        ]
+        return f"missing key {tag!r}" + (f"; expected one of {', '.join(tags)}" if tags else "")
     return msg[0].lower() + msg[1:] if msg else msg
 
 
@@ -305,6 +316,8 @@ def parse_scenario(
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         err = errors[0]
         path = _data_path(err["loc"], data)
+        if err["type"] == "union_tag_invalid":  # point at the bad tag itself, and show it
+            path = (*path, str((err.get("ctx") or {}).get("discriminator", "")).strip("'"))
         where_source = source
         for opath, text in (overridden or {}).items():
             if path[: len(opath)] == opath:
@@ -350,7 +363,14 @@ def load_scenario(
         base = path.resolve().parent
     overridden: dict[PathKey, str] = {}
     for assignment in overrides:
-        overridden[apply_override(data, assignment)] = assignment
+        before = copy.deepcopy(data)
+        resolved = apply_override(data, assignment)
+        overridden[resolved] = assignment
+        for cut in range(1, len(resolved)):  # a mapping the override created is its own too
+            found, old = _value_at(resolved[:cut], before)
+            if not found or old is None:
+                overridden.setdefault(resolved[:cut], assignment)
+                break
     scenario = parse_scenario(data, source=name, lines=lines, overridden=overridden)
     if scenario.geography.file is not None:
         file_path = Path(scenario.geography.file.path).expanduser()

@@ -71,9 +71,11 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]
             source=source,
         )
     for row in reader:
-        if None in row:
+        # DictReader puts extra fields under the key None and fills missing ones with None
+        fields = len(header) + len(row.get(None) or ()) - sum(v is None for v in row.values())
+        if fields != len(header):
             raise InputError(
-                f"has {len(header) + len(row[None])} fields, header has {len(header)}",
+                f"has {fields} fields, header has {len(header)}",
                 source=source,
                 where=f"line {reader.line_num}",
             )
@@ -119,6 +121,8 @@ def _geojson_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, An
 
 def _number(value: Any, source: str, where: str, col: str) -> float:
     try:
+        if isinstance(value, bool):  # JSON true/false would otherwise pass as 1/0
+            raise TypeError
         x = float(value)
     except (TypeError, ValueError):
         raise InputError(

@@ -73,6 +73,8 @@ class Villages:
     service: NDArray[np.int8]
     x_km: FloatArray = field(init=False)
     y_km: FloatArray = field(init=False)
+    #: (n, 2) projected coordinates, km (computed once: the engine reads it per relay).
+    xy: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -84,14 +86,10 @@ class Villages:
         x, y = project(self.lat, self.lon, lat0, lon0)
         object.__setattr__(self, "x_km", x)
         object.__setattr__(self, "y_km", y)
+        object.__setattr__(self, "xy", np.column_stack([x, y]))
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    @property
-    def xy(self) -> FloatArray:
-        """(n, 2) array of projected coordinates, km."""
-        return np.column_stack([self.x_km, self.y_km])
 
     @property
     def total_population(self) -> int:

@@ -1,0 +1,203 @@
+"""The CLI runs scenarios end to end and writes complete, reproducible results folders."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import QUICKSTART, ROOT, run_cli, write_yaml
+from rollout_sim.results import TIMESERIES_COLUMNS
+from rollout_sim.scenario.load import load_scenario, scenario_hash
+
+# The documented core columns, in this order. Later model features (maintenance, revenue,
+# credit) append columns after them; those must match rollout_sim.results.TIMESERIES_COLUMNS.
+TIMESERIES_HEADER = (
+    "date,sites_built,sites_on_air,villages_covered,new_villages_covered,people_covered,"
+    "coverage_share,capex_cumulative_usd,cash_usd"
+)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RESULT_FILES = {
+    "timeseries.csv",
+    "sites.csv",
+    "ledger.csv",
+    "summary.json",
+    "scenario.resolved.yaml",
+    "manifest.json",
+}
+
+
+def files_in(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+SMALL = ("--set", "geography.synthetic.villages=300", "--no-plots", "--quiet")
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quickstart run once (with plots) for the whole module."""
+    out = tmp_path_factory.mktemp("qs") / "quickstart"
+    code, stdout, stderr = run_cli("run", QUICKSTART, "--out", out, "--quiet")
+    assert (code, stdout, stderr) == (0, "", "")
+    return out
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def small_run(tmp: Path, name: str, *extra: str) -> Path:
+    out = tmp / name
+    code, stdout, stderr = run_cli("run", QUICKSTART, "--out", out, *SMALL, *extra)
+    assert (code, stdout, stderr) == (0, "", "")
+    return out
+
+
+def test_quickstart_folder_is_complete(quickstart_run: Path) -> None:
+    files = files_in(quickstart_run)
+    # the documented files; later features may add more (events, more plots)
+    assert files >= RESULT_FILES | {"plots/coverage.png"}
+    png = (quickstart_run / "plots" / "coverage.png").read_bytes()
+    assert png[:8] == PNG_SIGNATURE
+    assert png[12:16] == b"IHDR"
+    assert len(png) > 1000
+    manifest = json.loads((quickstart_run / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == files - {"manifest.json"}  # the manifest lists the rest
+    assert manifest["seed"] == 42
+    assert manifest["scenario"] == "quickstart"
+    assert manifest["scenario_hash"] == scenario_hash(load_scenario(QUICKSTART))
+    # no temporary folders left beside the results
+    assert [p.name for p in quickstart_run.parent.iterdir()] == ["quickstart"]
+
+
+def test_quickstart_timeseries(quickstart_run: Path) -> None:
+    text = (quickstart_run / "timeseries.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    assert header[:9] == TIMESERIES_HEADER.split(",")
+    assert header == list(TIMESERIES_COLUMNS)
+    assert len(lines) == 1 + 1826
+    rows = read_rows(quickstart_run / "timeseries.csv")
+    start = date(2019, 7, 1)
+    assert [r["date"] for r in rows] == [
+        (start + timedelta(days=i)).isoformat() for i in range(1826)
+    ]
+    assert rows[-1]["date"] == "2024-06-29"
+    people = [int(r["people_covered"]) for r in rows]
+    assert people[0] == 0
+    assert people[-1] > 0
+    assert all(a <= b for a, b in itertools.pairwise(people))
+
+
+def test_quickstart_summary_matches_timeseries(quickstart_run: Path) -> None:
+    summary = json.loads((quickstart_run / "summary.json").read_text(encoding="utf-8"))
+    last = read_rows(quickstart_run / "timeseries.csv")[-1]
+    final = summary["final"]
+    assert final["people_covered"] == int(last["people_covered"])
+    assert final["villages_covered"] == int(last["villages_covered"])
+    assert final["sites_on_air"] == int(last["sites_on_air"])
+    assert final["sites_built"] == int(last["sites_built"])
+    assert summary["horizon_days"] == 1826
+    assert summary["villages"] == 5000
+    assert (summary["start_date"], summary["end_date"]) == ("2019-07-01", "2024-06-29")
+    sites = read_rows(quickstart_run / "sites.csv")
+    on_air = [s for s in sites if s["on_air_date"]]
+    assert len(on_air) == final["sites_on_air"]
+
+
+def test_resolved_scenario_reruns_identically(quickstart_run: Path, tmp_path: Path) -> None:
+    resolved = quickstart_run / "scenario.resolved.yaml"
+    again = load_scenario(resolved)
+    assert again.model_dump() == load_scenario(QUICKSTART).model_dump()
+    out = tmp_path / "rerun"
+    code, stdout, stderr = run_cli("run", resolved, "--out", out, "--quiet", "--no-plots")
+    assert (code, stdout, stderr) == (0, "", "")
+    for name in ("timeseries.csv", "sites.csv", "ledger.csv", "scenario.resolved.yaml"):
+        assert (out / name).read_bytes() == (quickstart_run / name).read_bytes(), name
+    assert not (out / "plots").exists()
+
+
+def test_seeds(tmp_path: Path) -> None:
+    a = small_run(tmp_path, "a")
+    b = small_run(tmp_path, "b")
+    c = small_run(tmp_path, "c", "--seed", "7")
+    for name in ("timeseries.csv", "sites.csv", "ledger.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "timeseries.csv").read_bytes() != (c / "timeseries.csv").read_bytes()
+    assert json.loads((c / "manifest.json").read_text(encoding="utf-8"))["seed"] == 7
+    assert yaml.safe_load((c / "scenario.resolved.yaml").read_text(encoding="utf-8"))["seed"] == 7
+    # the same seed given on the command line is the same run
+    d = small_run(tmp_path, "d", "--seed", "42")
+    assert (a / "timeseries.csv").read_bytes() == (d / "timeseries.csv").read_bytes()
+
+
+def test_set_overrides_reach_the_run(tmp_path: Path) -> None:
+    out = small_run(tmp_path, "o", "--set", "operators.ruralco.build_crews=1")
+    resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text(encoding="utf-8"))
+    assert resolved["operators"][0]["build_crews"] == 1
+    assert resolved["geography"]["synthetic"]["villages"] == 300
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["villages"] == 300
+
+
+def test_python_m_help() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "rollout_sim", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: rollout-sim")
+    for command in ("run", "validate", "schema"):
+        assert command in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_default_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
+    data["geography"]["synthetic"]["villages"] = 300
+    data["outputs"]["plots"] = False
+    scenario = write_yaml(tmp_path / "scenarios", data, "qs.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run_cli("run", "scenarios/qs.yaml")
+    assert (code, stderr) == (0, "")
+    out = tmp_path / "results" / "quickstart"
+    files = files_in(out)
+    assert files >= RESULT_FILES
+    assert not any(f.startswith("plots/") for f in files)  # outputs.plots: false
+    assert "results in results/quickstart/" in stdout
+    assert "villages" in stdout
+    assert scenario.exists()
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["quickstart"]
+
+
+def test_rerun_replaces_folder(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    (out / "plots").mkdir(parents=True)
+    (out / "stray.txt").write_text("old", encoding="utf-8")
+    (out / "plots" / "old.png").write_bytes(b"old")
+    (out / "timeseries.csv").write_text("stale\n", encoding="utf-8")
+    small_run(tmp_path, "res")
+    files = files_in(out)
+    assert files >= RESULT_FILES
+    assert "stray.txt" not in files
+    assert not (out / "plots").exists()  # --no-plots, and the old plots folder is gone
+    header = (out / "timeseries.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith(TIMESERIES_HEADER)
+    first = (out / "timeseries.csv").read_bytes()
+    small_run(tmp_path, "res", "--seed", "7")
+    assert (out / "timeseries.csv").read_bytes() != first
+    leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
+    assert leftovers == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
