@@ -46,9 +46,14 @@ def village_csv(
 
 
 def operator(name: str = "op", **kw: Any) -> dict[str, Any]:
-    """An operator with simple, exact numbers: 10-day builds, US$10k sites."""
+    """An operator with simple, exact numbers: 10-day builds, US$10k sites.
+
+    No running costs and no revenue unless a test asks for them, so cash moves only with capex.
+    """
     base: dict[str, Any] = {
         "name": name,
+        "opex_usd_year": {"coast": 0, "highlands": 0, "jungle": 0},
+        "revenue": {"arpu_usd_month": 0},
         "cash_usd": 1e9,
         "build_crews": 1,
         "capex_usd": {
@@ -72,6 +77,7 @@ def scenario(
     radius_km: float = 4.0,
     hop_km: float = 12.0,
     satellite: bool = False,
+    satellite_opex_usd: float = 12000.0,
     operators: Sequence[dict[str, Any]] | None = None,
     days: int = 100,
     zones: Sequence[str] | None = None,
@@ -116,10 +122,15 @@ def scenario(
                 "capex_usd": 20000,
                 "opex_per_year_usd": 3000,
             },
-            "satellite": {"allowed": satellite, "capex_usd": 15000, "opex_per_year_usd": 12000},
+            "satellite": {
+                "allowed": satellite,
+                "capex_usd": 15000,
+                "opex_per_year_usd": satellite_opex_usd,
+            },
             "life_years": 10,
         },
         "operators": list(operators) if operators is not None else [operator()],
+        "maintenance": {"failures": {"enabled": False}, "travel": False},
     }
     data.update(extra)
     return load_scenario(data)

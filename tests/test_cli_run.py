@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import QUICKSTART, ROOT, run_cli, write_yaml
 from rollout_sim.results import TIMESERIES_COLUMNS
 from rollout_sim.scenario.load import load_scenario, scenario_hash
+
+from conftest import QUICKSTART, ROOT, run_cli, write_yaml
 
 # The documented core columns, in this order. Later model features (maintenance, revenue,
 # credit) append columns after them; those must match rollout_sim.results.TIMESERIES_COLUMNS.

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _worlds import operator, scenario
 from rollout_sim import simulate
 from rollout_sim.model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
+
+from _worlds import operator, scenario
 
 XY = [(0, 0), (3, 0), (10, 0), (13.5, 0), (100, 0)]
 POP = [100, 50, 200, 30, 1000]
@@ -48,7 +49,9 @@ def test_two_crews_exact(tmp_path: Path) -> None:
     assert d["new_villages_covered"][10] == 4 and d["new_villages_covered"].sum() == 4
     assert d["coverage_share"][-1] == pytest.approx(380 / 1380)
     assert d["capex_cumulative_usd"][0] == 45000.0
-    assert d["cash_usd"][-1] == 55000.0
+    # Backhaul running costs: fibre US$1,000 + microwave US$3,000 a year, for 90 days each.
+    assert d["opex_cumulative_usd"][-1] == pytest.approx(4000 * 90 / 365.25, abs=0.02)
+    assert d["cash_usd"][-1] == pytest.approx(55000.0 - d["opex_cumulative_usd"][-1], abs=1e-6)
     assert d["sites_built"][-1] == 2 and d["sites_on_air"][-1] == 2
     assert np.isnan(r.first_covered_day[4])
 
@@ -81,7 +84,8 @@ def test_cash_limits_builds_and_jobs_wait_for_cash(tmp_path: Path) -> None:
     assert s.build_start_day[0] == 0.0 and np.isnan(s.build_start_day[1])
     assert np.isnan(s.on_air_day[1])
     assert r.daily["capex_cumulative_usd"][-1] == 15000.0
-    assert r.daily["cash_usd"][-1] == 25000.0
+    # Less the fibre spur's running cost (US$1,000 a year) from day 10.
+    assert r.daily["cash_usd"][-1] == pytest.approx(25000.0 - 1000 * 90 / 365.25, abs=0.02)
     assert r.daily["people_covered"][-1] == 150
 
 

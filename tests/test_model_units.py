@@ -79,7 +79,8 @@ def test_treasury_pays_in_order_and_waits_for_cash() -> None:
     env.run()
     assert paid == [("a", 1.0), ("b", 20.0), ("c", 20.0)]
     assert t.cash == pytest.approx(100 + 150 + 1000 - 60 - 200 - 10)
-    assert t.cash == ledger.balance(0)
+    assert t.cash == ledger.row_sum(0)
+    assert ledger.balance[-1] == t.cash
     assert ledger.category == ["equity", "capex", "equity", "equity", "capex", "capex"]
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import run_cli, small_scenario_dict, write_yaml
 from rollout_sim.errors import ScenarioError
 from rollout_sim.scenario.load import (
     apply_override,
@@ -21,6 +20,8 @@ from rollout_sim.scenario.load import (
     scenario_hash,
 )
 from rollout_sim.scenario.schema import LogNormalDays, Scenario, TriangularDays
+
+from conftest import run_cli, small_scenario_dict, write_yaml
 
 # A scenario whose line numbers the tests rely on: keep the numbering comments right.
 LINED = """\

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import simpy
 
 from .model.finance import Ledger
-from .model.operator import OperatorAgent, SharedState
+from .model.maintenance import VillageDraws
+from .model.network import Network
+from .model.operator import OperatorAgent
 from .model.streams import Streams
 from .results import Results
 from .scenario.schema import Scenario
 from .world.build import World, build_world
 
 __all__ = ["simulate"]
+
+
+def _depots(world: World, ids: list[str] | None) -> np.ndarray:
+    if ids is None:
+        return world.depots
+    index = world.villages.index_of()
+    return np.array(sorted({index[i] for i in ids}), dtype=np.int64)
 
 
 def simulate(
@@ -35,23 +45,43 @@ def simulate(
         world = build_world(scenario)
     streams = Streams(scenario.seed if seed is None else seed)
     n = len(world)
-    # One uniform per village and stream, drawn up front: a site's draws do not depend on the
-    # order of events, so runs are paired across policies (common random numbers).
+    horizon = scenario.horizon_days
+    # Draws are indexed by village, not by the order of events, so a site sees the same build
+    # time, failure times and repair times under every policy (common random numbers).
     u_build = streams["build_times"].random(n)
     tiebreak = streams["siting"].random(n)
+    mtbf_min = min(scenario.maintenance.failures.mtbf_days.values())
+    block = min(64, max(4, math.ceil(2 * horizon / mtbf_min) + 4))
+    failure_draws = VillageDraws(streams.seed_for("failures"), n, block)
+    repair_draws = VillageDraws(streams.seed_for("repairs"), n, block)
 
     env = simpy.Environment()
     ledger = Ledger(tuple(op.name for op in scenario.operators))
-    shared = SharedState(env, world, ledger)
+    network = Network(env, world, ledger)
     agents = [
-        OperatorAgent(i, op, shared, scenario.backhaul, u_build, tiebreak)
+        OperatorAgent(
+            i,
+            op,
+            network,
+            backhaul_spec=scenario.backhaul,
+            maintenance_spec=scenario.maintenance,
+            start_date=scenario.start_date,
+            horizon_days=horizon,
+            depots=_depots(world, op.depots),
+            u_build=u_build,
+            tiebreak=tiebreak,
+            failure_draws=failure_draws,
+            repair_draws=repair_draws,
+        )
         for i, op in enumerate(scenario.operators)
     ]
-    env.run(until=float(scenario.horizon_days))
+    env.run(until=float(horizon))
+    for agent in agents:
+        agent.close_books(float(horizon))
     return Results.from_run(
         scenario=scenario,
         world=world,
-        shared=shared,
+        network=network,
         agents=agents,
         seed_sequence=streams.seed_sequence,
         wall_seconds=time.perf_counter() - wall,

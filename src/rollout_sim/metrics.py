@@ -10,7 +10,13 @@ import numpy as np
 from .model.backhaul import BH_NAMES
 from .results import Results
 
-__all__ = ["days_to_share", "mean_new_villages_per_day", "summarise"]
+__all__ = [
+    "availability",
+    "days_to_share",
+    "mean_new_villages_per_day",
+    "people_days_lost",
+    "summarise",
+]
 
 MILESTONES = (0.25, 0.5, 0.75)
 
@@ -31,8 +37,48 @@ def mean_new_villages_per_day(
     return float(window.mean()) if len(window) else 0.0
 
 
+def availability(results: Results, operator: int | None = None) -> float | None:
+    """Share of site-days in service since each site first came on air (None: no sites)."""
+    s = results.sites
+    on = np.isfinite(s.on_air_day)
+    if operator is not None:
+        on &= s.operator == operator
+    exposure = float((results.horizon_days - s.on_air_day[on]).sum())
+    if exposure <= 0:
+        return None
+    return 1.0 - float(results.site_downtime_days[on].sum()) / exposure
+
+
+def people_days_lost(results: Results) -> float:
+    """∫ (people covered − people covered net of outages) dt over the horizon, person-days."""
+    h = float(results.horizon_days)
+    first = results.first_covered_day
+    ok = np.isfinite(first)
+    gross = float((results.world.villages.population[ok] * (h - first[ok])).sum())
+    t = np.append(results.net_times, h)
+    net = float((results.net_people * np.diff(t)).sum())
+    return max(gross - net, 0.0)
+
+
 def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
+
+
+_NO_MAINT: dict[str, Any] = {
+    "failures": 0,
+    "repairs": 0,
+    "wait_days": [],
+    "downtime_days": [],
+    "defaulted": False,
+}
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _opt(x: float | None, nd: int) -> float | None:
+    return None if x is None else _r(x, nd)
 
 
 def summarise(results: Results) -> dict[str, Any]:
@@ -50,9 +96,15 @@ def summarise(results: Results) -> dict[str, Any]:
             "date": None if day is None else (sc.start_date + timedelta(days=day)).isoformat(),
         }
     operators = []
+    lg = results.ledger
+
+    def total(rows: np.ndarray, category: str) -> float:
+        return _r(abs(lg.amount[rows & (lg.category == category)].sum()))
+
     for i, name in enumerate(results.operators):
         mine = sites.operator == i
-        rows = results.ledger.operator == i
+        rows = lg.operator == i
+        m = results.maintenance[i] if i < len(results.maintenance) else _NO_MAINT
         on_air = mine & np.isfinite(sites.on_air_day)
         operators.append(
             {
@@ -67,10 +119,20 @@ def summarise(results: Results) -> dict[str, Any]:
                     for k in range(1, len(BH_NAMES))
                 },
                 "people_newly_covered": int(sites.people_new[mine].sum()),
-                "capex_usd": _r(
-                    -results.ledger.amount[rows & (results.ledger.category == "capex")].sum()
-                ),
-                "cash_end_usd": _r(results.ledger.amount[rows].sum()),
+                "capex_usd": total(rows, "capex"),
+                "revenue_usd": total(rows, "revenue"),
+                "opex_usd": total(rows, "opex"),
+                "repair_usd": total(rows, "repair"),
+                "interest_usd": total(rows, "interest"),
+                "loan_drawdown_usd": total(rows, "loan_drawdown"),
+                "principal_repaid_usd": total(rows, "principal"),
+                "cash_end_usd": _r(lg.amount[rows].sum()),
+                "availability": _opt(availability(results, i), 6),
+                "failures": m["failures"],
+                "repairs": m["repairs"],
+                "mean_repair_wait_days": _opt(_mean(m["wait_days"]), 3),
+                "mean_downtime_per_failure_days": _opt(_mean(m["downtime_days"]), 3),
+                "defaulted": m["defaulted"],
             }
         )
     return {
@@ -93,7 +155,22 @@ def summarise(results: Results) -> dict[str, Any]:
             "coverage_share": _r(d["coverage_share"][-1], 6),
             "capex_cumulative_usd": _r(capex),
             "cash_usd": _r(d["cash_usd"][-1]),
+            "debt_usd": _r(d["debt_usd"][-1]),
+            "people_covered_net": int(d["people_covered_net"][-1]),
+            "sites_down": int(d["sites_down"][-1]),
+            "subscribers": _r(d["subscribers"][-1], 1),
+            "revenue_cumulative_usd": _r(d["revenue_cumulative_usd"][-1]),
+            "opex_cumulative_usd": _r(d["opex_cumulative_usd"][-1]),
+            "repair_cumulative_usd": _r(d["repair_cumulative_usd"][-1]),
+            "interest_cumulative_usd": _r(d["interest_cumulative_usd"][-1]),
         },
+        "availability": _opt(availability(results), 6),
+        "people_days_lost": _r(people_days_lost(results), 1),
+        "defaults": [
+            {"day": _r(t, 4), "operator": results.operators[op], "detail": detail}
+            for t, op, kind, detail in results.events
+            if kind == "default"
+        ],
         "people_reached": people_reached,
         "mean_new_villages_per_day": _r(mean_new_villages_per_day(results), 4),
         "capex_per_person_reached_usd": _r(capex / people_reached) if people_reached else None,

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .model.demand import subscribers
 from .scenario.schema import Scenario
 from .world.build import World
 
 if TYPE_CHECKING:
-    from .model.operator import OperatorAgent, SharedState
+    from .model.network import Network
+    from .model.operator import OperatorAgent
 
 __all__ = ["TIMESERIES_COLUMNS", "LedgerTable", "Results", "SitesTable"]
 
@@ -36,6 +38,14 @@ TIMESERIES_COLUMNS = (
     "coverage_share",
     "capex_cumulative_usd",
     "cash_usd",
+    "sites_down",
+    "people_covered_net",
+    "subscribers",
+    "revenue_cumulative_usd",
+    "opex_cumulative_usd",
+    "repair_cumulative_usd",
+    "interest_cumulative_usd",
+    "debt_usd",
 )
 
 
@@ -70,6 +80,8 @@ class LedgerTable:
     amount: FloatArray
     counterparty: NDArray[np.str_]
     ref: NDArray[np.str_]
+    #: The operator's cash right after the row.
+    balance: FloatArray
 
     def __len__(self) -> int:
         return len(self.time)
@@ -102,6 +114,18 @@ class Results:
     on_air_times: FloatArray
     crews: tuple[int, ...]
     wall_seconds: float
+    #: (time, people covered net of outages) at every change, from day 0.
+    net_times: FloatArray = field(default_factory=lambda: np.zeros(0))
+    net_people: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: (time, sites down) at every change.
+    down_times: FloatArray = field(default_factory=lambda: np.zeros(0))
+    down_counts: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: Cumulative downtime of each site (row of ``sites``) at the horizon, days.
+    site_downtime_days: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: (day, operator, kind, detail) of defaults, covenant blocks, stopped builds ...
+    events: list[tuple[float, int, str, str]] = field(default_factory=list)
+    #: Per operator: failures, repairs, and per-repair waiting and down times (days).
+    maintenance: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -110,12 +134,12 @@ class Results:
         *,
         scenario: Scenario,
         world: World,
-        shared: SharedState,
+        network: Network,
         agents: list[OperatorAgent],
         seed_sequence: np.random.SeedSequence,
         wall_seconds: float,
     ) -> Results:
-        s = shared.sites
+        s = network.sites
         sites = SitesTable(
             village=np.array(s.village, dtype=np.int64),
             operator=np.array(s.operator, dtype=np.int64),
@@ -130,7 +154,7 @@ class Results:
             villages_new=np.array(s.villages_new, dtype=np.int64),
             people_new=np.array(s.people_new, dtype=np.int64),
         )
-        lg = shared.ledger
+        lg = network.ledger
         ledger = LedgerTable(
             time=np.array(lg.time, dtype=np.float64),
             operator=np.array(lg.operator, dtype=np.int64),
@@ -138,8 +162,21 @@ class Results:
             amount=np.array(lg.amount, dtype=np.float64),
             counterparty=np.array(lg.counterparty, dtype=str),
             ref=np.array(lg.ref, dtype=str),
+            balance=np.array(lg.balance, dtype=np.float64),
         )
         entropy = seed_sequence.entropy
+        downtime = network.downtime_until(float(scenario.horizon_days))
+        maintenance = [
+            {
+                "failures": a.maintenance.failures,
+                "repairs": a.maintenance.repairs,
+                "failure_days": list(a.maintenance.failure_days),
+                "wait_days": list(a.maintenance.wait_days),
+                "downtime_days": list(a.maintenance.downtime_days),
+                "defaulted": a.credit.defaulted,
+            }
+            for a in agents
+        ]
         return cls(
             scenario=scenario,
             world=world,
@@ -148,13 +185,20 @@ class Results:
             seed_spawn_key=tuple(int(k) for k in seed_sequence.spawn_key),
             sites=sites,
             ledger=ledger,
-            first_covered_day=shared.coverage.first_covered.copy(),
-            initial_villages_covered=shared.initial_villages_covered,
-            initial_people_covered=shared.initial_people_covered,
-            built_times=np.array(shared.built.time, dtype=np.float64),
-            on_air_times=np.array(shared.on_air.time, dtype=np.float64),
+            first_covered_day=network.coverage.first_covered.copy(),
+            initial_villages_covered=network.initial_villages_covered,
+            initial_people_covered=network.initial_people_covered,
+            built_times=np.array(network.built_trace.time, dtype=np.float64),
+            on_air_times=np.array(network.on_air_trace.time, dtype=np.float64),
             crews=tuple(a.spec.build_crews for a in agents),
             wall_seconds=wall_seconds,
+            net_times=np.array(network.net_trace.time, dtype=np.float64),
+            net_people=np.array(network.net_trace.value, dtype=np.float64),
+            down_times=np.array(network.down_trace.time, dtype=np.float64),
+            down_counts=np.array(network.down_trace.value, dtype=np.float64),
+            site_downtime_days=downtime[sites.village] if len(sites) else np.zeros(0),
+            events=list(network.events),
+            maintenance=maintenance,
         )
 
     @property
@@ -185,9 +229,25 @@ class Results:
         people = _step_at(times, cum_people.astype(np.float64), day_end, 0.0)
         prev = np.concatenate([[float(self.initial_villages_covered)], villages[:-1]])
         lg = self.ledger
-        cash = _step_at(lg.time, np.cumsum(lg.amount), day_end, 0.0)
-        capex_rows = lg.category == "capex"
-        capex = _step_at(lg.time[capex_rows], -np.cumsum(lg.amount[capex_rows]), day_end, 0.0)
+        # Books are closed at the horizon itself: the last day includes that booking.
+        at = day_end.copy()
+        at[-1] = np.nextafter(float(h), np.inf)
+
+        def flow(category: str, sign: float = -1.0) -> FloatArray:
+            rows = lg.category == category
+            return np.round(_step_at(lg.time[rows], sign * np.cumsum(lg.amount[rows]), at, 0.0), 2)
+
+        cash = _step_at(lg.time, np.cumsum(lg.amount), at, 0.0)
+        debt_rows = (lg.category == "loan_drawdown") | (lg.category == "principal")
+        debt = _step_at(
+            lg.time[debt_rows],
+            np.cumsum(
+                np.abs(lg.amount[debt_rows])
+                * np.where(lg.category[debt_rows] == "loan_drawdown", 1.0, -1.0)
+            ),
+            at,
+            0.0,
+        )
         total = max(self.total_population, 1)
         return {
             "sites_built": np.searchsorted(self.built_times, day_end, side="left").astype(float),
@@ -196,6 +256,31 @@ class Results:
             "new_villages_covered": villages - prev,
             "people_covered": people,
             "coverage_share": people / total,
-            "capex_cumulative_usd": np.round(capex, 2),
+            "capex_cumulative_usd": flow("capex"),
             "cash_usd": np.round(cash, 2),
+            "sites_down": _step_at(self.down_times, self.down_counts, day_end, 0.0),
+            "people_covered_net": _step_at(
+                self.net_times, self.net_people, day_end, float(self.initial_people_covered)
+            ),
+            "subscribers": self._subscribers(day_end),
+            "revenue_cumulative_usd": flow("revenue", 1.0),
+            "opex_cumulative_usd": flow("opex"),
+            "repair_cumulative_usd": flow("repair"),
+            "interest_cumulative_usd": flow("interest"),
+            "debt_usd": np.round(debt, 2),
         }
+
+    def _subscribers(self, at: FloatArray) -> FloatArray:
+        out = np.zeros(len(at))
+        for i, op in enumerate(self.scenario.operators):
+            mine = self.sites.operator == i
+            a = op.revenue.adoption
+            out += subscribers(
+                at,
+                self.sites.on_air_day[mine],
+                self.sites.people_new[mine].astype(np.float64),
+                ceiling_share=a.ceiling_share,
+                p=a.p,
+                q=a.q,
+            )
+        return np.round(out, 1)

@@ -55,16 +55,19 @@ class CoverageState:
         return int(self.population[fresh].sum())
 
     def switch_on(self, site: int, t: float) -> tuple[int, int]:
-        """A site goes on air: returns (villages, people) it newly covers."""
+        """A site comes into service: returns (villages, people) covered *for the first time*.
+
+        Net counts (``villages_covered``/``people_covered``) also rise for villages that had
+        lost cover in an outage.
+        """
         cov = self.index.covers(site)
         fresh = cov[self.on_air[cov] == 0]
         self.on_air[cov] += 1
+        self.villages_covered += len(fresh)
+        self.people_covered += int(self.population[fresh].sum())
         first = fresh[np.isnan(self.first_covered[fresh])]
         self.first_covered[first] = t
-        people = int(self.population[fresh].sum())
-        self.villages_covered += len(fresh)
-        self.people_covered += people
-        return len(fresh), people
+        return len(first), int(self.population[first].sum())
 
     def switch_off(self, site: int) -> tuple[int, int]:
         """A site goes off air: returns (villages, people) that lost their last cover."""

@@ -2,18 +2,21 @@
 
 Cash is never stored apart from the ledger: a treasury's balance is the running sum of its own
 ledger rows, so "cash = sum of the ledger" holds by construction. Payments that cannot be made
-wait in a FIFO and are served when money arrives (an event, not polling).
+wait in a queue and are served when money arrives (an event, not polling): running costs
+first, then repairs, then capex, first come first served within a class. A capex payment that
+cash cannot cover may draw on the operator's credit lines (see :mod:`.credit`).
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import simpy
 
-__all__ = ["CATEGORIES", "Ledger", "Treasury"]
+__all__ = ["CATEGORIES", "PAYMENT_PRIORITY", "Halted", "Ledger", "Treasury"]
 
 #: Ledger categories; inflows are positive amounts, outflows negative.
 CATEGORIES: Final = (
@@ -28,9 +31,17 @@ CATEGORIES: Final = (
     "subsidy",
 )
 
+#: Order in which waiting payments are served (lower first).
+PAYMENT_PRIORITY: Final = {"opex": 0, "repair": 1, "capex": 2}
 
-def _cents(amount: float) -> float:
+
+def cents(amount: float) -> float:
+    """Round to the cent (every booked amount is)."""
     return round(amount, 2)
+
+
+class Halted(Exception):
+    """A waiting payment was cancelled: the operator stopped building (e.g. after a default)."""
 
 
 @dataclass
@@ -44,6 +55,13 @@ class Ledger:
     amount: list[float] = field(default_factory=list)
     counterparty: list[str] = field(default_factory=list)
     ref: list[str] = field(default_factory=list)
+    #: The operator's cash right after each row (the running sum of its rows).
+    balance: list[float] = field(default_factory=list)
+    _cash: dict[int, float] = field(default_factory=dict)
+
+    def cash(self, op: int) -> float:
+        """An operator's cash: the sum of its rows so far, to the cent."""
+        return self._cash.get(op, 0.0)
 
     def record(
         self, t: float, op: int, category: str, amount: float, counterparty: str, ref: str = ""
@@ -51,76 +69,120 @@ class Ledger:
         """Append a row; returns the amount as booked (rounded to the cent)."""
         if category not in CATEGORIES:
             raise ValueError(f"unknown ledger category {category!r}")
-        booked = _cents(amount)
+        booked = cents(amount)
         self.time.append(t)
         self.operator.append(op)
         self.category.append(category)
         self.amount.append(booked)
         self.counterparty.append(counterparty)
         self.ref.append(ref)
+        cash = self._cash[op] = cents(self._cash.get(op, 0.0) + booked)
+        self.balance.append(cash)
         return booked
 
     def __len__(self) -> int:
         return len(self.time)
 
-    def balance(self, op: int) -> float:
-        """Sum of an operator's rows (O(rows); the treasury keeps it incrementally)."""
-        return _cents(sum(a for o, a in zip(self.operator, self.amount, strict=True) if o == op))
+    def row_sum(self, op: int) -> float:
+        """Sum of an operator's rows recomputed from scratch (O(rows); for checks)."""
+        return cents(sum(a for o, a in zip(self.operator, self.amount, strict=True) if o == op))
 
 
-@dataclass
+@dataclass(order=True)
 class _Payment:
-    amount: float
-    category: str
-    counterparty: str
-    ref: str
-    event: simpy.Event
+    priority: int
+    seq: int
+    amount: float = field(compare=False)
+    category: str = field(compare=False)
+    counterparty: str = field(compare=False)
+    ref: str = field(compare=False)
+    event: simpy.Event = field(compare=False)
+
+
+#: A source of extra money for a capex payment: (shortfall, amount) -> drew enough?
+CreditSource = Callable[[float, float], bool]
 
 
 class Treasury:
-    """An operator's cash: pays in order of request, waits for cash when there is none."""
+    """An operator's cash: pays in priority order, waits for cash when there is none."""
 
     def __init__(self, env: simpy.Environment, ledger: Ledger, op: int) -> None:
         self.env = env
         self.ledger = ledger
         self.op = op
-        self._cash = 0.0
-        self._waiting: deque[_Payment] = deque()
+        self._waiting: list[_Payment] = []
+        self._seq = 0
+        self.credit: CreditSource | None = None
+        #: Cash kept back from capex (running costs and repairs may use it).
+        self.capex_reserve = 0.0
 
     @property
     def cash(self) -> float:
-        return self._cash
+        """Cash now: always the ledger's running sum of this operator's rows."""
+        return self.ledger.cash(self.op)
 
     @property
     def waiting(self) -> int:
         """Payments queued for cash."""
         return len(self._waiting)
 
+    def book(self, amount: float, category: str, counterparty: str, ref: str = "") -> float:
+        """Book a movement now, without queueing (the caller has checked the cash)."""
+        return self.ledger.record(self.env.now, self.op, category, amount, counterparty, ref)
+
     def receive(self, amount: float, category: str, counterparty: str, ref: str = "") -> None:
         """Book an inflow and serve any payments now affordable."""
         if amount < 0:
             raise ValueError("receive() takes a non-negative amount")
-        self._cash = _cents(
-            self._cash
-            + self.ledger.record(self.env.now, self.op, category, amount, counterparty, ref)
-        )
-        self._serve()
+        if cents(amount) == 0:
+            return
+        self.book(amount, category, counterparty, ref)
+        self.serve()
 
     def pay(self, amount: float, category: str, counterparty: str, ref: str = "") -> simpy.Event:
-        """An event that succeeds once *amount* has been paid (FIFO behind earlier payments)."""
+        """An event that succeeds once *amount* has been paid.
+
+        Payments wait behind earlier ones of the same or a higher priority class.
+        """
         event = self.env.event()
-        self._waiting.append(_Payment(_cents(amount), category, counterparty, ref, event))
-        self._serve()
+        if category not in PAYMENT_PRIORITY:
+            raise ValueError(f"payments of {category!r} are not queued")
+        self._seq += 1
+        heapq.heappush(
+            self._waiting,
+            _Payment(
+                PAYMENT_PRIORITY[category],
+                self._seq,
+                cents(amount),
+                category,
+                counterparty,
+                ref,
+                event,
+            ),
+        )
+        self.serve()
         return event
 
-    def _serve(self) -> None:
-        while self._waiting and self._waiting[0].amount <= self._cash:
-            p = self._waiting.popleft()
-            booked = self.ledger.record(
-                self.env.now, self.op, p.category, -p.amount, p.counterparty, p.ref
-            )
-            self._cash = _cents(self._cash + booked)
+    def serve(self) -> None:
+        """Pay waiting payments in order while money allows (credit may top up capex)."""
+        while self._waiting:
+            p = self._waiting[0]
+            keep = self.capex_reserve if p.category == "capex" else 0.0
+            cash = self.cash
+            if p.amount + keep > cash:
+                short = cents(p.amount + keep - cash)
+                if p.category != "capex" or self.credit is None or not self.credit(short, p.amount):
+                    return
+            heapq.heappop(self._waiting)
+            self.book(-p.amount, p.category, p.counterparty, p.ref)
             p.event.succeed(p.amount)
 
-    def describe(self) -> dict[str, Any]:
-        return {"cash_usd": self._cash, "payments_waiting": len(self._waiting)}
+    def cancel(self, category: str) -> int:
+        """Fail every waiting payment of *category* with :class:`Halted`; returns how many."""
+        keep = [p for p in self._waiting if p.category != category]
+        dropped = [p for p in self._waiting if p.category == category]
+        self._waiting = keep
+        heapq.heapify(self._waiting)
+        for p in dropped:
+            p.event.fail(Halted(category))
+        return len(dropped)

@@ -1,88 +1,73 @@
-"""An operator's build pipeline as SimPy processes.
+"""An operator's build pipeline as SimPy processes, with its money, credit and maintenance.
 
 Each build crew loops: take the best candidate from the siting queue (or sleep until the queue
-gets one), claim it, wait until its capex is paid, build for the site's drawn duration, then
-switch the site on — at once if its backhaul is up, else when its microwave parent comes on air.
-Nothing polls: crews wake on queue pushes, payments on cash arrivals, sites on parents.
+gets one), claim it, wait until its capex is paid (cash, then credit), build for the site's
+drawn duration, then hand it to the network, which puts it on air at once if its backhaul is up
+or with its parent otherwise. Nothing polls: crews wake on queue pushes, payments on cash
+arrivals, sites on their parents. A default stops new builds for good.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import date
 from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from ..scenario.schema import Operator
-from ..world.build import World
+from ..scenario.schema import Backhaul, Maintenance, Operator
+from .accounting import Accounts, month_starts
 from .backhaul import BH_MICROWAVE, BH_SATELLITE, BackhaulPlanner
-from .coverage_state import CoverageState
+from .credit import CreditDesk
 from .distributions import ppf
-from .finance import Ledger, Treasury
-from .records import SiteLog, Trace
+from .finance import Halted, Treasury
+from .maintenance import MaintenanceCrews, VillageDraws
+from .network import Network
 from .siting import CandidateQueue
 
-__all__ = ["OperatorAgent", "SharedState"]
+__all__ = ["OperatorAgent"]
 
 FloatArray = NDArray[np.float64]
 
 
-class SharedState:
-    """What all operators see: coverage, claims, records, and the existing 4G relays."""
-
-    def __init__(self, env: simpy.Environment, world: World, ledger: Ledger) -> None:
-        n = len(world)
-        self.env = env
-        self.world = world
-        self.ledger = ledger
-        self.coverage = CoverageState(world.coverage, world.villages.population)
-        self.claimed = np.zeros(n, dtype=bool)
-        self.sites = SiteLog()
-        self.built = Trace()
-        self.on_air = Trace()
-        self.villages_trace = Trace()
-        self.people_trace = Trace()
-        self.existing_4g = np.flatnonzero(world.villages.service == 2)
-        for v in self.existing_4g.tolist():
-            self.claimed[v] = True
-            self.coverage.plan(v)
-            self.coverage.switch_on(v, 0.0)
-        self.initial_villages_covered = self.coverage.villages_covered
-        self.initial_people_covered = self.coverage.people_covered
-        self.built_count = 0
-        self.on_air_count = 0
-
-
 class OperatorAgent:
-    """One operator: siting queue, backhaul planner, treasury and crews."""
+    """One operator: siting queue, backhaul planner, treasury, credit, crews, books."""
 
     def __init__(
         self,
         index: int,
         spec: Operator,
-        shared: SharedState,
-        backhaul_spec: Any,
+        network: Network,
+        *,
+        backhaul_spec: Backhaul,
+        maintenance_spec: Maintenance,
+        start_date: date,
+        horizon_days: int,
+        depots: NDArray[np.int64],
         u_build: FloatArray,
         tiebreak: FloatArray,
+        failure_draws: VillageDraws,
+        repair_draws: VillageDraws,
     ) -> None:
-        world = shared.world
+        world = network.world
         v = world.villages
         n = len(world)
         self.index = index
         self.spec = spec
-        self.shared = shared
-        self.env = shared.env
-        self.treasury = Treasury(self.env, shared.ledger, index)
+        self.network = network
+        self.env = network.env
+        self.halted = False
+        self.treasury = Treasury(self.env, network.ledger, index)
+        self.treasury.capex_reserve = spec.capex_reserve_usd
 
         area = np.ones(n, dtype=bool)
         if spec.regions is not None:
             area &= np.isin(v.region, [v.region_names.index(r) for r in spec.regions])
         if spec.zones is not None:
             area &= np.isin(v.zone, [v.zone_names.index(z) for z in spec.zones])
-        self.area = area
-        eligible = area & ~shared.claimed
+        eligible = area & ~network.claimed
         list_rank = None
         if spec.siting.strategy == "list":
             assert spec.siting.villages is not None
@@ -92,31 +77,77 @@ class OperatorAgent:
                 list_rank[index_of[vid]] = min(list_rank[index_of[vid]], rank)
             eligible &= np.isfinite(list_rank)
 
+        def by_zone(table: dict[str, float]) -> FloatArray:
+            return np.array([table[z] for z in v.zone_names], dtype=np.float64)[v.zone]
+
         self.is_upgrade = v.service == 1
-        green = np.array([spec.capex_usd.greenfield[z] for z in v.zone_names])[v.zone]
-        upgr = np.array([spec.capex_usd.upgrade[z] for z in v.zone_names])[v.zone]
-        self.site_capex = np.where(self.is_upgrade, upgr, green)
+        self.site_capex = np.where(
+            self.is_upgrade, by_zone(spec.capex_usd.upgrade), by_zone(spec.capex_usd.greenfield)
+        )
         days = np.zeros(n)
         for z, name in enumerate(v.zone_names):
             mask = v.zone == z
             days[mask] = ppf(spec.build_days[name], u_build[mask])
         self.build_days = np.where(self.is_upgrade, days * spec.upgrade_time_factor, days)
+        self.site_opex = by_zone(spec.opex_usd_year)
+        self.backhaul_opex = np.array(
+            [
+                0.0,
+                backhaul_spec.fibre.opex_per_year_usd,
+                backhaul_spec.microwave.opex_per_year_usd,
+                backhaul_spec.satellite.opex_per_year_usd,
+            ]
+        )
+        #: Annual running cost of the site at each village (site + its backhaul), once claimed.
+        self.opex_usd_year = np.zeros(n)
 
         self.backhaul = BackhaulPlanner(world, backhaul_spec, backhaul_spec.satellite.max_sites)
-        for s in shared.existing_4g.tolist():
+        for s in network.existing_4g.tolist():
             self.backhaul.add_relay(s, eligible)
         self.queue = CandidateQueue(
             spec.siting.strategy,
             eligible,
-            shared.coverage,
+            network.coverage,
             self.backhaul,
             self.site_capex,
             tiebreak,
             list_rank,
         )
-        self._on_air_events: dict[int, simpy.Event] = {}
         self._wakeup: simpy.Event | None = None
+        self.capex_paid = 0.0
+        self.credit = CreditDesk(
+            self.env,
+            self.treasury,
+            spec.credit_lines,
+            start_date,
+            capex_paid=lambda: self.capex_paid,
+            log=lambda kind, detail: network.log_event(index, kind, detail),
+        )
+        self.maintenance = MaintenanceCrews(
+            self.env,
+            network,
+            index,
+            spec,
+            maintenance_spec,
+            self.treasury,
+            depots,
+            start_date,
+            horizon_days,
+            failure_draws,
+            repair_draws,
+        )
+        network.on_first_air[index] = self.maintenance.start_site
+        self.accounts = Accounts(
+            network,
+            index,
+            spec,
+            self.treasury,
+            self.credit,
+            self.opex_usd_year,
+            on_default=self._default,
+        )
         self.treasury.receive(spec.cash_usd, "equity", "shareholders", "starting cash")
+        self.env.process(self._books(start_date, horizon_days))
         for crew in range(spec.build_crews):
             self.env.process(self._crew(crew))
 
@@ -125,7 +156,7 @@ class OperatorAgent:
     def _next_candidate(self) -> int | None:
         while True:
             v = self.queue.pop()
-            if v is None or not self.shared.claimed[v]:
+            if v is None or not self.network.claimed[v]:
                 return v
             self.queue.eligible[v] = False  # another operator got there first
 
@@ -142,72 +173,72 @@ class OperatorAgent:
 
     def _crew(self, crew: int) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        while True:
+        while not self.halted:
             v = self._next_candidate()
             if v is None:
                 yield self._wait_for_candidates()
                 continue
             site = self._claim(v)
-            sites = self.shared.sites
-            yield self.treasury.pay(
-                sites.capex_usd[site],
-                "capex",
-                "contractors",
-                str(self.shared.world.villages.ids[v]),
-            )
-            self._start(site)
+            try:
+                yield self.treasury.pay(
+                    self.network.sites.capex_usd[site],
+                    "capex",
+                    "contractors",
+                    str(self.network.world.villages.ids[v]),
+                )
+            except Halted:
+                return
+            self.capex_paid += self.network.sites.capex_usd[site]
+            self._start(site, v)
             yield env.timeout(float(self.build_days[v]))
-            self._finish(site)
+            self.network.finish_build(v)
 
     def _claim(self, v: int) -> int:
-        shared = self.shared
+        net = self.network
         bh = self.backhaul
         kind = int(bh.kind[v])
         parent = int(bh.parent[v]) if kind == BH_MICROWAVE else 0
         if kind == BH_SATELLITE:
             bh.use_satellite()
-        shared.claimed[v] = True
         self.queue.eligible[v] = False
-        shared.coverage.plan(v)
         capex = float(self.site_capex[v] + bh.capex[v])
-        return shared.sites.add(
+        site = net.sites.add(
             v, self.index, bool(self.is_upgrade[v]), kind, parent, self.env.now, capex
         )
+        # Only a relay site is a parent in the network's backhaul tree; PoPs are roots.
+        net.claim(v, site, self.index, parent if kind == BH_MICROWAVE else -1)
+        self.opex_usd_year[v] = self.site_opex[v] + self.backhaul_opex[kind]
+        return site
 
-    def _start(self, site: int) -> None:
-        sites = self.shared.sites
-        v = sites.village[site]
-        sites.build_start_day[site] = self.env.now
-        self._on_air_events[v] = self.env.event()
+    def _start(self, site: int, v: int) -> None:
+        self.network.sites.build_start_day[site] = self.env.now
         improved = self.backhaul.add_relay(v, self.queue.eligible)
         if len(improved) and self.queue.push(improved.tolist()):
             self._notify()
 
-    def _finish(self, site: int) -> None:
-        shared = self.shared
-        sites = shared.sites
-        sites.built_day[site] = self.env.now
-        shared.built_count += 1
-        shared.built.add(self.env.now, shared.built_count)
-        parent = sites.parent[site]
-        if sites.backhaul[site] == BH_MICROWAVE and parent >= 0:
-            upstream = self._on_air_events.get(parent)
-            if upstream is not None and not upstream.processed:
-                upstream.callbacks.append(lambda _event: self._switch_on(site))
-                return
-        self._switch_on(site)
+    # --- books and default ---------------------------------------------------------------
 
-    def _switch_on(self, site: int) -> None:
-        shared = self.shared
-        sites = shared.sites
-        v = sites.village[site]
-        now = self.env.now
-        sites.on_air_day[site] = now
-        villages, people = shared.coverage.switch_on(v, now)
-        sites.villages_new[site] = villages
-        sites.people_new[site] = people
-        shared.on_air_count += 1
-        shared.on_air.add(now, shared.on_air_count)
-        shared.villages_trace.add(now, shared.coverage.villages_covered)
-        shared.people_trace.add(now, shared.coverage.people_covered)
-        self._on_air_events[v].succeed()
+    def _books(self, start_date: date, horizon_days: int) -> Generator[simpy.Event, Any, None]:
+        for t in month_starts(start_date, horizon_days):
+            yield self.env.timeout(t - self.env.now)
+            self.accounts.close(t)
+
+    def close_books(self, t: float) -> None:
+        """Book the last (partial) period at the horizon."""
+        self.accounts.close(t)
+
+    def _default(self) -> None:
+        if self.credit.defaulted:
+            return
+        self.credit.default()
+        self.halted = True
+        self.network.log_event(self.index, "default", "debt service unpaid: lines frozen")
+        cancelled = self.treasury.cancel("capex")
+        if cancelled:
+            self.network.log_event(
+                self.index, "builds_stopped", f"{cancelled} site(s) waiting for capex cancelled"
+            )
+        self._notify()  # crews waiting for candidates see `halted` and stop
+        if self.spec.on_default == "stop_maintenance":
+            self.maintenance.stop()
+            self.network.log_event(self.index, "maintenance_stopped", "after default")

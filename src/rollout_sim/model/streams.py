@@ -37,13 +37,16 @@ class Streams:
         self.seed_sequence = seed
         self._cache: dict[str, np.random.Generator] = {}
 
-    def __getitem__(self, name: str) -> np.random.Generator:
+    def seed_for(self, name: str) -> np.random.SeedSequence:
+        """The seed of stream *name* (for draws that need their own sub-streams)."""
         if name not in STREAMS:
             raise KeyError(f"unknown random stream {name!r}; known: {', '.join(STREAMS)}")
+        return np.random.SeedSequence(
+            entropy=self.seed_sequence.entropy,
+            spawn_key=(*self.seed_sequence.spawn_key, STREAMS[name]),
+        )
+
+    def __getitem__(self, name: str) -> np.random.Generator:
         if name not in self._cache:
-            ss = np.random.SeedSequence(
-                entropy=self.seed_sequence.entropy,
-                spawn_key=(*self.seed_sequence.spawn_key, STREAMS[name]),
-            )
-            self._cache[name] = np.random.default_rng(ss)
+            self._cache[name] = np.random.default_rng(self.seed_for(name))
         return self._cache[name]

@@ -86,24 +86,42 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+#: How each timeseries column is written (decimals); counts are whole numbers.
+_DECIMALS = {
+    "coverage_share": 6,
+    "subscribers": 1,
+}
+_MONEY = {c for c in TIMESERIES_COLUMNS if c.endswith("_usd")}
+
+
 def timeseries_rows(results: Results) -> list[list[Any]]:
     d = results.daily
+    cols = [c for c in TIMESERIES_COLUMNS if c != "date"]
+    fmts = []
+    for c in cols:
+        nd = 2 if c in _MONEY else _DECIMALS.get(c, 0)
+        fmts.append(f"{{:.{nd}f}}")
+    values = [d[c] for c in cols]
     rows = []
     for i, day in enumerate(results.dates()):
-        rows.append(
-            [
-                day.isoformat(),
-                int(d["sites_built"][i]),
-                int(d["sites_on_air"][i]),
-                int(d["villages_covered"][i]),
-                int(d["new_villages_covered"][i]),
-                int(d["people_covered"][i]),
-                f"{d['coverage_share'][i]:.6f}",
-                f"{d['capex_cumulative_usd'][i]:.2f}",
-                f"{d['cash_usd'][i]:.2f}",
-            ]
-        )
+        row: list[Any] = [day.isoformat()]
+        row.extend(f.format(v[i] + 0.0) for f, v in zip(fmts, values, strict=True))
+        rows.append(row)
     return rows
+
+
+def events_rows(results: Results) -> list[list[Any]]:
+    start = results.scenario.start_date
+    return [
+        [
+            f"{t:.4f}",
+            (start + timedelta(days=int(t))).isoformat(),
+            results.operators[op],
+            kind,
+            detail,
+        ]
+        for t, op, kind, detail in results.events
+    ]
 
 
 SITES_COLUMNS = [
@@ -166,6 +184,18 @@ def sites_rows(results: Results) -> list[list[Any]]:
     return rows
 
 
+LEDGER_COLUMNS = [
+    "day",
+    "date",
+    "operator",
+    "category",
+    "amount_usd",
+    "counterparty",
+    "ref",
+    "balance_usd",
+]
+
+
 def ledger_rows(results: Results) -> list[list[Any]]:
     lg = results.ledger
     start = results.scenario.start_date
@@ -178,6 +208,7 @@ def ledger_rows(results: Results) -> list[list[Any]]:
             f"{lg.amount[i]:.2f}",
             str(lg.counterparty[i]),
             str(lg.ref[i]),
+            f"{lg.balance[i]:.2f}",
         ]
         for i in range(len(lg))
     ]
@@ -197,7 +228,12 @@ def write_run(
     results: Results, out: Path, *, plots: bool = True, extra_manifest: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Write the results folder of one run to *out*; returns the summary."""
-    from ..plots import coverage_figure, save_figure  # matplotlib only when writing
+    from ..plots import (  # matplotlib only when writing
+        availability_figure,
+        coverage_figure,
+        finance_figure,
+        save_figure,
+    )
 
     summary = summarise(results)
     with atomic_results_dir(out) as tmp:
@@ -205,8 +241,11 @@ def write_run(
         _write_csv(tmp / "sites.csv", SITES_COLUMNS, sites_rows(results))
         _write_csv(
             tmp / "ledger.csv",
-            ["day", "date", "operator", "category", "amount_usd", "counterparty", "ref"],
+            LEDGER_COLUMNS,
             ledger_rows(results),
+        )
+        _write_csv(
+            tmp / "events.csv", ["day", "date", "operator", "event", "detail"], events_rows(results)
         )
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.resolved.yaml").write_text(
@@ -214,6 +253,8 @@ def write_run(
         )
         if plots:
             save_figure(coverage_figure(results), tmp / "plots" / "coverage.png")
+            save_figure(finance_figure(results), tmp / "plots" / "finance.png")
+            save_figure(availability_figure(results), tmp / "plots" / "availability.png")
         manifest = {
             "rollout_sim_version": __version__,
             "scenario": results.scenario.name,
@@ -223,7 +264,7 @@ def write_run(
             "seed_entropy": results.seed_entropy,
             "seed_spawn_key": list(results.seed_spawn_key),
             "replications": 1,
-            "wall_seconds": round(results.wall_seconds, 3),
+            "simulation_wall_seconds": round(results.wall_seconds, 3),
             "versions": _versions(),
             "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
             **(extra_manifest or {}),

@@ -7,6 +7,7 @@ errors into one line with the file, key path and value.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date, timedelta
 from typing import Annotated, Literal
@@ -15,23 +16,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "DEFAULT_ZONES",
+    "Adoption",
     "Backhaul",
     "BuildTime",
     "CapexTable",
     "Coverage",
+    "CreditLine",
+    "Failures",
     "FibreBackhaul",
     "FixedDays",
     "GammaDays",
     "Geography",
     "LogNormalDays",
+    "Maintenance",
     "MicrowaveBackhaul",
     "Operator",
     "Outputs",
     "PlacesSpec",
+    "Revenue",
     "SatelliteBackhaul",
     "Scenario",
+    "Seasonal",
     "Siting",
     "SyntheticGeography",
+    "Tranche",
     "Transport",
     "TriangularDays",
     "UniformDays",
@@ -301,6 +309,144 @@ class Transport(_Model):
     )
 
 
+# --- revenue, credit, maintenance --------------------------------------------------------------
+
+
+class Adoption(_Model):
+    """Bass diffusion of subscribers among the people a site newly covers."""
+
+    p: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.05,
+        description="Innovation coefficient, per year (assumption: with q, half the ceiling in "
+        "about 4 years, in line with FACTS §4's rural adoption 13.9% (2017) → 47.3% (2021)).",
+    )
+    q: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.6, description="Imitation coefficient, per year (assumption; see p)."
+    )
+    ceiling_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.6,
+        description="Share of newly covered people who eventually subscribe (FACTS §4: rural "
+        "internet use 47.3% in 2021, 51.2% in 2023).",
+    )
+
+
+class Revenue(_Model):
+    arpu_usd_month: NonNegFloat = Field(
+        5.0, description="Revenue per subscriber per month, USD (FACTS §4: Peru low ARPU US$5)."
+    )
+    operator_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        1.0,
+        description="Share of retail revenue the operator keeps (a neutral host earns a "
+        "wholesale share, e.g. 0.3; assumption).",
+    )
+    adoption: Adoption = Field(default_factory=Adoption)
+
+
+class Tranche(_Model):
+    date: dt.date = Field(description="Day the tranche is paid to the operator.")
+    amount_usd: PosFloat
+
+
+class CreditLine(_Model):
+    """A loan facility (DESIGN §2.4): drawn for capex on demand, or in scheduled tranches."""
+
+    lender: Annotated[str, Field(min_length=1)] = Field(description="Who lends.")
+    limit_usd: NonNegFloat = Field(description="Most that can be drawn in all, USD.")
+    annual_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        description="Nominal annual interest rate (monthly rate = annual / 12)."
+    )
+    grace_months: Annotated[int, Field(ge=0, le=600)] = Field(
+        0, description="Months of interest-only payments from the line's start."
+    )
+    tenor_months: Annotated[int, Field(ge=1, le=1200)] = Field(
+        description="Months of annuity repayment after the grace period."
+    )
+    drawdown: Literal["on_demand", "tranches"] = Field(
+        "on_demand", description="Draw for capex when cash runs short, or by schedule."
+    )
+    tranches: list[Tranche] | None = Field(None, description="With drawdown 'tranches'.")
+    start_date: date | None = Field(None, description="Line opens (default: scenario start).")
+    end_date: date | None = Field(None, description="No drawdowns after this day.")
+    max_debt_to_capex: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description="Covenant: no drawdown that would take debt above this share of cumulative "
+        "capex.",
+    )
+
+    @model_validator(mode="after")
+    def _tranches(self) -> CreditLine:
+        if self.drawdown == "tranches" and not self.tranches:
+            raise ValueError("drawdown 'tranches' needs a non-empty 'tranches' list")
+        if self.drawdown == "on_demand" and self.tranches:
+            raise ValueError("'tranches' is only used with drawdown 'tranches'")
+        if self.tranches:
+            total = sum(t.amount_usd for t in self.tranches)
+            if total > self.limit_usd + 1e-6:
+                raise ValueError(f"tranches add up to {total:,.2f}, above limit_usd")
+            days = [t.date for t in self.tranches]
+            if days != sorted(days):
+                raise ValueError("tranche dates must be in order")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class Seasonal(_Model):
+    months: list[Annotated[int, Field(ge=1, le=12)]] = Field(
+        default_factory=lambda: [12, 1, 2, 3],
+        description="Calendar months of the rainy season (FACTS §4: December–March).",
+    )
+    factor: Annotated[float, Field(gt=0, le=100)] = Field(
+        1.5, description="Failure rate multiplier in those months (assumption)."
+    )
+
+
+class Failures(_Model):
+    enabled: bool = Field(True, description="Do sites fail at all?")
+    mtbf_days: dict[ZoneName, PosFloat] = Field(
+        default_factory=lambda: {"coast": 540.0, "highlands": 365.0, "jungle": 270.0},
+        description="Mean time between failures of a site, by zone, days (FACTS §4 assumption: "
+        "a failure every 6–18 months per solar site).",
+    )
+    seasonal: Seasonal | None = Field(
+        default_factory=Seasonal, description="Rainy-season factor (null: none)."
+    )
+
+
+def _default_repair_days() -> dict[str, BuildTime]:
+    return {
+        z: LogNormalDays(distribution="lognormal", mean_days=m, sd_days=m / 2)
+        for z, m in (("coast", 0.5), ("highlands", 1.0), ("jungle", 1.5))
+    }
+
+
+class Maintenance(_Model):
+    """Failures, repairs and preventive maintenance (DESIGN §2.5)."""
+
+    failures: Failures = Field(default_factory=Failures)
+    repair_days: dict[ZoneName, BuildTime] = Field(
+        default_factory=_default_repair_days,
+        description="On-site repair duration (after travel), by zone (assumption).",
+    )
+    repair_cost_usd: dict[ZoneName, NonNegFloat] = Field(
+        default_factory=lambda: {"coast": 1000.0, "highlands": 1500.0, "jungle": 2500.0},
+        description="Parts and labour per repair, by zone, USD (assumption).",
+    )
+    travel: bool = Field(
+        True, description="Crews travel from the nearest depot over the graph (false: no travel)."
+    )
+    preventive_full_usd_per_site_year: PosFloat = Field(
+        2000.0, description="Preventive spend per site-year that gives the full reduction."
+    )
+    preventive_max_reduction: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.5, description="Failure-rate reduction at full preventive spend (assumption)."
+    )
+
+
+def _default_site_opex() -> dict[str, float]:
+    return {"coast": 4000.0, "highlands": 5000.0, "jungle": 7000.0}
+
+
 # --- operators ---------------------------------------------------------------------------------
 
 
@@ -370,6 +516,28 @@ class Operator(_Model):
         None, description="Village ids of this operator's depots (default: the world's depots)."
     )
     siting: Siting = Field(default_factory=Siting)
+    opex_usd_year: dict[ZoneName, NonNegFloat] = Field(
+        default_factory=_default_site_opex,
+        description="Running cost of a site (power, rent, radio), by zone, USD a year, besides "
+        "backhaul opex (FACTS §4: opex ≈ 10% of capex a year).",
+    )
+    capex_reserve_usd: NonNegFloat = Field(
+        0.0,
+        description="Cash kept back for running costs and repairs: capex is paid only while "
+        "cash stays above this (credit may fill the gap).",
+    )
+    revenue: Revenue = Field(default_factory=Revenue)
+    credit_lines: list[CreditLine] = Field(default_factory=list)
+    maintenance_crews: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        2, description="Crews that travel to repair failed sites."
+    )
+    preventive_usd_per_site_year: NonNegFloat = Field(
+        0.0, description="Preventive maintenance budget per on-air site, USD a year."
+    )
+    on_default: Literal["continue_maintenance", "stop_maintenance"] = Field(
+        "continue_maintenance",
+        description="After a default (debt service unpaid) new builds stop; does maintenance?",
+    )
 
 
 class Outputs(_Model):
@@ -398,6 +566,7 @@ class Scenario(_Model):
     coverage: Coverage = Field(default_factory=Coverage)
     backhaul: Backhaul = Field(default_factory=Backhaul)
     transport: Transport = Field(default_factory=Transport)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
     operators: Annotated[list[Operator], Field(min_length=1)]
     outputs: Outputs = Field(default_factory=Outputs)
 

@@ -1,0 +1,162 @@
+"""An operator's credit lines: on-demand drawdowns for capex, tranches, debt service, default.
+
+Each line keeps its balance in a :class:`~.loans.LoanBook`; this module adds what depends on
+the simulation: when a line is open, the covenant (debt ≤ ratio × cumulative capex), booking
+drawdowns and debt service in the ledger, and the default when debt service cannot be paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import date
+from typing import Any
+
+import simpy
+
+from ..scenario.schema import CreditLine
+from .finance import Treasury, cents
+from .loans import LoanBook
+
+__all__ = ["CreditDesk", "Facility"]
+
+
+class Facility:
+    """One credit line of one operator."""
+
+    def __init__(self, spec: CreditLine, start_day: float, end_day: float | None) -> None:
+        self.spec = spec
+        self.book = LoanBook(
+            limit_usd=spec.limit_usd,
+            annual_rate=spec.annual_rate,
+            grace_months=spec.grace_months,
+            tenor_months=spec.tenor_months,
+        )
+        self.start_day = start_day
+        self.end_day = end_day
+        self.months = 0  # debt-service dates passed
+        self.blocked = False  # the covenant refused the last on-demand drawdown
+
+    def open_at(self, t: float) -> bool:
+        return (
+            not self.book.frozen
+            and t >= self.start_day
+            and (self.end_day is None or t <= self.end_day)
+        )
+
+
+class CreditDesk:
+    """All credit lines of one operator, wired to its treasury."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        treasury: Treasury,
+        specs: list[CreditLine],
+        start_date: date,
+        capex_paid: Callable[[], float],
+        log: Callable[[str, str], None],
+    ) -> None:
+        self.env = env
+        self.treasury = treasury
+        self.capex_paid = capex_paid
+        self.log = log
+        self.defaulted = False
+        self.facilities = []
+        for spec in specs:
+            start = float((spec.start_date - start_date).days) if spec.start_date else 0.0
+            end = float((spec.end_date - start_date).days) + 1 if spec.end_date else None
+            self.facilities.append(Facility(spec, max(start, 0.0), end))
+        if any(f.spec.drawdown == "on_demand" for f in self.facilities):
+            treasury.credit = self.draw_for_capex
+        for f in self.facilities:
+            if f.start_day > 0 and f.spec.drawdown == "on_demand":
+                env.process(self._open_later(f))
+            if f.spec.tranches:
+                env.process(self._tranches(f, start_date))
+
+    @property
+    def debt_usd(self) -> float:
+        return cents(sum(f.book.balance_usd for f in self.facilities))
+
+    def _open_later(self, f: Facility) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(f.start_day)
+        self.treasury.serve()  # capex waiting for money may now draw on the line
+
+    def _tranches(self, f: Facility, start_date: date) -> Generator[simpy.Event, Any, None]:
+        assert f.spec.tranches is not None
+        for tranche in f.spec.tranches:
+            day = float((tranche.date - start_date).days)
+            if day > self.env.now:
+                yield self.env.timeout(day - self.env.now)
+            drawn = f.book.draw(tranche.amount_usd)
+            if drawn > 0:
+                self.treasury.receive(drawn, "loan_drawdown", f.spec.lender, "tranche")
+            else:
+                self.log("tranche_refused", f"{f.spec.lender}: line frozen")
+
+    def draw_for_capex(self, shortfall: float, amount: float) -> bool:
+        """Draw *shortfall* for a capex payment of *amount*, all or nothing. Returns success."""
+        if self.defaulted:
+            return False
+        now = self.env.now
+        capex_after = self.capex_paid() + amount
+        debt = self.debt_usd
+        need = shortfall
+        plan: list[tuple[Facility, float]] = []
+        for f in self.facilities:
+            if f.spec.drawdown != "on_demand" or not f.open_at(now):
+                continue
+            room = f.book.available_usd
+            if f.spec.max_debt_to_capex is not None:
+                covenant_room = f.spec.max_debt_to_capex * capex_after - debt
+                if covenant_room < min(room, need) and not f.blocked:
+                    f.blocked = True
+                    self.log(
+                        "covenant_block",
+                        f"{f.spec.lender}: debt would exceed {f.spec.max_debt_to_capex:g} × capex",
+                    )
+                elif covenant_room >= min(room, need):
+                    f.blocked = False
+                room = min(room, max(covenant_room, 0.0))
+            take = cents(min(room, need))
+            if take > 0:
+                plan.append((f, take))
+                need = cents(need - take)
+                debt += take
+            if need <= 0:
+                break
+        if need > 0:
+            return False
+        for f, take in plan:
+            drawn = f.book.draw(take)
+            self.treasury.book(drawn, "loan_drawdown", f.spec.lender, "capex")
+        return True
+
+    def service(self) -> bool:
+        """Pay this month's debt service; returns False (and books nothing) if cash is short."""
+        now = self.env.now
+        dues: list[tuple[Facility, float, float]] = []
+        for f in self.facilities:
+            if now <= f.start_day or self.defaulted:
+                continue
+            f.months += 1
+            if f.book.balance_usd <= 0:
+                continue
+            interest, principal = f.book.due(f.months)
+            dues.append((f, interest, principal))
+        total = cents(sum(i + p for _, i, p in dues))
+        if total > self.treasury.cash:
+            return False
+        for f, interest, principal in dues:
+            if interest > 0:
+                self.treasury.book(-interest, "interest", f.spec.lender, f"month {f.months}")
+            if principal > 0:
+                self.treasury.book(-principal, "principal", f.spec.lender, f"month {f.months}")
+            f.book.pay(interest, principal)
+        return True
+
+    def default(self) -> None:
+        """Debt service went unpaid: every line freezes."""
+        self.defaulted = True
+        for f in self.facilities:
+            f.book.freeze()

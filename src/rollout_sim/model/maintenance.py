@@ -1,0 +1,221 @@
+"""Failures and repairs of one operator's sites (DESIGN §2.5).
+
+Each site, from its first day on air, fails as a renewal process: an exponential time to failure
+whose rate is the zone's 1/MTBF, lowered by preventive spending and raised in the rainy months.
+A failure takes the site (and its backhaul subtree) off air and queues a repair, most people
+affected first. A maintenance crew pays the repair cost (waiting for cash if need be), travels
+from the nearest depot over the transport graph, repairs, and travels back.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Generator
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+
+from ..scenario.schema import Maintenance, Operator
+from .distributions import ppf
+from .finance import Halted, Treasury
+from .network import Network
+
+__all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
+
+FloatArray = NDArray[np.float64]
+
+
+class VillageDraws:
+    """Uniforms indexed by (village, k-th draw), independent of the order they are asked for.
+
+    A block of ``block`` uniforms per village is drawn up front from the stream; a village that
+    needs more gets its own generator spawned from the stream's seed. So policy A and policy B
+    see the same k-th failure time at a site (common random numbers).
+    """
+
+    def __init__(self, seed: np.random.SeedSequence, n: int, block: int) -> None:
+        self._seed = seed
+        self._block = np.random.default_rng(seed).random((n, block))
+        self._count = np.zeros(n, dtype=np.int64)
+        self._extra: dict[int, np.random.Generator] = {}
+
+    def next(self, v: int) -> float:
+        k = int(self._count[v])
+        self._count[v] = k + 1
+        if k < self._block.shape[1]:
+            return float(self._block[v, k])
+        gen = self._extra.get(v)
+        if gen is None:
+            ss = np.random.SeedSequence(
+                entropy=self._seed.entropy, spawn_key=(*self._seed.spawn_key, 1_000_000 + v)
+            )
+            gen = self._extra[v] = np.random.default_rng(ss)
+        return float(gen.random())
+
+
+def seasonal_clock(
+    start: date, horizon_days: int, months: list[int] | None, factor: float
+) -> tuple[FloatArray, FloatArray]:
+    """Piecewise-linear cumulative hazard multiplier H(t) = ∫₀ᵗ m(s) ds at month boundaries.
+
+    m is ``factor`` in the given calendar months and 1 otherwise. Returns (times, H) covering
+    [0, horizon_days]; invert with ``np.interp``.
+    """
+    times = [0.0]
+    values = [0.0]
+    day = start
+    t = 0.0
+    while t < horizon_days:
+        nxt = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        t_next = min(t + (nxt - day).days, float(horizon_days))
+        rate = factor if months and day.month in months else 1.0
+        values.append(values[-1] + rate * (t_next - t))
+        times.append(t_next)
+        t, day = t_next, nxt
+    return np.array(times), np.array(values)
+
+
+class MaintenanceCrews:
+    """Failure processes of one operator's sites and the crews that repair them."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        network: Network,
+        op_index: int,
+        spec: Operator,
+        maint: Maintenance,
+        treasury: Treasury,
+        depots: NDArray[np.int64],
+        start: date,
+        horizon_days: int,
+        failure_draws: VillageDraws,
+        repair_draws: VillageDraws,
+    ) -> None:
+        self.env = env
+        self.network = network
+        self.op = op_index
+        self.treasury = treasury
+        self.maint = maint
+        world = network.world
+        v = world.villages
+        self.enabled = maint.failures.enabled
+        reduction = maint.preventive_max_reduction * min(
+            1.0, spec.preventive_usd_per_site_year / maint.preventive_full_usd_per_site_year
+        )
+        mtbf = np.array([maint.failures.mtbf_days[z] for z in v.zone_names])[v.zone]
+        self.rate = (1.0 - reduction) / mtbf  # failures per day outside the rainy season
+        seasonal = maint.failures.seasonal
+        self.clock_t, self.clock_h = seasonal_clock(
+            start,
+            horizon_days,
+            seasonal.months if seasonal else None,
+            seasonal.factor if seasonal else 1.0,
+        )
+        self.zone_names = v.zone_names
+        self.zone = v.zone
+        self.cost = np.array([maint.repair_cost_usd[z] for z in v.zone_names])[v.zone]
+        if maint.travel and len(depots):
+            hours = dijkstra(world.travel_hours, directed=False, indices=depots, min_only=True)
+            self.travel_days = np.where(np.isfinite(hours), hours / 24.0, np.inf)
+        else:
+            self.travel_days = np.zeros(len(world))
+        self.failure_draws = failure_draws
+        self.repair_draws = repair_draws
+        self._queue: list[tuple[float, int, int, float]] = []
+        self._seq = 0
+        self._repaired: dict[int, simpy.Event] = {}
+        self._wakeup: simpy.Event | None = None
+        self.stopped = False
+        self.failures = 0
+        self.repairs = 0
+        self.failure_days: list[float] = []  # when each failure happened
+        self.wait_days: list[float] = []  # time from failure to a crew taking the job
+        self.downtime_days: list[float] = []  # time from failure to repair
+        for crew in range(spec.maintenance_crews):
+            env.process(self._crew(crew))
+
+    # --- failures ------------------------------------------------------------------------
+
+    def start_site(self, v: int) -> None:
+        """Called when site *v* first comes on air."""
+        if self.enabled:
+            self.env.process(self._life(v))
+
+    def _time_to_failure(self, v: int) -> float:
+        e = -np.log1p(-self.failure_draws.next(v))  # Exp(1)
+        now = self.env.now
+        h_now = float(np.interp(now, self.clock_t, self.clock_h))
+        target = h_now + e / float(self.rate[v])
+        if target >= self.clock_h[-1]:
+            return np.inf  # after the horizon
+        return float(np.interp(target, self.clock_h, self.clock_t)) - now
+
+    def _life(self, v: int) -> Generator[simpy.Event, Any, None]:
+        while True:
+            ttf = self._time_to_failure(v)
+            if not np.isfinite(ttf):
+                return
+            yield self.env.timeout(ttf)
+            self.failures += 1
+            self.failure_days.append(self.env.now)
+            affected = self.network.fail(v)
+            done = self._repaired[v] = self.env.event()
+            if not self.stopped:
+                self._seq += 1
+                heapq.heappush(self._queue, (-float(affected), self._seq, v, self.env.now))
+                self._notify()
+            yield done
+
+    # --- repairs -------------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        if self._wakeup is not None and not self._wakeup.triggered:
+            self._wakeup.succeed()
+
+    def _crew(self, crew: int) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        while not self.stopped:
+            if not self._queue:
+                if self._wakeup is None or self._wakeup.triggered:
+                    self._wakeup = env.event()
+                yield self._wakeup
+                continue
+            _, _, v, failed_at = heapq.heappop(self._queue)
+            self.wait_days.append(env.now - failed_at)
+            try:
+                yield self.treasury.pay(
+                    float(self.cost[v]),
+                    "repair",
+                    "maintenance",
+                    str(self.network.world.villages.ids[v]),
+                )
+            except Halted:
+                return
+            travel = float(self.travel_days[v])
+            if not np.isfinite(travel):
+                travel = 0.0  # no path on the graph: assume the site is reachable by other means
+            duration = float(
+                ppf(
+                    self.maint.repair_days[self.zone_names[int(self.zone[v])]],
+                    np.array([self.repair_draws.next(v)]),
+                )[0]
+            )
+            yield env.timeout(travel + duration)
+            self.repairs += 1
+            self.downtime_days.append(env.now - failed_at)
+            self.network.repair(v)
+            self._repaired[v].succeed()
+            if travel > 0:
+                yield env.timeout(travel)  # back to the depot
+
+    def stop(self) -> None:
+        """No more repairs (after a default, if the scenario says so)."""
+        self.stopped = True
+        self._queue.clear()
+        self.treasury.cancel("repair")
+        self._notify()

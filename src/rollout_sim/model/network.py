@@ -1,0 +1,170 @@
+"""Which sites are in service, the backhaul tree, and the coverage they give.
+
+State is indexed by village (a village hosts at most one site). A site is *in service* when it
+is built, its own equipment works, and its backhaul is up: fibre, satellite, a hop to a PoP or
+an existing 4G site, or a hop to a parent site that is itself in service. Taking a relay down
+takes its whole in-service subtree down with it; bringing it back restores every descendant
+whose own equipment works. Each change updates coverage incrementally and appends to the
+traces the daily series are built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from ..world.build import World
+from .coverage_state import CoverageState
+from .finance import Ledger
+from .records import SiteLog, Trace
+
+__all__ = ["Network"]
+
+
+class Network:
+    """Shared by all operators: sites, their service state, coverage, records."""
+
+    def __init__(self, env: simpy.Environment, world: World, ledger: Ledger) -> None:
+        n = len(world)
+        self.env = env
+        self.world = world
+        self.ledger = ledger
+        self.coverage = CoverageState(world.coverage, world.villages.population)
+        self.sites = SiteLog()
+        self.events: list[tuple[float, int, str, str]] = []
+        #: Site row (in ``sites``) at each village, -1 where none.
+        self.site_of = np.full(n, -1, dtype=np.int64)
+        #: Operator owning the site at each village, -1 where none (or an existing 4G site).
+        self.site_op = np.full(n, -1, dtype=np.int64)
+        self.claimed = np.zeros(n, dtype=bool)
+        self.built = np.zeros(n, dtype=bool)
+        self.hw_up = np.ones(n, dtype=bool)
+        self.in_service = np.zeros(n, dtype=bool)
+        #: Microwave parent site (village index) or -1 (fibre, satellite, PoP, existing 4G).
+        self.parent = np.full(n, -1, dtype=np.int64)
+        self.children: dict[int, list[int]] = {}
+        self.on_air_at = np.full(n, np.nan)
+        self.built_at = np.full(n, np.nan)
+        self.down_since = np.full(n, np.nan)
+        self.down_total = np.zeros(n)
+        self.people_new = np.zeros(n, dtype=np.int64)
+        #: Called with the village when a site is in service for the first time.
+        self.on_first_air: dict[int, Callable[[int], None]] = {}
+        self.built_trace = Trace()
+        self.on_air_trace = Trace()
+        self.down_trace = Trace()
+        self.net_trace = Trace()
+        self.built_count = 0
+        self.on_air_count = 0
+        self.down_count = 0
+
+        self.existing_4g = np.flatnonzero(world.villages.service == 2)
+        for v in self.existing_4g.tolist():
+            self.claimed[v] = True
+            self.built[v] = True
+            self.in_service[v] = True
+            self.coverage.plan(v)
+            self.coverage.switch_on(v, 0.0)
+        self.initial_villages_covered = self.coverage.villages_covered
+        self.initial_people_covered = self.coverage.people_covered
+        self.net_trace.add(0.0, self.coverage.people_covered)
+
+    # --- records -------------------------------------------------------------------------
+
+    def log_event(self, op: int, kind: str, detail: str) -> None:
+        self.events.append((self.env.now, op, kind, detail))
+
+    def _record_service(self) -> None:
+        now = self.env.now
+        self.net_trace.add(now, self.coverage.people_covered)
+        self.down_trace.add(now, self.down_count)
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def claim(self, v: int, site: int, op: int, parent: int) -> None:
+        self.claimed[v] = True
+        self.site_of[v] = site
+        self.site_op[v] = op
+        self.parent[v] = parent
+        if parent >= 0:
+            self.children.setdefault(parent, []).append(v)
+        self.coverage.plan(v)
+
+    def backhaul_up(self, v: int) -> bool:
+        p = int(self.parent[v])
+        return p < 0 or bool(self.in_service[p])
+
+    def finish_build(self, v: int) -> None:
+        """A site is built; it comes on air now if its backhaul is up, else with its parent."""
+        now = self.env.now
+        self.built[v] = True
+        self.built_at[v] = now
+        self.built_count += 1
+        self.built_trace.add(now, self.built_count)
+        self.sites.built_day[int(self.site_of[v])] = now
+        if self.backhaul_up(v):
+            self.bring_up(v)
+
+    def bring_up(self, v: int) -> None:
+        """Put *v* (built, equipment working, backhaul up) and its waiting subtree in service."""
+        now = self.env.now
+        stack = [v]
+        while stack:
+            x = stack.pop()
+            if self.in_service[x] or not self.built[x] or not self.hw_up[x]:
+                continue
+            self.in_service[x] = True
+            villages, people = self.coverage.switch_on(x, now)
+            if np.isnan(self.on_air_at[x]):
+                self.on_air_at[x] = now
+                self.people_new[x] = people
+                row = int(self.site_of[x])
+                self.sites.on_air_day[row] = now
+                self.sites.villages_new[row] = villages
+                self.sites.people_new[row] = people
+                self.on_air_count += 1
+                self.on_air_trace.add(now, self.on_air_count)
+                hook = self.on_first_air.get(int(self.site_op[x]))
+                if hook is not None:
+                    hook(x)
+            else:
+                self.down_total[x] += now - self.down_since[x]
+                self.down_since[x] = np.nan
+                self.down_count -= 1
+            stack.extend(self.children.get(x, ()))
+        self._record_service()
+
+    def take_down(self, v: int) -> int:
+        """Take *v* and its in-service subtree off air; returns the people who lost cover."""
+        now = self.env.now
+        before = self.coverage.people_covered
+        stack = [v]
+        while stack:
+            x = stack.pop()
+            if not self.in_service[x]:
+                continue
+            self.in_service[x] = False
+            self.coverage.switch_off(x)
+            self.down_since[x] = now
+            self.down_count += 1
+            stack.extend(self.children.get(x, ()))
+        self._record_service()
+        return before - self.coverage.people_covered
+
+    def fail(self, v: int) -> int:
+        """The site's own equipment fails; returns the people who lost cover."""
+        self.hw_up[v] = False
+        return self.take_down(v)
+
+    def repair(self, v: int) -> None:
+        """The site's equipment works again; it (and its subtree) return if backhaul is up."""
+        self.hw_up[v] = True
+        if self.backhaul_up(v):
+            self.bring_up(v)
+
+    def downtime_until(self, t: float) -> np.ndarray:
+        """Cumulative downtime of every site up to time *t* (ongoing outages included)."""
+        ongoing = np.where(np.isnan(self.down_since), 0.0, t - self.down_since)
+        return np.asarray(self.down_total + ongoing, dtype=np.float64)
