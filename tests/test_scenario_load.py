@@ -122,7 +122,7 @@ def test_small_scenario_dict_is_valid_and_fresh() -> None:
     s = load_scenario(small_scenario_dict())
     assert s.geography.synthetic is not None
     assert s.geography.synthetic.villages == 300
-    assert s.horizon_days == 730  # round(2 * 365.25) rounds half to even
+    assert s.horizon_days == 731  # 2 × 365.25 = 730.5 days: half-days round up
     assert [op.name for op in s.operators] == ["ruralco"]
     a = small_scenario_dict()
     a["operators"][0]["build_crews"] = 99

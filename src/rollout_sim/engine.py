@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from .model.finance import Ledger
+from .model.funding import FundingDesk
 from .model.maintenance import VillageDraws
 from .model.network import Network
 from .model.operator import OperatorAgent
@@ -32,13 +33,15 @@ def simulate(
     seed: int | np.random.SeedSequence | None = None,
     *,
     world: World | None = None,
+    policy: str | None = None,
 ) -> Results:
-    """Run one replication of *scenario*.
+    """Run one replication of *scenario* under one funding *policy*.
 
     *seed* defaults to the scenario seed (replication 0 of it); pass a ``SeedSequence`` from
     :func:`rollout_sim.model.streams.replication_seeds` for replication *k*. Pass a prebuilt
     *world* to reuse it across replications and policies (it must come from this scenario's
-    geography).
+    geography). *policy* names one of the scenario's policies (default: its baseline; with no
+    policies, none). Raises ``KeyError`` for an unknown policy name.
     """
     wall = time.perf_counter()
     if world is None:
@@ -58,6 +61,10 @@ def simulate(
     env = simpy.Environment()
     ledger = Ledger(tuple(op.name for op in scenario.operators))
     network = Network(env, world, ledger)
+    chosen = scenario.policy(policy)
+    funding = FundingDesk(
+        env, chosen, scenario.operators, scenario.start_date, horizon, world.villages.zone_names
+    )
     agents = [
         OperatorAgent(
             i,
@@ -72,6 +79,7 @@ def simulate(
             tiebreak=tiebreak,
             failure_draws=failure_draws,
             repair_draws=repair_draws,
+            funding=funding,
         )
         for i, op in enumerate(scenario.operators)
     ]
@@ -83,6 +91,7 @@ def simulate(
         world=world,
         network=network,
         agents=agents,
+        funding=funding,
         seed_sequence=streams.seed_sequence,
         wall_seconds=time.perf_counter() - wall,
     )

@@ -135,8 +135,18 @@ def summarise(results: Results) -> dict[str, Any]:
                 "defaulted": m["defaulted"],
             }
         )
+    public = results.public
+    public_cost = _r(public.amount.sum())
+    by_instrument: dict[str, Any] = {}
+    for label in sorted(set(public.instrument.tolist())):
+        m = public.instrument == label
+        by_instrument[label] = {
+            "paid_out_usd": _r(public.amount[m & (public.amount > 0)].sum()),
+            "received_usd": _r(-public.amount[m & (public.amount < 0)].sum()),
+        }
     return {
         "scenario": sc.name,
+        "policy": results.policy,
         "seed": sc.seed,
         "start_date": sc.start_date.isoformat(),
         "end_date": sc.end_date.isoformat() if sc.end_date else None,
@@ -174,6 +184,11 @@ def summarise(results: Results) -> dict[str, Any]:
         "people_reached": people_reached,
         "mean_new_villages_per_day": _r(mean_new_villages_per_day(results), 4),
         "capex_per_person_reached_usd": _r(capex / people_reached) if people_reached else None,
+        "public_cost_usd": public_cost,
+        "public_cost_per_person_reached_usd": (
+            _r(public_cost / people_reached) if people_reached else None
+        ),
+        "instruments": by_instrument,
         "days_to_coverage": milestones,
         "operators": operators,
     }

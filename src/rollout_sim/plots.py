@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from numpy.typing import NDArray
 
 from .results import Results
 
@@ -135,3 +138,112 @@ def save_figure(fig: Figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, metadata={"Software": None})
     plt.close(fig)
+
+
+# --- replications and comparisons ------------------------------------------------------------
+
+#: One colour per policy, in the scenario's order, the same in every figure.
+POLICY_COLOURS = (
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:olive",
+    "tab:cyan",
+    "tab:grey",
+)
+
+
+def policy_colour(scenario_policies: list[str], policy: str | None) -> str:
+    """The colour of *policy* (by its position in the scenario), stable across figures."""
+    if policy is None or policy not in scenario_policies:
+        return POLICY_COLOURS[0]
+    return POLICY_COLOURS[scenario_policies.index(policy) % len(POLICY_COLOURS)]
+
+
+def _dates(start: date, n: int) -> NDArray[np.datetime64]:
+    return np.datetime64(start, "D") + np.arange(n)
+
+
+@dataclass(frozen=True)
+class FanData:
+    """A central line and a band of one daily series, for fan and difference charts."""
+
+    start: date
+    median: NDArray[np.float64]
+    lo: NDArray[np.float64]
+    hi: NDArray[np.float64]
+    colour: str
+
+
+def fan_figure(
+    sets: list[tuple[str, FanData]],
+    *,
+    title: str,
+    total_population: int,
+    band_label: str,
+) -> Figure:
+    """People covered over time: median line and quantile band per policy (overlaid)."""
+    fig, ax = plt.subplots(figsize=(9, 5.5), layout="constrained")
+    for label, fan in sets:
+        dates = _dates(fan.start, len(fan.median))
+        ax.fill_between(dates, fan.lo, fan.hi, color=fan.colour, alpha=0.2, lw=0)
+        ax.plot(dates, fan.median, color=fan.colour, lw=2, label=f"{label} (median)")
+    ax.axhline(total_population, color="grey", ls="--", lw=1, label="total population")
+    ax.set_ylabel("people covered")
+    ax.yaxis.set_major_formatter(FuncFormatter(_people))
+    ax.set_ylim(0, total_population * 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", title=f"shaded: {band_label}")
+    _date_axis(ax)
+    ax.set_title(title)
+    return fig
+
+
+def interval_figure(
+    rows: list[tuple[str, float, float, float, str]], *, title: str, xlabel: str
+) -> Figure:
+    """Horizontal points with interval bars: (label, mean, lo, hi, colour) per row."""
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.8), layout="constrained")
+    for i, (_label, mean, lo, hi, colour) in enumerate(rows):
+        if np.isfinite(mean):
+            ax.errorbar(
+                [mean],
+                [i],
+                xerr=[[max(mean - lo, 0.0)], [max(hi - mean, 0.0)]],
+                fmt="o",
+                color=colour,
+                capsize=4,
+                lw=2,
+            )
+        else:
+            ax.text(0, i, "  not defined (no people reached or no public cost)", va="center")
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"${x:,.0f}"))
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title(title)
+    return fig
+
+
+def difference_figure(
+    sets: list[tuple[str, FanData]], *, title: str, ylabel: str, band_label: str
+) -> Figure:
+    """Mean paired difference against the baseline over time, with its confidence band."""
+    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    for label, fan in sets:
+        dates = _dates(fan.start, len(fan.median))
+        ax.fill_between(dates, fan.lo, fan.hi, color=fan.colour, alpha=0.2, lw=0)
+        ax.plot(dates, fan.median, color=fan.colour, lw=2, label=label)
+    ax.axhline(0, color="black", lw=1)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(FuncFormatter(_people))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", title=f"shaded: {band_label}")
+    _date_axis(ax)
+    ax.set_title(title)
+    return fig

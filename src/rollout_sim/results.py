@@ -20,6 +20,7 @@ from .scenario.schema import Scenario
 from .world.build import World
 
 if TYPE_CHECKING:
+    from .model.funding import FundingDesk
     from .model.network import Network
     from .model.operator import OperatorAgent
 
@@ -46,6 +47,7 @@ TIMESERIES_COLUMNS = (
     "repair_cumulative_usd",
     "interest_cumulative_usd",
     "debt_usd",
+    "public_cost_cumulative_usd",
 )
 
 
@@ -65,6 +67,8 @@ class SitesTable:
     capex_usd: FloatArray
     villages_new: IntArray
     people_new: IntArray
+    #: People the site was expected to cover newly when claimed (what funding rules saw).
+    people_planned: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.village)
@@ -94,6 +98,27 @@ def _step_at(times: FloatArray, values: FloatArray, at: FloatArray, initial: flo
     idx = np.searchsorted(times, at, side="left") - 1
     out = np.where(idx >= 0, values[np.maximum(idx, 0)], initial)
     return np.asarray(out, dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class PublicTable:
+    """Funders' payments (positive) and receipts (negative), one row each, USD."""
+
+    time: FloatArray
+    instrument: NDArray[np.str_]
+    funder: NDArray[np.str_]
+    operator: IntArray
+    kind: NDArray[np.str_]
+    amount: FloatArray
+    ref: NDArray[np.str_]
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @classmethod
+    def empty(cls) -> PublicTable:
+        s = np.zeros(0, dtype=str)
+        return cls(np.zeros(0), s, s, np.zeros(0, dtype=np.int64), s, np.zeros(0), s)
 
 
 @dataclass(eq=False)
@@ -126,6 +151,9 @@ class Results:
     events: list[tuple[float, int, str, str]] = field(default_factory=list)
     #: Per operator: failures, repairs, and per-repair waiting and down times (days).
     maintenance: list[dict[str, Any]] = field(default_factory=list)
+    #: The funding policy this run used (None: no policy).
+    policy: str | None = None
+    public: PublicTable = field(default_factory=PublicTable.empty)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -136,6 +164,7 @@ class Results:
         world: World,
         network: Network,
         agents: list[OperatorAgent],
+        funding: FundingDesk,
         seed_sequence: np.random.SeedSequence,
         wall_seconds: float,
     ) -> Results:
@@ -153,6 +182,7 @@ class Results:
             capex_usd=np.array(s.capex_usd, dtype=np.float64),
             villages_new=np.array(s.villages_new, dtype=np.int64),
             people_new=np.array(s.people_new, dtype=np.int64),
+            people_planned=network.planned_people[np.array(s.village, dtype=np.int64)],
         )
         lg = network.ledger
         ledger = LedgerTable(
@@ -199,6 +229,16 @@ class Results:
             site_downtime_days=downtime[sites.village] if len(sites) else np.zeros(0),
             events=list(network.events),
             maintenance=maintenance,
+            policy=funding.policy.name if funding.policy is not None else None,
+            public=PublicTable(
+                time=np.array(funding.flows.time, dtype=np.float64),
+                instrument=np.array(funding.flows.instrument, dtype=str),
+                funder=np.array(funding.flows.funder, dtype=str),
+                operator=np.array(funding.flows.operator, dtype=np.int64),
+                kind=np.array(funding.flows.kind, dtype=str),
+                amount=np.array(funding.flows.amount, dtype=np.float64),
+                ref=np.array(funding.flows.ref, dtype=str),
+            ),
         )
 
     @property
@@ -268,6 +308,9 @@ class Results:
             "repair_cumulative_usd": flow("repair"),
             "interest_cumulative_usd": flow("interest"),
             "debt_usd": np.round(debt, 2),
+            "public_cost_cumulative_usd": np.round(
+                _step_at(self.public.time, np.cumsum(self.public.amount), at, 0.0), 2
+            ),
         }
 
     def _subscribers(self, at: FloatArray) -> FloatArray:

@@ -48,6 +48,7 @@ class Accounts:
         credit: CreditDesk,
         opex_usd_year: NDArray[np.float64],
         on_default: Callable[[], None],
+        cost_support: Callable[[str, float, str], float] | None = None,
     ) -> None:
         self.network = network
         self.op = op_index
@@ -56,6 +57,7 @@ class Accounts:
         self.credit = credit
         self.opex_usd_year = opex_usd_year
         self.on_default = on_default
+        self.cost_support = cost_support
         self._last_down = np.zeros(len(network.world))
         self._last_t = 0.0
         share = spec.revenue.operator_share
@@ -99,9 +101,11 @@ class Accounts:
         if len(built):
             days = t2 - np.maximum(net.built_at[built], t1)
             opex = cents(float((self.opex_usd_year[built] * days).sum()) / DAYS_PER_YEAR)
-            if opex > 0:
-                self.treasury.pay(opex, "opex", "site running costs")
             prev = self.spec.preventive_usd_per_site_year
-            if prev > 0:
-                spend = cents(prev * float(days.sum()) / DAYS_PER_YEAR)
-                self.treasury.pay(spend, "opex", "preventive maintenance")
+            spend = cents(prev * float(days.sum()) / DAYS_PER_YEAR) if prev > 0 else 0.0
+            for amount, what in ((opex, "site running costs"), (spend, "preventive maintenance")):
+                if amount <= 0:
+                    continue
+                if self.cost_support is not None:
+                    self.cost_support("opex", amount, what)  # funds pay their share in first
+                self.treasury.pay(amount, "opex", what)

@@ -21,10 +21,13 @@ __all__ = ["CreditDesk", "Facility"]
 
 
 class Facility:
-    """One credit line of one operator."""
+    """One credit line of one operator (*public* names the funding instrument, if any)."""
 
-    def __init__(self, spec: CreditLine, start_day: float, end_day: float | None) -> None:
+    def __init__(
+        self, spec: CreditLine, start_day: float, end_day: float | None, public: str | None = None
+    ) -> None:
         self.spec = spec
+        self.public = public
         self.book = LoanBook(
             limit_usd=spec.limit_usd,
             annual_rate=spec.annual_rate,
@@ -51,21 +54,23 @@ class CreditDesk:
         self,
         env: simpy.Environment,
         treasury: Treasury,
-        specs: list[CreditLine],
+        specs: list[tuple[CreditLine, str | None]],
         start_date: date,
         capex_paid: Callable[[], float],
         log: Callable[[str, str], None],
+        public_flow: Callable[[str | None, str, float], None] | None = None,
     ) -> None:
         self.env = env
         self.treasury = treasury
         self.capex_paid = capex_paid
         self.log = log
+        self.public_flow = public_flow
         self.defaulted = False
         self.facilities = []
-        for spec in specs:
+        for spec, public in specs:
             start = float((spec.start_date - start_date).days) if spec.start_date else 0.0
             end = float((spec.end_date - start_date).days) + 1 if spec.end_date else None
-            self.facilities.append(Facility(spec, max(start, 0.0), end))
+            self.facilities.append(Facility(spec, max(start, 0.0), end, public))
         if any(f.spec.drawdown == "on_demand" for f in self.facilities):
             treasury.credit = self.draw_for_capex
         for f in self.facilities:
@@ -90,6 +95,7 @@ class CreditDesk:
                 yield self.env.timeout(day - self.env.now)
             drawn = f.book.draw(tranche.amount_usd)
             if drawn > 0:
+                self._flow(f, "loan_drawdown", drawn)
                 self.treasury.receive(drawn, "loan_drawdown", f.spec.lender, "tranche")
             else:
                 self.log("tranche_refused", f"{f.spec.lender}: line frozen")
@@ -130,7 +136,12 @@ class CreditDesk:
         for f, take in plan:
             drawn = f.book.draw(take)
             self.treasury.book(drawn, "loan_drawdown", f.spec.lender, "capex")
+            self._flow(f, "loan_drawdown", drawn)
         return True
+
+    def _flow(self, f: Facility, kind: str, amount: float) -> None:
+        if f.public is not None and self.public_flow is not None:
+            self.public_flow(f.public, kind, amount)
 
     def service(self) -> bool:
         """Pay this month's debt service; returns False (and books nothing) if cash is short."""
@@ -150,13 +161,16 @@ class CreditDesk:
         for f, interest, principal in dues:
             if interest > 0:
                 self.treasury.book(-interest, "interest", f.spec.lender, f"month {f.months}")
+                self._flow(f, "interest", -interest)
             if principal > 0:
                 self.treasury.book(-principal, "principal", f.spec.lender, f"month {f.months}")
+                self._flow(f, "principal", -principal)
             f.book.pay(interest, principal)
         return True
 
-    def default(self) -> None:
-        """Debt service went unpaid: every line freezes."""
+    def default(self) -> list[tuple[str, float]]:
+        """Debt service went unpaid: every line freezes. Returns (lender, balance) per line."""
         self.defaulted = True
         for f in self.facilities:
             f.book.freeze()
+        return [(f.spec.lender, f.book.balance_usd) for f in self.facilities]

@@ -2,8 +2,8 @@
 
 Cash is never stored apart from the ledger: a treasury's balance is the running sum of its own
 ledger rows, so "cash = sum of the ledger" holds by construction. Payments that cannot be made
-wait in a queue and are served when money arrives (an event, not polling): running costs
-first, then repairs, then capex, first come first served within a class. A capex payment that
+wait in a queue and are served when money arrives (an event, not polling): repairs first,
+then running costs, then capex, first come first served within a class. A capex payment that
 cash cannot cover may draw on the operator's credit lines (see :mod:`.credit`).
 """
 
@@ -31,8 +31,9 @@ CATEGORIES: Final = (
     "subsidy",
 )
 
-#: Order in which waiting payments are served (lower first).
-PAYMENT_PRIORITY: Final = {"opex": 0, "repair": 1, "capex": 2}
+#: Order in which waiting payments are served (lower first): repairs bring revenue back, so
+#: they come before the running-cost backlog; capex waits for both.
+PAYMENT_PRIORITY: Final = {"repair": 0, "opex": 1, "capex": 2}
 
 
 def cents(amount: float) -> float:
@@ -97,10 +98,13 @@ class _Payment:
     counterparty: str = field(compare=False)
     ref: str = field(compare=False)
     event: simpy.Event = field(compare=False)
+    village: int = field(compare=False, default=-1)
 
 
 #: A source of extra money for a capex payment: (shortfall, amount) -> drew enough?
 CreditSource = Callable[[float, float], bool]
+#: Subsidy towards a capex payment: (village, amount, commit) -> USD (booked when committed).
+CapexSupport = Callable[[int, float, bool], float]
 
 
 class Treasury:
@@ -115,6 +119,7 @@ class Treasury:
         self.credit: CreditSource | None = None
         #: Cash kept back from capex (running costs and repairs may use it).
         self.capex_reserve = 0.0
+        self.capex_support: CapexSupport | None = None
 
     @property
     def cash(self) -> float:
@@ -139,10 +144,13 @@ class Treasury:
         self.book(amount, category, counterparty, ref)
         self.serve()
 
-    def pay(self, amount: float, category: str, counterparty: str, ref: str = "") -> simpy.Event:
+    def pay(
+        self, amount: float, category: str, counterparty: str, ref: str = "", village: int = -1
+    ) -> simpy.Event:
         """An event that succeeds once *amount* has been paid.
 
-        Payments wait behind earlier ones of the same or a higher priority class.
+        Payments wait behind earlier ones of the same or a higher priority class. A capex
+        payment names its *village* so that subsidies for that site can be applied.
         """
         event = self.env.event()
         if category not in PAYMENT_PRIORITY:
@@ -158,6 +166,7 @@ class Treasury:
                 counterparty,
                 ref,
                 event,
+                village,
             ),
         )
         self.serve()
@@ -167,13 +176,21 @@ class Treasury:
         """Pay waiting payments in order while money allows (credit may top up capex)."""
         while self._waiting:
             p = self._waiting[0]
-            keep = self.capex_reserve if p.category == "capex" else 0.0
+            capex = p.category == "capex"
+            support = 0.0
+            if capex and self.capex_support is not None and p.village >= 0:
+                support = self.capex_support(p.village, p.amount, False)
+            own = cents(p.amount - support)
+            keep = self.capex_reserve if capex else 0.0
             cash = self.cash
-            if p.amount + keep > cash:
-                short = cents(p.amount + keep - cash)
-                if p.category != "capex" or self.credit is None or not self.credit(short, p.amount):
+            if own + keep > cash:
+                short = cents(own + keep - cash)
+                if not capex or self.credit is None or not self.credit(short, p.amount):
                     return
             heapq.heappop(self._waiting)
+            if support > 0:
+                assert self.capex_support is not None
+                self.capex_support(p.village, p.amount, True)  # books the subsidy first
             self.book(-p.amount, p.category, p.counterparty, p.ref)
             p.event.succeed(p.amount)
 

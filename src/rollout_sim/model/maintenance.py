@@ -10,7 +10,7 @@ from the nearest depot over the transport graph, repairs, and travels back.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import date, timedelta
 from typing import Any
 
@@ -124,6 +124,8 @@ class MaintenanceCrews:
             self.travel_days = np.where(np.isfinite(hours), hours / 24.0, np.inf)
         else:
             self.travel_days = np.zeros(len(world))
+        #: Called with ("repair", cost, ref) before a repair is paid (opex funds' share).
+        self.cost_support: Callable[[str, float, str], float] | None = None
         self.failure_draws = failure_draws
         self.repair_draws = repair_draws
         self._queue: list[tuple[float, int, int, float]] = []
@@ -187,6 +189,9 @@ class MaintenanceCrews:
                 continue
             _, _, v, failed_at = heapq.heappop(self._queue)
             self.wait_days.append(env.now - failed_at)
+            ref = str(self.network.world.villages.ids[v])
+            if self.cost_support is not None:
+                self.cost_support("repair", float(self.cost[v]), ref)
             try:
                 yield self.treasury.pay(
                     float(self.cost[v]),

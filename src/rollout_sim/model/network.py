@@ -50,6 +50,8 @@ class Network:
         self.down_since = np.full(n, np.nan)
         self.down_total = np.zeros(n)
         self.people_new = np.zeros(n, dtype=np.int64)
+        #: People a site was expected to cover newly when it was claimed (for funding rules).
+        self.planned_people = np.zeros(n, dtype=np.int64)
         #: Called with the village when a site is in service for the first time.
         self.on_first_air: dict[int, Callable[[int], None]] = {}
         self.built_trace = Trace()
@@ -90,7 +92,7 @@ class Network:
         self.parent[v] = parent
         if parent >= 0:
             self.children.setdefault(parent, []).append(v)
-        self.coverage.plan(v)
+        self.planned_people[v] = self.coverage.plan(v)
 
     def backhaul_up(self, v: int) -> bool:
         p = int(self.parent[v])

@@ -23,6 +23,7 @@ from .backhaul import BH_MICROWAVE, BH_SATELLITE, BackhaulPlanner
 from .credit import CreditDesk
 from .distributions import ppf
 from .finance import Halted, Treasury
+from .funding import FundingDesk
 from .maintenance import MaintenanceCrews, VillageDraws
 from .network import Network
 from .siting import CandidateQueue
@@ -50,6 +51,7 @@ class OperatorAgent:
         tiebreak: FloatArray,
         failure_draws: VillageDraws,
         repair_draws: VillageDraws,
+        funding: FundingDesk,
     ) -> None:
         world = network.world
         v = world.villages
@@ -101,9 +103,11 @@ class OperatorAgent:
         #: Annual running cost of the site at each village (site + its backhaul), once claimed.
         self.opex_usd_year = np.zeros(n)
 
+        self.funding = funding
         self.backhaul = BackhaulPlanner(world, backhaul_spec, backhaul_spec.satellite.max_sites)
         for s in network.existing_4g.tolist():
             self.backhaul.add_relay(s, eligible)
+        subsidised = funding.has_capex_subsidy(index)
         self.queue = CandidateQueue(
             spec.siting.strategy,
             eligible,
@@ -112,17 +116,21 @@ class OperatorAgent:
             self.site_capex,
             tiebreak,
             list_rank,
+            relief=self._expected_subsidy if subsidised else None,
         )
         self._wakeup: simpy.Event | None = None
         self.capex_paid = 0.0
         self.credit = CreditDesk(
             self.env,
             self.treasury,
-            spec.credit_lines,
+            funding.credit_lines(index, start_date),
             start_date,
             capex_paid=lambda: self.capex_paid,
             log=lambda kind, detail: network.log_event(index, kind, detail),
+            public_flow=lambda label, kind, amount: funding.loan_flow(index, label, kind, amount),
         )
+        if subsidised:
+            self.treasury.capex_support = self._capex_subsidy
         self.maintenance = MaintenanceCrews(
             self.env,
             network,
@@ -136,7 +144,8 @@ class OperatorAgent:
             failure_draws,
             repair_draws,
         )
-        network.on_first_air[index] = self.maintenance.start_site
+        self.maintenance.cost_support = self._cost_support
+        network.on_first_air[index] = self._first_on_air
         self.accounts = Accounts(
             network,
             index,
@@ -145,8 +154,10 @@ class OperatorAgent:
             self.credit,
             self.opex_usd_year,
             on_default=self._default,
+            cost_support=self._cost_support,
         )
         self.treasury.receive(spec.cash_usd, "equity", "shareholders", "starting cash")
+        funding.start_equity(index, self.treasury)
         self.env.process(self._books(start_date, horizon_days))
         for crew in range(spec.build_crews):
             self.env.process(self._crew(crew))
@@ -185,6 +196,7 @@ class OperatorAgent:
                     "capex",
                     "contractors",
                     str(self.network.world.villages.ids[v]),
+                    village=v,
                 )
             except Halted:
                 return
@@ -216,6 +228,51 @@ class OperatorAgent:
         if len(improved) and self.queue.push(improved.tolist()):
             self._notify()
 
+    # --- funding hooks -------------------------------------------------------------------
+
+    def _site_facts(self, v: int, claimed: bool) -> dict[str, Any]:
+        """What funding rules look at: zone, host village size, people, costs."""
+        net = self.network
+        if claimed:
+            people = float(net.planned_people[v])
+            capex = float(net.sites.capex_usd[int(net.site_of[v])])
+            opex = float(self.opex_usd_year[v])
+        else:
+            people = float(net.coverage.gain[v])
+            capex = float(self.site_capex[v] + self.backhaul.capex[v])
+            opex = float(self.site_opex[v] + self.backhaul_opex[int(self.backhaul.kind[v])])
+        return {
+            "zone": int(net.world.villages.zone[v]),
+            "village_pop": int(net.world.villages.population[v]),
+            "people": people,
+            "capex": capex,
+            "opex_year": opex,
+            "ref": str(net.world.villages.ids[v]),
+        }
+
+    def _expected_subsidy(self, v: int) -> float:
+        facts = self._site_facts(v, claimed=False)
+        return self.funding.capex_support(self.index, facts, facts["capex"], commit=False)
+
+    def _capex_subsidy(self, v: int, amount: float, commit: bool) -> float:
+        facts = self._site_facts(v, claimed=True)
+        return self.funding.capex_support(self.index, facts, amount, commit, self.treasury)
+
+    def _cost_support(self, kind: str, amount: float, ref: str) -> float:
+        return self.funding.running_cost_support(self.index, kind, amount, self.treasury, ref)
+
+    def _first_on_air(self, v: int) -> None:
+        self.maintenance.start_site(v)
+        net = self.network
+        row = int(net.site_of[v])
+        self.funding.on_air(
+            self.index,
+            self._site_facts(v, claimed=True),
+            net.sites.villages_new[row],
+            net.sites.people_new[row],
+            self.treasury,
+        )
+
     # --- books and default ---------------------------------------------------------------
 
     def _books(self, start_date: date, horizon_days: int) -> Generator[simpy.Event, Any, None]:
@@ -230,7 +287,8 @@ class OperatorAgent:
     def _default(self) -> None:
         if self.credit.defaulted:
             return
-        self.credit.default()
+        debts = self.credit.default()
+        self.funding.on_default(self.index, debts)
         self.halted = True
         self.network.log_event(self.index, "default", "debt service unpaid: lines frozen")
         cancelled = self.treasury.cancel("capex")

@@ -49,6 +49,7 @@ class CandidateQueue:
         site_capex: FloatArray,
         tiebreak: FloatArray,
         list_rank: FloatArray | None = None,
+        relief: Callable[[int], float] | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown siting strategy {strategy!r}")
@@ -59,6 +60,9 @@ class CandidateQueue:
         self.site_capex = site_capex
         self.tiebreak = tiebreak
         self.list_rank = list_rank
+        #: Expected subsidy towards a site's capex: people per dollar counts the operator's
+        #: own dollars, which is how a capex subsidy steers where an operator builds.
+        self.relief = relief
         n = len(eligible)
         self.version = np.zeros(n, dtype=np.int64)
         self.queued = np.zeros(n, dtype=bool)
@@ -72,7 +76,15 @@ class CandidateQueue:
     def _priority_fn(self) -> Callable[[int], float]:
         cov, bh, capex = self.coverage, self.backhaul, self.site_capex
         if self.strategy == "people_per_dollar":
-            return lambda v: float(cov.gain[v]) / max(float(capex[v] + bh.capex[v]), 1.0)
+            relief = self.relief
+            if relief is None:
+                return lambda v: float(cov.gain[v]) / max(float(capex[v] + bh.capex[v]), 1.0)
+
+            def per_own_dollar(v: int) -> float:
+                cost = float(capex[v] + bh.capex[v])
+                return float(cov.gain[v]) / max(cost - relief(v), 1.0)
+
+            return per_own_dollar
         if self.strategy == "largest_population":
             pop = cov.population
             return lambda v: float(pop[v])

@@ -110,6 +110,28 @@ def timeseries_rows(results: Results) -> list[list[Any]]:
     return rows
 
 
+FUNDING_COLUMNS = ["day", "date", "instrument", "funder", "operator", "kind", "amount_usd", "ref"]
+
+
+def funding_rows(results: Results) -> list[list[Any]]:
+    """Funders' payments (+) and receipts (−): public cost is their sum."""
+    p = results.public
+    start = results.scenario.start_date
+    return [
+        [
+            f"{p.time[i]:.4f}",
+            (start + timedelta(days=int(p.time[i]))).isoformat(),
+            str(p.instrument[i]),
+            str(p.funder[i]),
+            results.operators[int(p.operator[i])],
+            str(p.kind[i]),
+            f"{p.amount[i]:.2f}",
+            str(p.ref[i]),
+        ]
+        for i in range(len(p))
+    ]
+
+
 def events_rows(results: Results) -> list[list[Any]]:
     start = results.scenario.start_date
     return [
@@ -247,6 +269,7 @@ def write_run(
         _write_csv(
             tmp / "events.csv", ["day", "date", "operator", "event", "detail"], events_rows(results)
         )
+        _write_csv(tmp / "funding.csv", FUNDING_COLUMNS, funding_rows(results))
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (tmp / "scenario.resolved.yaml").write_text(
             dump_scenario(results.scenario), encoding="utf-8"

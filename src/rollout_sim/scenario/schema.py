@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .funding import Policy
+
 __all__ = [
     "DEFAULT_ZONES",
     "Adoption",
@@ -316,12 +318,13 @@ class Adoption(_Model):
     """Bass diffusion of subscribers among the people a site newly covers."""
 
     p: Annotated[float, Field(gt=0, le=1)] = Field(
-        0.05,
-        description="Innovation coefficient, per year (assumption: with q, half the ceiling in "
-        "about 4 years, in line with FACTS §4's rural adoption 13.9% (2017) → 47.3% (2021)).",
+        0.15,
+        description="Innovation coefficient, per year (assumption: with q, half the ceiling "
+        "about 2.5 years after a site opens — most people already own a phone — in line with "
+        "FACTS §4's rural adoption 13.9% (2017) → 47.3% (2021)).",
     )
     q: Annotated[float, Field(ge=0, le=5)] = Field(
-        0.6, description="Imitation coefficient, per year (assumption; see p)."
+        0.5, description="Imitation coefficient, per year (assumption; see p)."
     )
     ceiling_share: Annotated[float, Field(ge=0, le=1)] = Field(
         0.6,
@@ -542,6 +545,21 @@ class Operator(_Model):
 
 class Outputs(_Model):
     plots: bool = Field(True, description="Write plots/*.png.")
+    band: tuple[Annotated[float, Field(gt=0, lt=1)], Annotated[float, Field(gt=0, lt=1)]] = Field(
+        (0.1, 0.9), description="Quantiles of the band in fan charts and series summaries."
+    )
+    interval_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.9, description="Central interval of each metric across replications."
+    )
+    ci_level: Annotated[float, Field(gt=0, lt=1)] = Field(
+        0.95, description="Confidence level of paired differences against the baseline."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Outputs:
+        if self.band[0] >= self.band[1]:
+            raise ValueError("band must be (low, high) with low < high")
+        return self
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -569,6 +587,12 @@ class Scenario(_Model):
     maintenance: Maintenance = Field(default_factory=Maintenance)
     operators: Annotated[list[Operator], Field(min_length=1)]
     outputs: Outputs = Field(default_factory=Outputs)
+    policies: list[Policy] = Field(
+        default_factory=list, description="Funding policies to run and compare."
+    )
+    baseline_policy: str | None = Field(
+        None, description="The policy others are compared with (default: the first)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -585,7 +609,9 @@ class Scenario(_Model):
             raise ValueError("give end_date or horizon_years, not both")
         if self.end_date is None:
             years = 5.0 if self.horizon_years is None else self.horizon_years
-            self.end_date = self.start_date + timedelta(days=round(years * 365.25) - 1)
+            # Half-days round up (not to even), so 2 and 6 years round the same way.
+            days = int(years * 365.25 + 0.5)
+            self.end_date = self.start_date + timedelta(days=days - 1)
             self.horizon_years = None
         if self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
@@ -593,7 +619,37 @@ class Scenario(_Model):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"operator names must be unique; repeated: {', '.join(dup)}")
+        pnames = [p.name for p in self.policies]
+        pdup = sorted({n for n in pnames if pnames.count(n) > 1})
+        if pdup:
+            raise ValueError(f"policy names must be unique; repeated: {', '.join(pdup)}")
+        if self.baseline_policy is not None and self.baseline_policy not in pnames:
+            raise ValueError(
+                f"baseline_policy {self.baseline_policy!r} is not a policy; "
+                f"policies: {', '.join(pnames) or 'none'}"
+            )
+        if self.baseline_policy is None and self.policies:
+            self.baseline_policy = self.policies[0].name
+        for p in self.policies:
+            for inst in p.instruments:
+                for op in inst.operators or ():
+                    if op not in names:
+                        raise ValueError(
+                            f"policy {p.name!r}, instrument {inst.name!r}: unknown operator "
+                            f"{op!r}; operators: {', '.join(names)}"
+                        )
         return self
+
+    def policy(self, name: str | None) -> Policy | None:
+        """The named policy (None: the baseline, or no policy if there are none)."""
+        if name is None:
+            name = self.baseline_policy
+        if name is None:
+            return None
+        for p in self.policies:
+            if p.name == name:
+                return p
+        raise KeyError(name)
 
     @property
     def horizon_days(self) -> int:

@@ -1,0 +1,342 @@
+"""Funding instruments at run time: who pays what, when, within each instrument's budget.
+
+A :class:`FundingDesk` holds the active policy's instruments and is consulted by the operators
+at the moments that matter — a capex payment, a month's running costs, a repair, a site's first
+day on air, a default. Every payment a funder makes (or receives back) is one row of the public
+flows table, and, when it moves an operator's cash, also one row of that operator's ledger with
+the instrument's label as counterparty, so public cost can be audited against the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import simpy
+
+from ..scenario.funding import (
+    CapexSubsidy,
+    CreditInstrument,
+    Eligibility,
+    EquityInjection,
+    Instrument,
+    LoanGuarantee,
+    OpexFund,
+    OutputBasedSubsidy,
+    Policy,
+    Viability,
+)
+from ..scenario.schema import CreditLine, Operator, Revenue, Tranche
+from .demand import bass_integral
+from .finance import Treasury, cents
+
+__all__ = ["FundingDesk", "PublicFlows", "site_npv"]
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass
+class PublicFlows:
+    """Every payment by (positive) or to (negative) a funder, one row each."""
+
+    time: list[float] = field(default_factory=list)
+    instrument: list[str] = field(default_factory=list)
+    funder: list[str] = field(default_factory=list)
+    operator: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    amount: list[float] = field(default_factory=list)
+    ref: list[str] = field(default_factory=list)
+
+    def add(
+        self, t: float, inst: str, funder: str, op: int, kind: str, amount: float, ref: str = ""
+    ) -> None:
+        self.time.append(t)
+        self.instrument.append(inst)
+        self.funder.append(funder)
+        self.operator.append(op)
+        self.kind.append(kind)
+        self.amount.append(cents(amount))
+        self.ref.append(ref)
+
+
+def site_npv(
+    people: float,
+    capex_usd: float,
+    opex_usd_year: float,
+    revenue: Revenue,
+    viability: Viability,
+) -> float:
+    """A site's own discounted cash flow over ``viability.years`` (USD; O(years)).
+
+    Revenue in year y is ceiling × people × ARPU × 12 × share × ∫_{y-1}^{y} F (the Bass curve),
+    opex is flat; both are discounted at the end of each year; capex is paid at once.
+    """
+    years = np.arange(viability.years + 1, dtype=np.float64)
+    a = revenue.adoption
+    g = bass_integral(years, a.p, a.q)
+    disc = (1.0 + viability.discount_rate) ** -years[1:]
+    per_person = a.ceiling_share * revenue.arpu_usd_month * 12.0 * revenue.operator_share
+    inflow = people * per_person * float((np.diff(g) * disc).sum())
+    return inflow - opex_usd_year * float(disc.sum()) - capex_usd
+
+
+class _Live:
+    """An instrument during a run: its budget left and its window in simulation days."""
+
+    def __init__(self, spec: Instrument, policy: str, start: date, horizon: int) -> None:
+        self.spec = spec
+        self.label = f"{spec.funder}:{policy}.{spec.name}"
+        self.t0 = float((spec.start_date - start).days) if spec.start_date else 0.0
+        self.t1 = float((spec.end_date - start).days) + 1 if spec.end_date else float(horizon)
+        self.paid = 0.0
+
+    def remaining(self) -> float:
+        cap = self.spec.budget_usd
+        return np.inf if cap is None else max(cents(cap - self.paid), 0.0)
+
+    def active(self, t: float) -> bool:
+        return self.t0 <= t < self.t1
+
+    def applies(self, op: str) -> bool:
+        return self.spec.operators is None or op in self.spec.operators
+
+    def take(self, wanted: float) -> float:
+        """Commit up to *wanted* from the budget; returns what is granted (to the cent)."""
+        got = cents(min(wanted, self.remaining()))
+        if got > 0:
+            self.paid = cents(self.paid + got)
+        return max(got, 0.0)
+
+
+class FundingDesk:
+    """The policy's instruments, shared by all operators of one run."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        policy: Policy | None,
+        operators: list[Operator],
+        start: date,
+        horizon_days: int,
+        zone_names: tuple[str, ...],
+    ) -> None:
+        self.env = env
+        self.policy = policy
+        self.start = start
+        self.flows = PublicFlows()
+        self.zone_names = zone_names
+        self.live = (
+            [_Live(inst, policy.name, start, horizon_days) for inst in policy.instruments]
+            if policy is not None
+            else []
+        )
+        self.operators = operators
+
+    # --- set-up ----------------------------------------------------------------------------
+
+    def has_capex_subsidy(self, op: int) -> bool:
+        return bool(self._mine(op, CapexSubsidy))
+
+    def _mine(self, op: int, kind: type) -> list[_Live]:
+        name = self.operators[op].name
+        return [x for x in self.live if isinstance(x.spec, kind) and x.applies(name)]
+
+    def credit_lines(self, op: int, start: date) -> list[tuple[CreditLine, str | None]]:
+        """The operator's own lines plus the policy's, each with its public label (or None);
+        guaranteed lines get their rate cut."""
+        spec = self.operators[op]
+        lines: list[tuple[CreditLine, str | None]] = [(cl, None) for cl in spec.credit_lines]
+        for x in self._mine(op, CreditInstrument):
+            s = x.spec
+            assert isinstance(s, CreditInstrument)
+            limit = s.limit_usd if s.budget_usd is None else min(s.limit_usd, s.budget_usd)
+            line = CreditLine(
+                lender=x.label,
+                limit_usd=limit,
+                annual_rate=s.annual_rate,
+                grace_months=s.grace_months,
+                tenor_months=s.tenor_months,
+                drawdown=s.drawdown,
+                tranches=[Tranche(date=t.date, amount_usd=t.amount_usd) for t in s.tranches]
+                if s.tranches
+                else None,
+                start_date=s.start_date,
+                end_date=s.end_date,
+                max_debt_to_capex=s.max_debt_to_capex,
+            )
+            lines.append((line, x.label))
+        cuts = self._mine(op, LoanGuarantee)
+        out = []
+        for line, label in lines:
+            cut = 0.0
+            for g in cuts:
+                if isinstance(g.spec, LoanGuarantee) and self._guarantees(g, line.lender):
+                    cut += g.spec.rate_reduction
+            if cut:
+                line = line.model_copy(update={"annual_rate": max(0.0, line.annual_rate - cut)})
+            out.append((line, label))
+        return out
+
+    @staticmethod
+    def _guarantees(g: _Live, lender: str) -> bool:
+        lenders = g.spec.lenders  # type: ignore[union-attr]
+        return lenders is None or lender in lenders or lender.split(":")[0] in lenders
+
+    def start_equity(self, op: int, treasury: Treasury) -> None:
+        for x in self._mine(op, EquityInjection):
+            self.env.process(self._equity(x, op, treasury))
+
+    def _equity(self, x: _Live, op: int, treasury: Treasury) -> Generator[simpy.Event, Any, None]:
+        s = x.spec
+        assert isinstance(s, EquityInjection)
+        if s.schedule is None:
+            assert s.amount_usd is not None
+            plan = [(x.t0, s.amount_usd)]
+        else:
+            plan = [(float((p.date - self.start).days), p.amount_usd) for p in s.schedule]
+        for t, amount in plan:
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            got = x.take(amount)
+            if got > 0:
+                treasury.receive(got, "equity", x.label, "policy equity")
+                self.flows.add(self.env.now, x.label, s.funder, op, "equity", got)
+
+    # --- eligibility -----------------------------------------------------------------------
+
+    def eligible(
+        self,
+        rule: Eligibility,
+        zone: int,
+        village_pop: int,
+        people: float,
+        capex: float,
+        opex_year: float,
+        revenue: Revenue,
+    ) -> bool:
+        if rule.zones is not None and self.zone_names[zone] not in rule.zones:
+            return False
+        if rule.max_village_population is not None and village_pop > rule.max_village_population:
+            return False
+        if rule.negative_viability is not None:
+            npv = site_npv(people, capex, opex_year, revenue, rule.negative_viability)
+            if npv >= 0:
+                return False
+        return True
+
+    # --- payments --------------------------------------------------------------------------
+
+    def capex_support(
+        self,
+        op: int,
+        site: dict[str, Any],
+        amount: float,
+        commit: bool,
+        treasury: Treasury | None = None,
+    ) -> float:
+        """What capex subsidies pay towards a capex payment of *amount* now.
+
+        With ``commit`` the budgets are charged and the subsidy booked (before the capex)."""
+        now = self.env.now
+        total = 0.0
+        for x in self._mine(op, CapexSubsidy):
+            s = x.spec
+            assert isinstance(s, CapexSubsidy)
+            if not x.active(now) or not self.eligible(
+                s.eligibility,
+                site["zone"],
+                site["village_pop"],
+                site["people"],
+                amount,
+                site["opex_year"],
+                self.operators[op].revenue,
+            ):
+                continue
+            want = min(s.share * amount, amount - total)
+            got = x.take(want) if commit else cents(min(want, x.remaining()))
+            if got <= 0:
+                continue
+            total = cents(total + got)
+            if commit:
+                assert treasury is not None
+                treasury.book(got, "subsidy", x.label, site["ref"])
+                self.flows.add(now, x.label, s.funder, op, "capex_subsidy", got, site["ref"])
+        return total
+
+    def running_cost_support(
+        self, op: int, kind: str, amount: float, treasury: Treasury, ref: str = ""
+    ) -> float:
+        """Opex funds' share of a running or repair cost incurred now (paid in at once)."""
+        now = self.env.now
+        total = 0.0
+        for x in self._mine(op, OpexFund):
+            s = x.spec
+            assert isinstance(s, OpexFund)
+            if kind not in s.covers or not x.active(now):
+                continue
+            if now >= x.t0 + s.years * DAYS_PER_YEAR:
+                continue
+            got = x.take(min(s.share * amount, amount - total))
+            if got <= 0:
+                continue
+            total = cents(total + got)
+            treasury.receive(got, "subsidy", x.label, ref or kind)
+            self.flows.add(now, x.label, s.funder, op, f"{kind}_fund", got, ref)
+        return total
+
+    def on_air(
+        self, op: int, site: dict[str, Any], villages: int, people: int, treasury: Treasury
+    ) -> None:
+        """A site's first day on air: schedule output-based payments after verification."""
+        now = self.env.now
+        for x in self._mine(op, OutputBasedSubsidy):
+            s = x.spec
+            assert isinstance(s, OutputBasedSubsidy)
+            if not x.active(now) or not self.eligible(
+                s.eligibility,
+                site["zone"],
+                site["village_pop"],
+                site["people"],
+                site["capex"],
+                site["opex_year"],
+                self.operators[op].revenue,
+            ):
+                continue
+            amount = s.usd_per_person * people + s.usd_per_village * villages
+            if amount > 0:
+                self.env.process(self._pay_output(x, op, amount, treasury, site["ref"]))
+
+    def _pay_output(
+        self, x: _Live, op: int, amount: float, treasury: Treasury, ref: str
+    ) -> Generator[simpy.Event, Any, None]:
+        s = x.spec
+        assert isinstance(s, OutputBasedSubsidy)
+        yield self.env.timeout(s.verification_days)
+        got = x.take(amount)
+        if got > 0:
+            treasury.receive(got, "subsidy", x.label, ref)
+            self.flows.add(self.env.now, x.label, s.funder, op, "output_based", got, ref)
+
+    def loan_flow(self, op: int, label: str | None, kind: str, amount: float) -> None:
+        """Mirror a public credit line's drawdown (+) or repayment (−) in the public flows."""
+        if label is None:
+            return
+        funder = label.split(":")[0]
+        self.flows.add(self.env.now, label, funder, op, kind, amount)
+
+    def on_default(self, op: int, debts: list[tuple[str, float]]) -> None:
+        """Guarantors pay their first-loss share of the guaranteed lines' debt to the lenders."""
+        now = self.env.now
+        for g in self._mine(op, LoanGuarantee):
+            s = g.spec
+            assert isinstance(s, LoanGuarantee)
+            if not g.active(now):
+                continue
+            for lender, balance in debts:
+                if balance > 0 and self._guarantees(g, lender):
+                    got = g.take(s.first_loss_share * balance)
+                    if got > 0:
+                        self.flows.add(now, g.label, s.funder, op, "guarantee_call", got, lender)

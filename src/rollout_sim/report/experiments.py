@@ -1,0 +1,337 @@
+"""Results folders of replications (``run --reps``) and policy comparisons (``compare``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..experiments.compare import Comparison
+from ..experiments.replications import KEPT_SERIES, ReplicationSet
+from ..experiments.stats import band, interval, paired_band
+from ..scenario.load import dump_scenario, scenario_hash
+from ..scenario.schema import Scenario
+from .writer import _versions, _write_csv, atomic_results_dir
+
+__all__ = ["pct_label", "write_comparison", "write_replications"]
+
+
+def pct_label(q: float) -> str:
+    """0.1 → 'p10', 0.05 → 'p5', 0.975 → 'p97.5'."""
+    return "p" + f"{q * 100:.3f}".rstrip("0").rstrip(".")
+
+
+def _num(x: float, nd: int = 4) -> str:
+    return "" if not np.isfinite(x) else f"{x:.{nd}f}"
+
+
+def _series_rows(
+    scenario: Scenario, rset: ReplicationSet, quantiles: tuple[float, float], policy: bool
+) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    start = scenario.start_date
+    for name in KEPT_SERIES:
+        b = band(rset.series[name], quantiles)
+        for d in range(len(b.mean)):
+            row: list[Any] = [(start + timedelta(days=d)).isoformat()]
+            if policy:
+                row.append(rset.policy or "")
+            row += [name, _num(b.mean[d]), _num(b.median[d]), _num(b.lo[d]), _num(b.hi[d])]
+            rows.append(row)
+    return rows
+
+
+def _replication_rows(rset: ReplicationSet, names: list[str], policy: bool) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for k in range(rset.reps):
+        row: list[Any] = [rset.policy or ""] if policy else []
+        row += [k, "-".join(str(x) for x in rset.seeds[k])]
+        row += [_num(float(rset.metrics[n][k])) if n in rset.metrics else "" for n in names]
+        rows.append(row)
+    return rows
+
+
+def _metric_summary(rset: ReplicationSet, level: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, values in rset.metrics.items():
+        iv = interval(values, level)
+        out[name] = {
+            "mean": None if not np.isfinite(iv.mean) else round(iv.mean, 4),
+            "lo": None if not np.isfinite(iv.lo) else round(iv.lo, 4),
+            "hi": None if not np.isfinite(iv.hi) else round(iv.hi, 4),
+            "n": iv.n,
+        }
+    return out
+
+
+def _manifest(scenario: Scenario, extra: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    return {
+        "rollout_sim_version": __version__,
+        "scenario": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "versions": _versions(),
+        "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+        **extra,
+    }
+
+
+def _fan(rset: ReplicationSet, scenario: Scenario, colour: str, q: tuple[float, float]) -> Any:
+    from ..plots import FanData
+
+    b = band(rset.series["people_covered"], q)
+    return FanData(scenario.start_date, b.median, b.lo, b.hi, colour)
+
+
+def write_replications(
+    rset: ReplicationSet,
+    out: Path,
+    *,
+    total_population: int,
+    plots: bool = True,
+    extra_manifest: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``timeseries_summary.csv``, ``replications.csv``, ``summary.json``, fan chart."""
+    sc = rset.scenario
+    q = sc.outputs.band
+    lo, hi = pct_label(q[0]), pct_label(q[1])
+    summary = {
+        "scenario": sc.name,
+        "policy": rset.policy,
+        "replications": rset.reps,
+        "seed": sc.seed,
+        "interval": f"central {sc.outputs.interval_level:.0%} of replications",
+        "metrics": _metric_summary(rset, sc.outputs.interval_level),
+    }
+    names = rset.metric_names()
+    with atomic_results_dir(out) as tmp:
+        _write_csv(
+            tmp / "timeseries_summary.csv",
+            ["date", "series", "mean", "median", lo, hi],
+            _series_rows(sc, rset, q, policy=False),
+        )
+        _write_csv(
+            tmp / "replications.csv",
+            ["replication", "seed_spawn_key", *names],
+            _replication_rows(rset, names, policy=False),
+        )
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(sc), encoding="utf-8")
+        if plots:
+            from ..plots import fan_figure, policy_colour, save_figure
+
+            pols = [p.name for p in sc.policies]
+            fan = _fan(rset, sc, policy_colour(pols, rset.policy), q)
+            fig = fan_figure(
+                [(rset.policy or sc.name, fan)],
+                title=f"{sc.name}: people covered, {rset.reps} replications (seed {sc.seed})",
+                total_population=total_population,
+                band_label=f"{lo}–{hi} of replications",
+            )
+            save_figure(fig, tmp / "plots" / "coverage.png")
+        manifest = _manifest(
+            sc,
+            {
+                "policy": rset.policy,
+                "replications": rset.reps,
+                "replication_wall_seconds": [round(w, 3) for w in rset.wall_seconds],
+                **(extra_manifest or {}),
+            },
+            tmp,
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+#: Metrics shown in the console tables, in order, with short column labels.
+HEADLINE = {
+    "people_covered": "people",
+    "days_to_50pct": "days to 50%",
+    "mean_new_villages_per_day": "villages/day",
+    "public_cost_usd": "public cost",
+    "public_cost_per_person_usd": "$/person",
+    "availability": "avail.",
+    "defaults": "defaults",
+}
+
+
+def write_comparison(
+    comp: Comparison,
+    out: Path,
+    *,
+    total_population: int,
+    plots: bool = True,
+    extra_manifest: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``comparison.csv``, ``differences.csv``, series and replications, plots."""
+    sc = comp.scenario
+    q = sc.outputs.band
+    a = (1.0 - comp.level) / 2.0
+    ilo, ihi = pct_label(a), pct_label(1.0 - a)
+    names = comp.metric_names()
+    comp_rows: list[list[Any]] = []
+    for pol in comp.policies:
+        row: list[Any] = [pol, comp.sets[pol].reps]
+        for n in names:
+            iv = comp.summary(pol, n)
+            row += [_num(iv.mean), _num(iv.lo), _num(iv.hi)]
+        comp_rows.append(row)
+    comp_header = ["policy", "replications"]
+    for n in names:
+        comp_header += [f"{n}_mean", f"{n}_{ilo}", f"{n}_{ihi}"]
+    diff_rows: list[list[Any]] = []
+    summary_diffs: dict[str, dict[str, Any]] = {}
+    for pol in comp.policies:
+        if pol == comp.baseline:
+            continue
+        summary_diffs[pol] = {}
+        for n in names:
+            d = comp.difference(pol, n)
+            base = comp.summary(comp.baseline, n).mean
+            mine = comp.summary(pol, n).mean
+            diff_rows.append(
+                [
+                    pol,
+                    comp.baseline,
+                    n,
+                    _num(base),
+                    _num(mine),
+                    _num(d.mean),
+                    _num(d.lo),
+                    _num(d.hi),
+                    d.n,
+                ]
+            )
+            summary_diffs[pol][n] = {
+                "difference": None if not np.isfinite(d.mean) else round(d.mean, 4),
+                "ci": [None if not np.isfinite(x) else round(x, 4) for x in (d.lo, d.hi)],
+                "n": d.n,
+            }
+    summary = {
+        "scenario": sc.name,
+        "baseline": comp.baseline,
+        "policies": comp.policies,
+        "replications": {p: comp.sets[p].reps for p in comp.policies},
+        "seed": sc.seed,
+        "interval": f"central {comp.level:.0%} of replications",
+        "difference_ci": f"{comp.ci_level:.0%} t-interval of the mean paired difference",
+        "metrics": {p: _metric_summary(comp.sets[p], comp.level) for p in comp.policies},
+        "differences": summary_diffs,
+    }
+    lo, hi = pct_label(q[0]), pct_label(q[1])
+    with atomic_results_dir(out) as tmp:
+        _write_csv(tmp / "comparison.csv", comp_header, comp_rows)
+        _write_csv(
+            tmp / "differences.csv",
+            [
+                "policy",
+                "baseline",
+                "metric",
+                "baseline_mean",
+                "policy_mean",
+                "difference",
+                f"ci{comp.ci_level * 100:g}_lo",
+                f"ci{comp.ci_level * 100:g}_hi",
+                "n",
+            ],
+            diff_rows,
+        )
+        series_rows: list[list[Any]] = []
+        rep_rows: list[list[Any]] = []
+        for pol in comp.policies:
+            series_rows += _series_rows(sc, comp.sets[pol], q, policy=True)
+            rep_rows += _replication_rows(comp.sets[pol], names, policy=True)
+        _write_csv(
+            tmp / "timeseries_summary.csv",
+            ["date", "policy", "series", "mean", "median", lo, hi],
+            series_rows,
+        )
+        _write_csv(
+            tmp / "replications.csv", ["policy", "replication", "seed_spawn_key", *names], rep_rows
+        )
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(sc), encoding="utf-8")
+        if plots:
+            _comparison_plots(comp, tmp / "plots", total_population, (lo, hi), (ilo, ihi))
+        manifest = _manifest(
+            sc,
+            {
+                "baseline": comp.baseline,
+                "policies": comp.policies,
+                "replications": {p: comp.sets[p].reps for p in comp.policies},
+                "replication_wall_seconds": {
+                    p: [round(w, 3) for w in comp.sets[p].wall_seconds] for p in comp.policies
+                },
+                **(extra_manifest or {}),
+            },
+            tmp,
+        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def _comparison_plots(
+    comp: Comparison,
+    folder: Path,
+    total_population: int,
+    band_labels: tuple[str, str],
+    interval_labels: tuple[str, str],
+) -> None:
+    from ..plots import (
+        FanData,
+        difference_figure,
+        fan_figure,
+        interval_figure,
+        policy_colour,
+        save_figure,
+    )
+
+    sc = comp.scenario
+    pols = [p.name for p in sc.policies]
+    reps = comp.sets[comp.baseline].reps
+    fans = [
+        (p, _fan(comp.sets[p], sc, policy_colour(pols, p), sc.outputs.band)) for p in comp.policies
+    ]
+    save_figure(
+        fan_figure(
+            fans,
+            title=f"{sc.name}: people covered by policy, {reps} replications (seed {sc.seed})",
+            total_population=total_population,
+            band_label=f"{band_labels[0]}–{band_labels[1]} of replications",
+        ),
+        folder / "coverage.png",
+    )
+    rows = []
+    for p in comp.policies:
+        iv = comp.summary(p, "public_cost_per_person_usd")
+        rows.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
+    save_figure(
+        interval_figure(
+            rows,
+            title=f"{sc.name}: public cost per person reached ({interval_labels[0]}–"
+            f"{interval_labels[1]} of {reps} replications)",
+            xlabel="public cost per person reached (USD)",
+        ),
+        folder / "public_cost_per_person.png",
+    )
+    base = comp.sets[comp.baseline].series["people_covered"]
+    diffs = []
+    for p in comp.policies:
+        if p == comp.baseline:
+            continue
+        b = paired_band(base, comp.sets[p].series["people_covered"], comp.ci_level)
+        diffs.append((p, FanData(sc.start_date, b.mean, b.lo, b.hi, policy_colour(pols, p))))
+    if diffs:
+        save_figure(
+            difference_figure(
+                diffs,
+                title=f"{sc.name}: people covered, difference from {comp.baseline} (paired)",
+                ylabel=f"people covered − {comp.baseline}",
+                band_label=f"{comp.ci_level:.0%} CI of the mean difference",
+            ),
+            folder / "difference_people_covered.png",
+        )

@@ -1,0 +1,196 @@
+"""Funding instruments and policies (DESIGN §2.6) as scenario data.
+
+An instrument is a YAML object with a ``type``, the funder who pays, the operators it applies to,
+a budget cap and an active window. A policy is a named list of instruments; a scenario lists its
+policies and names the baseline that the others are compared with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "CapexSubsidy",
+    "CreditInstrument",
+    "Eligibility",
+    "EquityInjection",
+    "Instrument",
+    "LoanGuarantee",
+    "OpexFund",
+    "OutputBasedSubsidy",
+    "Payment",
+    "Policy",
+    "Viability",
+]
+
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(gt=0, le=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+class Viability(_Model):
+    """A site is non-viable when its own discounted cash flow over ``years`` is below zero."""
+
+    years: Annotated[int, Field(ge=1, le=50)] = Field(
+        10, description="Years of the site's cash flow (FACTS §4: ≈ 10-year payback)."
+    )
+    discount_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.15, description="Annual discount rate (FACTS §4: WACC 15%, assumption)."
+    )
+
+
+class Eligibility(_Model):
+    """Which sites an instrument pays for (all conditions must hold; default: every site)."""
+
+    zones: list[str] | None = Field(None, description="Only sites in these zones.")
+    max_village_population: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Only sites whose host village has at most this many people."
+    )
+    negative_viability: Viability | None = Field(
+        None, description="Only sites whose own discounted cash flow is negative."
+    )
+
+
+class _Instrument(_Model):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] | None = Field(
+        None, description="Label in outputs (default: the type and its position)."
+    )
+    funder: Annotated[str, Field(min_length=1)] = Field(
+        "government", description="Who pays (appears as the counterparty in the ledger)."
+    )
+    operators: list[str] | None = Field(None, description="Operators it applies to (default: all).")
+    budget_usd: NonNegFloat | None = Field(
+        None, description="Most the instrument pays out in all, USD (default: no cap)."
+    )
+    start_date: dt.date | None = Field(None, description="Active from (default: scenario start).")
+    end_date: dt.date | None = Field(None, description="Active until (default: the horizon).")
+
+    @model_validator(mode="after")
+    def _window(self) -> _Instrument:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class Payment(_Model):
+    date: dt.date
+    amount_usd: PosFloat
+
+
+class EquityInjection(_Instrument):
+    """Public equity paid into the operator: once (``amount_usd`` at start) or by schedule."""
+
+    type: Literal["equity"]
+    amount_usd: PosFloat | None = Field(None, description="One payment at the start date.")
+    schedule: list[Payment] | None = Field(None, description="Or several dated payments.")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> EquityInjection:
+        if (self.amount_usd is None) == (self.schedule is None):
+            raise ValueError("give exactly one of amount_usd or schedule")
+        return self
+
+
+class CreditInstrument(_Instrument):
+    """A public credit line (concessional or commercial); the funder is the lender."""
+
+    type: Literal["credit_line"]
+    limit_usd: NonNegFloat
+    annual_rate: Annotated[float, Field(ge=0, le=1)]
+    grace_months: Annotated[int, Field(ge=0, le=600)] = 0
+    tenor_months: Annotated[int, Field(ge=1, le=1200)]
+    drawdown: Literal["on_demand", "tranches"] = "on_demand"
+    tranches: list[Payment] | None = None
+    max_debt_to_capex: Annotated[float, Field(gt=0)] | None = None
+
+
+class CapexSubsidy(_Instrument):
+    """Pays a share of the capex of eligible sites when the capex is paid."""
+
+    type: Literal["capex_subsidy"]
+    share: Share = Field(description="Share of the site's capex paid by the funder.")
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+
+
+class OutputBasedSubsidy(_Instrument):
+    """Pays per person and/or village newly covered, after a verification delay."""
+
+    type: Literal["output_based"]
+    usd_per_person: NonNegFloat = Field(0.0, description="Per person newly covered.")
+    usd_per_village: NonNegFloat = Field(0.0, description="Per village newly covered.")
+    verification_days: NonNegFloat = Field(
+        90.0, description="Days from a site's first day on air to the payment (assumption)."
+    )
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+
+    @model_validator(mode="after")
+    def _pays_something(self) -> OutputBasedSubsidy:
+        if self.usd_per_person == 0 and self.usd_per_village == 0:
+            raise ValueError("give usd_per_person and/or usd_per_village")
+        return self
+
+
+CostKind = Literal["opex", "repair"]
+
+
+def _both_costs() -> list[CostKind]:
+    return ["opex", "repair"]
+
+
+class OpexFund(_Instrument):
+    """Pays a share of running and/or repair costs for some years."""
+
+    type: Literal["opex_fund"]
+    share: Share
+    years: PosFloat = Field(description="For this many years from the start date.")
+    covers: list[CostKind] = Field(
+        default_factory=_both_costs, description="Which costs it shares."
+    )
+
+
+class LoanGuarantee(_Instrument):
+    """Guarantees the operators' credit lines: a lower rate, and first-loss cover at default."""
+
+    type: Literal["loan_guarantee"]
+    lenders: list[str] | None = Field(None, description="Lines it covers (default: all).")
+    rate_reduction: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="Cut in the annual rate of guaranteed lines (e.g. 0.03)."
+    )
+    first_loss_share: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.5, description="Share of the outstanding debt the guarantor pays the lender at default."
+    )
+
+
+Instrument = Annotated[
+    EquityInjection
+    | CreditInstrument
+    | CapexSubsidy
+    | OutputBasedSubsidy
+    | OpexFund
+    | LoanGuarantee,
+    Field(discriminator="type"),
+]
+
+
+class Policy(_Model):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str = ""
+    instruments: list[Instrument] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _labels(self) -> Policy:
+        seen: set[str] = set()
+        for i, inst in enumerate(self.instruments):
+            if inst.name is None:
+                inst.name = f"{inst.type}{i + 1}"
+            if inst.name in seen:
+                raise ValueError(f"instrument names must be unique in a policy: {inst.name!r}")
+            seen.add(inst.name)
+        return self
