@@ -40,12 +40,12 @@ def ensure_venv() -> None:
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     _sh(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _sh(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    _sh(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev,dask]")
     STAMP.write_text(want + "\n")
 
 
 def run(args: list[str]) -> None:
-    scenario = args[0] if args else "scenarios/quickstart.yaml"
+    scenario = args[0] if args else "scenarios/peru_ipt.yaml"
     _sh(BIN / "rollout-sim", "run", scenario, *args[1:])
 
 

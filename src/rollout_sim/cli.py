@@ -34,6 +34,18 @@ EXAMPLES_COMPARE = """examples:
   rollout-sim compare scenarios/funding_policies.yaml --policies capex_subsidy,output_based
 """
 
+EXAMPLES_SWEEP = """examples:
+  rollout-sim sweep scenarios/quickstart.yaml --grid operators.0.build_crews=4,8,16 --reps 5
+  rollout-sim sweep scenarios/funding_policies.yaml --grid operators.0.cash_usd=1e6,3e6 \\
+      --lhs 10 operators.0.build_crews=5:30 --policies output_based
+  rollout-sim sweep scenarios/quickstart.yaml --grid operators.0.build_crews=4,8 --missing
+"""
+
+EXAMPLES_CALIBRATE = """examples:
+  rollout-sim calibrate scenarios/peru_ipt.yaml
+  rollout-sim calibrate scenarios/peru_ipt_reported.yaml --reps 5
+"""
+
 EXAMPLES_VALIDATE = """examples:
   rollout-sim validate scenarios/quickstart.yaml
   rollout-sim validate my.yaml --set geography.synthetic.villages=200
@@ -80,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         "--reps", type=_reps, default=1, help="replications (default 1: one detailed run)"
     )
     run.add_argument("--policy", help="funding policy to run (default: the baseline)")
+    _add_batch(run)
     _add_set(run)
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
 
@@ -99,8 +112,63 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--policies", help="comma-separated policy names (default: all; the baseline is added)"
     )
+    _add_batch(cmp_)
     _add_set(cmp_)
     cmp_.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+
+    swp = sub.add_parser(
+        "sweep",
+        parents=[common],
+        help="run a design of parameter values × policies × replications",
+        description="Run every design point (grids and/or a Latin hypercube) under every policy "
+        "(or --policies) on the same replications; write design.csv, outcomes.csv and plots.",
+        epilog=EXAMPLES_SWEEP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    swp.add_argument("scenario", type=Path, help="scenario YAML file")
+    swp.add_argument("--out", type=Path, help="results folder (default: results/<name>-sweep)")
+    swp.add_argument("--seed", type=_seed, help="override the scenario seed")
+    swp.add_argument("--reps", type=_reps, default=3, help="replications per point (3)")
+    swp.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=V1,V2,...",
+        help="values to try (repeatable: every combination)",
+    )
+    swp.add_argument(
+        "--lhs",
+        nargs="+",
+        metavar="N KEY.PATH=LO:HI",
+        help="N Latin-hypercube samples of the given ranges",
+    )
+    swp.add_argument("--policies", help="comma-separated policies (default: all, or none)")
+    swp.add_argument(
+        "--missing",
+        action="store_true",
+        help="list the runs of this sweep not in its store (nothing is run)",
+    )
+    _add_batch(swp)
+    _add_set(swp)
+    swp.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+
+    cal = sub.add_parser(
+        "calibrate",
+        parents=[common],
+        help="fit scenario parameters to the targets in its calibration: block",
+        description="Fit the calibration: parameters to its targets (a rate over a window, or "
+        "an observed series); write scenario.calibrated.yaml, calibration.json and a plot.",
+        epilog=EXAMPLES_CALIBRATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cal.add_argument("scenario", type=Path, help="scenario YAML file with a calibration: block")
+    cal.add_argument(
+        "--out", type=Path, help="results folder (default: results/<name>-calibration)"
+    )
+    cal.add_argument("--seed", type=_seed, help="override the scenario seed")
+    cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
+    _add_set(cal)
+    cal.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
 
     val = sub.add_parser(
         "validate",
@@ -164,6 +232,33 @@ def _check_policy(scenario: Any, name: str | None, option: str) -> None:
         raise InputError(f"unknown policy; {hint}", source=option, value=name)
 
 
+def _jobs(text: str) -> int:
+    """argparse type of ``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to 1024")
+    return value
+
+
+def _add_batch(p: argparse.ArgumentParser) -> None:
+    """Options of commands that run many replications."""
+    p.add_argument(
+        "--jobs", type=_jobs, help="worker processes (default: the CPUs of this machine)"
+    )
+    p.add_argument(
+        "--executor",
+        choices=["serial", "processes", "dask"],
+        help="where replications run (default: processes when there are several)",
+    )
+    p.add_argument("--scheduler", help="with --executor dask: the scheduler address")
+    p.add_argument(
+        "--resume", action="store_true", help="keep replications an interrupted run finished"
+    )
+
+
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set",
@@ -216,6 +311,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+class Interrupted(Exception):
+    """A batch of replications was stopped (Ctrl-C or SIGTERM); finished ones are saved."""
+
+
+def _execute(
+    args: argparse.Namespace, world: Any, tasks: list[Any], out: Path, label: str
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """Run tasks on the chosen executor with a store beside *out*; (records, manifest, store)."""
+    from .experiments import tasks as task_module
+    from .experiments.executors import make_executor, sigterm_as_interrupt
+    from .experiments.runner import execute, store_for
+
+    # The world built here serves this process and the workers forked from it.
+    task_module._WORLDS[world.key] = world
+    executor = make_executor(args.executor, args.jobs, args.scheduler, len(tasks))
+    store = store_for(out)
+    try:
+        with sigterm_as_interrupt(), _progress(args, len(tasks), label) as tick:
+            records = execute(tasks, executor, store=store, resume=args.resume, tick=tick)
+    except KeyboardInterrupt:
+        saved = len(tasks) - len(store.missing(tasks))
+        raise Interrupted(
+            f"interrupted: {saved} of {len(tasks)} replications are saved; run the same command "
+            "with --resume to finish"
+        ) from None
+    finally:
+        executor.close()
+    recs = list(records.values())
+    manifest = {
+        "executor": executor.name,
+        "workers": executor.workers,
+        "peak_rss_mb": round(max([task_module.peak_rss_mb()] + [r.peak_rss_mb for r in recs]), 1),
+        "resumed": bool(args.resume),
+    }
+    return records, manifest, store
+
+
 def _run_replications(
     args: argparse.Namespace,
     scenario: Any,
@@ -225,13 +357,13 @@ def _run_replications(
     started: float,
     world_seconds: float,
 ) -> int:
-    from .experiments.replications import run_replications
+    from .experiments.tasks import Task, assemble, scenario_payload
     from .report.experiments import write_replications
 
-    with _progress(args, args.reps, f"{scenario.name}: replications") as tick:
-        rset = run_replications(
-            scenario, args.reps, policy=args.policy, world=world, on_done=lambda k, r: tick()
-        )
+    payload = scenario_payload(scenario)
+    tasks = [Task(payload, args.policy, k) for k in range(args.reps)]
+    records, exec_info, _ = _execute(args, world, tasks, out, f"{scenario.name}: replications")
+    rset = assemble(scenario, args.policy, [records[t.key] for t in tasks])
     timing = {
         "world_build_seconds": round(world_seconds, 3),
         "total_wall_seconds": round(time.perf_counter() - started, 3),
@@ -241,7 +373,11 @@ def _run_replications(
         out,
         total_population=world.villages.total_population,
         plots=plots,
-        extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+        extra_manifest={
+            "timing": timing,
+            **exec_info,
+            "command": ["rollout-sim", *args.argv],
+        },
     )
     if not args.quiet:
         _print_replications(summary, out)
@@ -250,7 +386,6 @@ def _run_replications(
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .errors import InputError
-    from .experiments.compare import compare_policies
     from .report.experiments import write_comparison
     from .world.build import build_world
 
@@ -271,13 +406,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     world = build_world(scenario)
     world_seconds = time.perf_counter() - started
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-compare"
-    n_pol = (
-        len(set(chosen or []) | {scenario.baseline_policy}) if chosen else len(scenario.policies)
+    from .experiments.compare import Comparison, policy_order
+    from .experiments.tasks import Task, assemble, scenario_payload
+
+    baseline, order = policy_order(scenario, chosen)
+    payload = scenario_payload(scenario)
+    tasks = [Task(payload, pol, k) for pol in order for k in range(args.reps)]
+    records, exec_info, _store = _execute(
+        args, world, tasks, out, f"{scenario.name}: policies × replications"
     )
-    with _progress(args, n_pol * args.reps, f"{scenario.name}: policies × replications") as tick:
-        comp = compare_policies(
-            scenario, chosen, args.reps, world=world, on_done=lambda p, k, r: tick()
-        )
+    sets = {
+        pol: assemble(scenario, pol, [records[t.key] for t in tasks if t.policy == pol])
+        for pol in order
+    }
+    comp = Comparison(
+        scenario, baseline, sets, scenario.outputs.interval_level, scenario.outputs.ci_level
+    )
     timing = {
         "world_build_seconds": round(world_seconds, 3),
         "total_wall_seconds": round(time.perf_counter() - started, 3),
@@ -287,7 +431,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         out,
         total_population=world.villages.total_population,
         plots=scenario.outputs.plots and not args.no_plots,
-        extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+        extra_manifest={"timing": timing, **exec_info, "command": ["rollout-sim", *args.argv]},
     )
     if not args.quiet:
         _print_comparison(comp, summary, out)
@@ -350,7 +494,8 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         ("population", f"{summary['population']:,}"),
         ("sites on air", f"{f['sites_on_air']:,} (built {f['sites_built']:,})"),
         ("villages covered", f"{f['villages_covered']:,}"),
-        ("people covered", f"{f['people_covered']:,} ({f['coverage_share']:.1%})"),
+        ("people covered", f"{f['people_covered']:,}"),
+        ("rural people covered", f"{f['coverage_share']:.1%}"),
         ("people newly reached", f"{reached:,}"),
         ("new villages per day (mean)", f"{summary['mean_new_villages_per_day']:.2f}"),
         ("capex", f"US$ {f['capex_cumulative_usd']:,.0f}"),
@@ -360,12 +505,169 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     if cpp is not None:
         rows.append(("capex per person reached", f"US$ {cpp:,.2f}"))
     for key, m in summary["days_to_coverage"].items():
-        rows.append((f"{key[:-3]}% of people covered", m["date"] or "not reached"))
+        rows.append((f"{key[:-3]}% of rural people covered", m["date"] or "not reached"))
+    for ref in summary.get("references", []):
+        sim = ref["simulated"]
+        shown = "outside the horizon" if sim is None else f"{sim:,.0f}"
+        rows.append(
+            (
+                f"{ref['metric']} on {ref['date']}",
+                f"{shown} (vs {ref['reference']:,.0f}: {ref['label']})",
+            )
+        )
     for label, value in rows:
         table.add_row(label, value)
     console = Console()
     console.print(table)
     console.print(f"results in {out}/")
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .experiments.compare import policy_order
+    from .experiments.runner import store_for
+    from .experiments.sweep import build_design, parse_grid, parse_lhs, point_scenarios
+    from .experiments.tasks import Task, scenario_payload
+    from .report.experiments import write_sweep
+    from .world.build import build_world
+
+    started = time.perf_counter()
+    scenario = _load(args)
+    grids = [parse_grid(g) for g in args.grid]
+    lhs = parse_lhs(args.lhs) if args.lhs else None
+    if not grids and lhs is None:
+        raise InputError("give at least one --grid or --lhs", source="sweep")
+    design = build_design(grids, lhs, scenario.seed)
+    points = point_scenarios(scenario, design)
+    if scenario.policies:
+        chosen = [p.strip() for p in args.policies.split(",")] if args.policies else None
+        for name in chosen or []:
+            _check_policy(scenario, name, "--policies")
+        _, order = policy_order(scenario, chosen)
+        policies: list[str | None] = list(order)
+    else:
+        if args.policies:
+            _check_policy(scenario, args.policies.split(",")[0], "--policies")
+        policies = [None]
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-sweep"
+    tasks = [
+        Task(scenario_payload(sc), pol, k, point=i)
+        for i, sc in enumerate(points)
+        for pol in policies
+        for k in range(args.reps)
+    ]
+    if args.missing:
+        missing = store_for(out).missing(tasks)
+        for t in missing:
+            print(f"point {t.point} {design.points[t.point]} policy {t.policy} replication {t.rep}")
+        if not args.quiet:
+            print(f"{len(missing)} of {len(tasks)} runs missing", file=sys.stderr)
+        return 0
+    world = build_world(points[0])
+    records, exec_info, _store = _execute(
+        args, world, tasks, out, f"{scenario.name}: points × policies × replications"
+    )
+    summary = write_sweep(
+        scenario,
+        design,
+        [records[t.key] for t in tasks],
+        out,
+        plots=scenario.outputs.plots and not args.no_plots,
+        extra_manifest={
+            "timing": {"total_wall_seconds": round(time.perf_counter() - started, 3)},
+            **exec_info,
+            "command": ["rollout-sim", *args.argv],
+        },
+    )
+    if not args.quiet:
+        print(
+            f"{summary['runs']} runs ({len(design.points)} points × {len(policies)} policies × "
+            f"{args.reps} replications); results in {out}/"
+        )
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .experiments.calibrate import calibrate
+    from .report.calibration import write_calibration
+    from .world.build import build_world
+
+    started = time.perf_counter()
+    overrides = list(args.overrides)
+    if args.reps is not None:
+        overrides.append(f"calibration.replications={args.reps}")
+    args.overrides = overrides
+    scenario = _load(args)
+    if scenario.calibration is None:
+        raise InputError(
+            "the scenario has no calibration: block (targets and parameters to fit)",
+            source=str(args.scenario),
+            where="calibration",
+        )
+    world = build_world(scenario)
+    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-calibration"
+    total = scenario.calibration.max_evaluations
+    with _progress(args, total, f"{scenario.name}: calibrating") as tick:
+        res = calibrate(scenario, world=world, on_eval=lambda e: tick())
+    timing = {"total_wall_seconds": round(time.perf_counter() - started, 3)}
+    summary = write_calibration(
+        res,
+        out,
+        plots=scenario.outputs.plots and not args.no_plots,
+        extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+    )
+    if not args.quiet:
+        _print_calibration(summary, out)
+    return 0
+
+
+def _print_calibration(summary: dict[str, Any], out: Path) -> None:
+    from rich.table import Table
+
+    console = _wide_console()
+    table = Table(
+        title=f"{summary['scenario']}: calibration by {summary['method']} "
+        f"({len(summary['evaluations'])} evaluations × "
+        f"{summary['replications_per_evaluation']} replications)"
+    )
+    table.add_column("")
+    table.add_column("target", justify="right")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    for p in summary["parameters"]:
+        table.add_row(
+            p["path"],
+            f"{p['bounds'][0]:g}–{p['bounds'][1]:g}",
+            f"{p['before']:g}",
+            f"[bold]{p['after']:g}[/bold]",
+        )
+    for t in summary["targets"]:
+        if t["kind"] == "window_mean":
+            label = f"mean {t['metric']} {t['start']}…{t['end']}"
+            tol = f" ± {t['tolerance']:g}" if t["tolerance"] else ""
+            table.add_row(
+                label,
+                f"{t['value']:g}{tol}",
+                f"{t['before']:.3f}",
+                f"[bold]{t['after']:.3f}[/bold]",
+            )
+        else:
+            for (d, obs), b, a in zip(t["observed"], t["before"], t["after"], strict=True):
+                table.add_row(
+                    f"{t['metric']} on {d}", f"{obs:,.0f}", f"{b:,.0f}", f"[bold]{a:,.0f}[/bold]"
+                )
+    console.print(table)
+    windows = [t for t in summary["targets"] if t["kind"] == "window_mean"]
+    if not windows:
+        verdict = "least-squares fit to the observed series"
+    elif summary["within_tolerance"]:
+        verdict = "within tolerance"
+    else:
+        verdict = "NOT within tolerance"
+    console.print(
+        f"{verdict}; {summary['message']}. Calibrated scenario: {out}/scenario.calibrated.yaml"
+    )
 
 
 def _progress(args: argparse.Namespace, total: int, text: str) -> Any:
@@ -523,6 +825,8 @@ def _print_comparison(comp: Any, summary: dict[str, Any], out: Path) -> None:
 COMMANDS = {
     "run": _cmd_run,
     "compare": _cmd_compare,
+    "calibrate": _cmd_calibrate,
+    "sweep": _cmd_sweep,
     "validate": _cmd_validate,
     "schema": _cmd_schema,
 }
@@ -549,6 +853,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Interrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

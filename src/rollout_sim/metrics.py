@@ -64,6 +64,32 @@ def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
 
 
+def references(results: Results) -> list[dict[str, Any]]:
+    """The scenario's published figures beside the simulated values on their dates."""
+    d = results.daily
+    out = []
+    for ref in results.scenario.references:
+        day = (ref.date - results.scenario.start_date).days
+        simulated: float | None = None
+        if 0 <= day < results.horizon_days:
+            if ref.metric == "people_reached":
+                simulated = float(d["people_covered"][day]) - results.initial_people_covered
+            elif ref.metric == "villages_reached":
+                simulated = float(d["villages_covered"][day]) - results.initial_villages_covered
+            else:
+                simulated = float(d[ref.metric][day])
+        out.append(
+            {
+                "label": ref.label,
+                "metric": ref.metric,
+                "date": ref.date.isoformat(),
+                "reference": ref.value,
+                "simulated": simulated,
+            }
+        )
+    return out
+
+
 _NO_MAINT: dict[str, Any] = {
     "failures": 0,
     "repairs": 0,
@@ -189,6 +215,7 @@ def summarise(results: Results) -> dict[str, Any]:
             _r(public_cost / people_reached) if people_reached else None
         ),
         "instruments": by_instrument,
+        "references": references(results),
         "days_to_coverage": milestones,
         "operators": operators,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -246,4 +247,33 @@ def difference_figure(
     ax.legend(loc="upper left", title=f"shaded: {band_label}")
     _date_axis(ax)
     ax.set_title(title)
+    return fig
+
+
+def sweep_figure(scenario: Any, design: Any, records: list[Any], metric: str) -> Figure:
+    """The main outcome against each swept parameter: every run as a dot, means joined."""
+    paths = list(design.paths)
+    fig, axes = plt.subplots(
+        1, len(paths), figsize=(5 * len(paths), 4.5), squeeze=False, layout="constrained"
+    )
+    pols = [p.name for p in scenario.policies]
+    policies = sorted({r.policy for r in records}, key=lambda p: (p is None, str(p)))
+    for j, path in enumerate(paths):
+        ax = axes[0][j]
+        for pol in policies:
+            colour = policy_colour(pols, pol)
+            xs = [float(design.points[r.point][path]) for r in records if r.policy == pol]
+            ys = [float(r.metrics[metric]) for r in records if r.policy == pol]
+            ax.scatter(xs, ys, s=12, alpha=0.5, color=colour)
+            ux = sorted(set(xs))
+            means = [float(np.mean([y for x, y in zip(xs, ys, strict=True) if x == u])) for u in ux]
+            if len(ux) <= 12:
+                ax.plot(ux, means, color=colour, lw=2, label=pol or scenario.name)
+        ax.set_xlabel(path)
+        ax.set_ylabel(metric.replace("_", " "))
+        ax.yaxis.set_major_formatter(FuncFormatter(_people))
+        ax.grid(alpha=0.3)
+        if j == 0:
+            ax.legend(loc="best")
+    fig.suptitle(f"{scenario.name}: {metric.replace('_', ' ')} across the sweep")
     return fig

@@ -151,6 +151,11 @@ class Results:
     events: list[tuple[float, int, str, str]] = field(default_factory=list)
     #: Per operator: failures, repairs, and per-repair waiting and down times (days).
     maintenance: list[dict[str, Any]] = field(default_factory=list)
+    #: Every change of a village's served state (time, village, +1 gained / −1 lost), in time
+    #: order; existing 4G coverage appears as gains at time 0.
+    service_changes: tuple[FloatArray, NDArray[np.int32], NDArray[np.int8]] = field(
+        default_factory=lambda: (np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, np.int8))
+    )
     #: The funding policy this run used (None: no policy).
     policy: str | None = None
     public: PublicTable = field(default_factory=PublicTable.empty)
@@ -229,6 +234,7 @@ class Results:
             site_downtime_days=downtime[sites.village] if len(sites) else np.zeros(0),
             events=list(network.events),
             maintenance=maintenance,
+            service_changes=network.coverage.changes(),
             policy=funding.policy.name if funding.policy is not None else None,
             public=PublicTable(
                 time=np.array(funding.flows.time, dtype=np.float64),
@@ -249,6 +255,10 @@ class Results:
     def total_population(self) -> int:
         return self.world.villages.total_population
 
+    @property
+    def rural_population(self) -> int:
+        return self.world.villages.rural_population
+
     def dates(self) -> list[date]:
         start = self.scenario.start_date
         return [start + timedelta(days=d) for d in range(self.horizon_days)]
@@ -267,6 +277,11 @@ class Results:
         n_cov = np.searchsorted(times, day_end, side="left")
         villages = n_cov.astype(np.float64)
         people = _step_at(times, cum_people.astype(np.float64), day_end, 0.0)
+        # Coverage shares are of the rural population (all of it in a world with no towns).
+        rural = self.world.villages.rural
+        rural_pop = pop * rural
+        cum_rural = np.cumsum(rural_pop[covered][order]).astype(np.float64)
+        rural_people = _step_at(times, cum_rural, day_end, 0.0)
         prev = np.concatenate([[float(self.initial_villages_covered)], villages[:-1]])
         lg = self.ledger
         # Books are closed at the horizon itself: the last day includes that booking.
@@ -288,14 +303,14 @@ class Results:
             at,
             0.0,
         )
-        total = max(self.total_population, 1)
+        total = max(int(rural_pop.sum()), 1)
         return {
             "sites_built": np.searchsorted(self.built_times, day_end, side="left").astype(float),
             "sites_on_air": np.searchsorted(self.on_air_times, day_end, side="left").astype(float),
             "villages_covered": villages,
             "new_villages_covered": villages - prev,
             "people_covered": people,
-            "coverage_share": people / total,
+            "coverage_share": rural_people / total,
             "capex_cumulative_usd": flow("capex"),
             "cash_usd": np.round(cash, 2),
             "sites_down": _step_at(self.down_times, self.down_counts, day_end, 0.0),

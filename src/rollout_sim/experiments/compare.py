@@ -19,7 +19,7 @@ from ..world.build import World, build_world
 from .replications import ReplicationSet, run_replications
 from .stats import Interval, interval, paired_difference
 
-__all__ = ["Comparison", "compare_policies"]
+__all__ = ["Comparison", "compare_policies", "policy_order"]
 
 
 @dataclass
@@ -52,6 +52,20 @@ class Comparison:
         return paired_difference(base, self.sets[policy].metrics[metric], self.ci_level)
 
 
+def policy_order(scenario: Scenario, policies: Sequence[str] | None) -> tuple[str, list[str]]:
+    """(baseline, policies to run with the baseline first); KeyError for an unknown name."""
+    if not scenario.policies:
+        raise ValueError("the scenario defines no policies to compare")
+    known = [p.name for p in scenario.policies]
+    chosen = list(policies) if policies else list(known)
+    for name in chosen:
+        if name not in known:
+            raise KeyError(name)
+    baseline = scenario.baseline_policy or known[0]
+    chosen = [baseline] + [p for p in chosen if p != baseline]
+    return baseline, chosen
+
+
 def compare_policies(
     scenario: Scenario,
     policies: Sequence[str] | None = None,
@@ -61,19 +75,7 @@ def compare_policies(
     on_done: Callable[[str, int, Results], Any] | None = None,
 ) -> Comparison:
     """Run each policy (default: all, baseline first) on the same *reps* replications."""
-    if not scenario.policies:
-        raise ValueError("the scenario defines no policies to compare")
-    known = [p.name for p in scenario.policies]
-    chosen = list(policies) if policies else known
-    for name in chosen:
-        if name not in known:
-            raise KeyError(name)
-    baseline = scenario.baseline_policy or known[0]
-    if baseline not in chosen:
-        chosen.insert(0, baseline)
-    else:
-        chosen.remove(baseline)
-        chosen.insert(0, baseline)
+    baseline, chosen = policy_order(scenario, policies)
     if world is None:
         world = build_world(scenario)
     sets: dict[str, ReplicationSet] = {}

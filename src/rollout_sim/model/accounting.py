@@ -70,6 +70,13 @@ class Accounts:
         if t2 <= t1:
             return
         net = self.network
+        if self.spec.equity_usd_per_year > 0:
+            self.treasury.receive(
+                cents(self.spec.equity_usd_per_year * (t2 - t1) / DAYS_PER_YEAR),
+                "equity",
+                "shareholders",
+                "scheduled equity",
+            )
         mine = np.flatnonzero(net.site_op == self.op)
         on_air = mine[np.isfinite(net.on_air_at[mine])]
         down_now = net.downtime_until(t2)

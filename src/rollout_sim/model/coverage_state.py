@@ -29,6 +29,11 @@ class CoverageState:
         self.on_air = np.zeros(n, dtype=np.int32)
         #: Day each village was first covered (NaN = never).
         self.first_covered = np.full(n, np.nan)
+        #: Every change of a village's served state: (time, village, +1 gained / −1 lost),
+        #: appended in blocks, one per site switched (for impact estimates over outages).
+        self.change_time: list[float] = []
+        self.change_villages: list[NDArray[np.int32]] = []
+        self.change_sign: list[int] = []
         self.villages_covered = 0
         self.people_covered = 0
         # gain[v] = people a site at v would newly cover, given sites planned so far.
@@ -54,6 +59,17 @@ class CoverageState:
         np.subtract.at(self.gain, sites, np.repeat(self.population[fresh], counts))
         return int(self.population[fresh].sum())
 
+    def changes(self) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int8]]:
+        """Flat (time, village, sign) arrays of every served-state change, in time order."""
+        if not self.change_time:
+            return np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
+        counts = [len(v) for v in self.change_villages]
+        return (
+            np.repeat(np.array(self.change_time), counts),
+            np.concatenate(self.change_villages).astype(np.int32),
+            np.repeat(np.array(self.change_sign, dtype=np.int8), counts),
+        )
+
     def switch_on(self, site: int, t: float) -> tuple[int, int]:
         """A site comes into service: returns (villages, people) covered *for the first time*.
 
@@ -63,17 +79,25 @@ class CoverageState:
         cov = self.index.covers(site)
         fresh = cov[self.on_air[cov] == 0]
         self.on_air[cov] += 1
+        if len(fresh):
+            self.change_time.append(t)
+            self.change_villages.append(fresh)
+            self.change_sign.append(1)
         self.villages_covered += len(fresh)
         self.people_covered += int(self.population[fresh].sum())
         first = fresh[np.isnan(self.first_covered[fresh])]
         self.first_covered[first] = t
         return len(first), int(self.population[first].sum())
 
-    def switch_off(self, site: int) -> tuple[int, int]:
+    def switch_off(self, site: int, t: float) -> tuple[int, int]:
         """A site goes off air: returns (villages, people) that lost their last cover."""
         cov = self.index.covers(site)
         self.on_air[cov] -= 1
         lost = cov[self.on_air[cov] == 0]
+        if len(lost):
+            self.change_time.append(t)
+            self.change_villages.append(lost)
+            self.change_sign.append(-1)
         people = int(self.population[lost].sum())
         self.villages_covered -= len(lost)
         self.people_covered -= people

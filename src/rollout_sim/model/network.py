@@ -148,7 +148,7 @@ class Network:
             if not self.in_service[x]:
                 continue
             self.in_service[x] = False
-            self.coverage.switch_off(x)
+            self.coverage.switch_off(x, now)
             self.down_since[x] = now
             self.down_count += 1
             stack.extend(self.children.get(x, ()))

@@ -17,7 +17,7 @@ from ..scenario.load import dump_scenario, scenario_hash
 from ..scenario.schema import Scenario
 from .writer import _versions, _write_csv, atomic_results_dir
 
-__all__ = ["pct_label", "write_comparison", "write_replications"]
+__all__ = ["pct_label", "write_comparison", "write_replications", "write_sweep"]
 
 
 def pct_label(q: float) -> str:
@@ -335,3 +335,53 @@ def _comparison_plots(
             ),
             folder / "difference_people_covered.png",
         )
+
+
+def write_sweep(
+    scenario: Scenario,
+    design: Any,
+    records: list[Any],
+    out: Path,
+    *,
+    plots: bool = True,
+    extra_manifest: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``design.csv`` (one row per point), ``outcomes.csv`` (one row per run), plots."""
+    names: list[str] = []
+    for rec in records:
+        for n in rec.metrics:
+            if n not in names:
+                names.append(n)
+    design_rows = [[i, *[p.get(k, "") for k in design.paths]] for i, p in enumerate(design.points)]
+    outcome_rows = []
+    for rec in sorted(records, key=lambda r: (r.point, r.policy or "", r.rep)):
+        run_id = f"p{rec.point}-{rec.policy or 'none'}-r{rec.rep}"
+        row: list[Any] = [run_id, rec.point, rec.policy or "", rec.rep]
+        row += [design.points[rec.point].get(k, "") for k in design.paths]
+        row += [_num(float(rec.metrics.get(n, np.nan))) for n in names]
+        outcome_rows.append(row)
+    summary = {
+        "scenario": scenario.name,
+        "parameters": design.paths,
+        "points": len(design.points),
+        "runs": len(records),
+    }
+    with atomic_results_dir(out) as tmp:
+        _write_csv(tmp / "design.csv", ["point", *design.paths], design_rows)
+        _write_csv(
+            tmp / "outcomes.csv",
+            ["run_id", "point", "policy", "replication", *design.paths, *names],
+            outcome_rows,
+        )
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
+        if plots:
+            from ..plots import save_figure, sweep_figure
+
+            save_figure(
+                sweep_figure(scenario, design, records, "people_covered"),
+                tmp / "plots" / "sweep_people_covered.png",
+            )
+        manifest = _manifest(scenario, {"runs": len(records), **(extra_manifest or {})}, tmp)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return summary

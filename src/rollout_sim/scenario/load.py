@@ -373,11 +373,18 @@ def load_scenario(
                 break
     scenario = parse_scenario(data, source=name, lines=lines, overridden=overridden)
     if scenario.geography.file is not None:
-        file_path = Path(scenario.geography.file.path).expanduser()
-        if not file_path.is_absolute():
-            file_path = base / file_path
-        scenario.geography.file.path = str(file_path)
+        scenario.geography.file.path = _resolve(scenario.geography.file.path, base)
+    if scenario.calibration is not None:
+        for target in scenario.calibration.targets:
+            if target.kind == "series":
+                target.file = _resolve(target.file, base)
     return scenario
+
+
+def _resolve(path: str, base: Path) -> str:
+    """A path from a scenario file, made absolute against the file's folder."""
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() else base / p)
 
 
 def dump_scenario(scenario: Scenario) -> str:

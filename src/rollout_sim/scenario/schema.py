@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .calibration import Calibration
 from .funding import Policy
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "MicrowaveBackhaul",
     "Operator",
     "Outputs",
+    "PeruOptions",
     "PlacesSpec",
+    "Reference",
     "Revenue",
     "SatelliteBackhaul",
     "Scenario",
@@ -189,7 +192,8 @@ class VillageFile(_Model):
 
 
 class PlacesSpec(_Model):
-    """Where fibre PoPs (or depots) are: at the largest villages, or given explicitly."""
+    """Where fibre PoPs (or depots) are: at the largest villages, at given villages, or (Peru
+    data only) at provincial or district capitals."""
 
     largest_villages: Annotated[int, Field(ge=0)] | None = Field(
         None, description="Place this many at the largest villages, spread out."
@@ -198,12 +202,37 @@ class PlacesSpec(_Model):
         30.0, description="With largest_villages: no two closer than this, km."
     )
     villages: list[str] | None = Field(None, description="Village ids to place them at.")
+    capitals: Literal["provincial", "district"] | None = Field(
+        None,
+        description="Peru data only: 'provincial' = the 180 provincial capitals the national "
+        "fibre backbone reaches (FACTS §3); 'district' = those plus the 1,516 district capitals "
+        "of the regional fibre projects (FACTS §3). See docs/peru_model.md for which.",
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> PlacesSpec:
-        if (self.largest_villages is None) == (self.villages is None):
-            raise ValueError("give exactly one of largest_villages or villages")
+        given = [self.largest_villages, self.villages, self.capitals]
+        if sum(x is not None for x in given) != 1:
+            raise ValueError("give exactly one of largest_villages, villages or capitals")
         return self
+
+
+class PeruOptions(_Model):
+    """How the Peru data set is turned into a starting network (all assumptions: see
+    docs/peru_model.md)."""
+
+    urban_service: Literal["4g", "2g", "none"] = Field(
+        "4g",
+        description="Service of INEI's 3,747 urban places (district capitals and towns) at the "
+        "start: '4g' = already served by the mobile operators (assumption for mid-2019).",
+    )
+    existing_2g_sites: Annotated[int, Field(ge=0)] = Field(
+        1300,
+        description="Rural 2G sites that can be upgraded (assumption: FACTS §2, about 2,200 IpT "
+        "antennas in 2023 less 866 new towers), placed at the largest rural places at least "
+        "existing_2g_spacing_km from each other and from urban places.",
+    )
+    existing_2g_spacing_km: PosFloat = Field(8.0, description="Spacing of those 2G sites, km.")
 
 
 class Geography(_Model):
@@ -211,6 +240,13 @@ class Geography(_Model):
 
     synthetic: SyntheticGeography | None = None
     file: VillageFile | None = None
+    dataset: Literal["peru"] | None = Field(
+        None, description="A data set shipped with rollout-sim: 'peru' = all 94,922 places."
+    )
+    departments: list[str] | None = Field(
+        None, description="With dataset 'peru': keep only these departments (default: all)."
+    )
+    peru: PeruOptions = Field(default_factory=PeruOptions)
     pops: PlacesSpec = Field(
         default_factory=lambda: PlacesSpec(largest_villages=8),
         description="Fibre points of presence (assumption: at the largest towns).",
@@ -225,10 +261,16 @@ class Geography(_Model):
 
     @model_validator(mode="after")
     def _one_source(self) -> Geography:
-        if self.synthetic is not None and self.file is not None:
-            raise ValueError("give either synthetic or file, not both")
-        if self.synthetic is None and self.file is None:
+        given = sum(x is not None for x in (self.synthetic, self.file, self.dataset))
+        if given > 1:
+            raise ValueError("give one of synthetic, file or dataset")
+        if given == 0:
             self.synthetic = SyntheticGeography()
+        if self.departments is not None and self.dataset is None:
+            raise ValueError("departments is only used with dataset: peru")
+        for spec in (self.pops, self.depots):
+            if spec.capitals is not None and self.dataset != "peru":
+                raise ValueError("capitals is only used with dataset: peru")
         return self
 
 
@@ -504,6 +546,11 @@ class Operator(_Model):
         None, description="Build only in these zones (default: all)."
     )
     cash_usd: NonNegFloat = Field(description="Starting cash (equity paid in at day 0), USD.")
+    equity_usd_per_year: NonNegFloat = Field(
+        0.0,
+        description="Further equity from the shareholders, paid in monthly (1/12 at each "
+        "monthly accounting), USD a year.",
+    )
     build_crews: Annotated[int, Field(ge=1, le=100_000)] = Field(
         description="Crews building sites at the same time."
     )
@@ -541,6 +588,17 @@ class Operator(_Model):
         "continue_maintenance",
         description="After a default (debt service unpaid) new builds stop; does maintenance?",
     )
+
+
+class Reference(_Model):
+    """A published figure to report beside the simulated one (not fitted)."""
+
+    label: Annotated[str, Field(min_length=1)] = Field(description="What it is, with its source.")
+    metric: Literal[
+        "people_reached", "people_covered", "villages_covered", "villages_reached", "sites_on_air"
+    ] = Field(description="people_reached / villages_reached = covered minus covered at the start.")
+    date: dt.date = Field(description="The date the figure refers to.")
+    value: float
 
 
 class Outputs(_Model):
@@ -592,6 +650,12 @@ class Scenario(_Model):
     )
     baseline_policy: str | None = Field(
         None, description="The policy others are compared with (default: the first)."
+    )
+    calibration: Calibration | None = Field(
+        None, description="What `rollout-sim calibrate` fits, and to what."
+    )
+    references: list[Reference] = Field(
+        default_factory=list, description="Published figures to report beside the results."
     )
 
     @field_validator("name")

@@ -23,6 +23,7 @@ from ..errors import ScenarioError
 from ..scenario.schema import PlacesSpec, Scenario
 from .coverage import CoverageIndex, build_coverage_index
 from .graph import TransportEdges, build_transport_edges, to_networkx, travel_csr
+from .peru import peru_capitals, peru_villages
 from .village_files import read_villages
 from .villages import Villages, synthetic_villages
 
@@ -118,7 +119,9 @@ def _world_seed(scenario: Scenario) -> int:
 
 def _load_villages(scenario: Scenario) -> Villages:
     geo = scenario.geography
-    if geo.file is not None:
+    if geo.dataset == "peru":
+        villages = peru_villages(geo.peru, geo.departments)
+    elif geo.file is not None:
         villages = read_villages(
             geo.file.path,
             default_zone=geo.file.default_zone,
@@ -197,7 +200,10 @@ def check_scenario_against_villages(scenario: Scenario, villages: Villages) -> N
 
 
 def _place(spec: PlacesSpec, villages: Villages, where: str) -> IntArray:
-    """Village indices for PoPs or depots: given ids, or the largest villages spread apart."""
+    """Village indices for PoPs or depots: given ids, capitals (Peru), or the largest villages
+    spread apart."""
+    if spec.capitals is not None:
+        return peru_capitals(villages, spec.capitals)
     if spec.villages is not None:
         index = villages.index_of()
         out = []

@@ -71,6 +71,12 @@ class Villages:
     region: NDArray[np.int32]
     region_names: tuple[str, ...]
     service: NDArray[np.int8]
+    #: INEI's urban places (Peru data); none elsewhere. Coverage shares are of rural people.
+    urban: NDArray[np.bool_] | None = None
+    #: Share of people in monetary poverty and extreme poverty (0..1), where the data give it
+    #: (Peru: the district's INEI rates); None elsewhere.
+    poverty: FloatArray | None = None
+    extreme_poverty: FloatArray | None = None
     x_km: FloatArray = field(init=False)
     y_km: FloatArray = field(init=False)
     #: (n, 2) projected coordinates, km (computed once: the engine reads it per relay).
@@ -81,6 +87,8 @@ class Villages:
         for name in ("names", "lat", "lon", "population", "zone", "region", "service"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"villages: column {name} has {len(getattr(self, name))} rows")
+        if self.urban is None:
+            object.__setattr__(self, "urban", np.zeros(n, dtype=bool))
         lat0 = float(np.mean(self.lat)) if n else 0.0
         lon0 = float(np.mean(self.lon)) if n else 0.0
         x, y = project(self.lat, self.lon, lat0, lon0)
@@ -94,6 +102,16 @@ class Villages:
     @property
     def total_population(self) -> int:
         return int(self.population.sum())
+
+    @property
+    def rural(self) -> NDArray[np.bool_]:
+        """Villages that are not urban places."""
+        assert self.urban is not None
+        return ~self.urban
+
+    @property
+    def rural_population(self) -> int:
+        return int(self.population[self.rural].sum())
 
     def index_of(self) -> dict[str, int]:
         """Village id → index."""
@@ -112,6 +130,9 @@ class Villages:
             region=self.region[keep],
             region_names=self.region_names,
             service=self.service[keep],
+            urban=None if self.urban is None else self.urban[keep],
+            poverty=None if self.poverty is None else self.poverty[keep],
+            extreme_poverty=None if self.extreme_poverty is None else self.extreme_poverty[keep],
         )
 
 

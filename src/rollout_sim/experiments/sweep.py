@@ -1,0 +1,112 @@
+"""Parameter sweeps: a design of scenario variants × policies × replications.
+
+A design point is a set of ``key.path=value`` overrides. Grids give every combination of the
+listed values; a Latin hypercube (scipy.stats.qmc, seeded from the scenario seed) samples
+ranges; both together give every grid combination for every sample.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy.stats import qmc
+
+from ..errors import InputError
+from ..scenario.load import apply_override, parse_scenario
+from ..scenario.schema import Scenario
+
+__all__ = ["Design", "build_design", "parse_grid", "parse_lhs", "point_scenarios"]
+
+
+@dataclass
+class Design:
+    """Swept key paths and, per point, their values."""
+
+    paths: list[str]
+    points: list[dict[str, Any]]
+
+
+def _value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_grid(spec: str) -> tuple[str, list[Any]]:
+    """``key.path=v1,v2,v3`` → (path, [values])."""
+    path, sep, values = spec.partition("=")
+    if not sep or not path.strip() or not values.strip():
+        raise InputError("expected key.path=v1,v2,...", source="--grid", value=spec)
+    items = [_value(v.strip()) for v in values.split(",") if v.strip()]
+    if not items:
+        raise InputError("no values", source="--grid", value=spec)
+    return path.strip(), items
+
+
+def parse_lhs(args: list[str]) -> tuple[int, list[tuple[str, float, float, bool]]]:
+    """``N key.path=lo:hi ...`` → (N, [(path, lo, hi, integer)])."""
+    if len(args) < 2:
+        raise InputError("expected N key.path=lo:hi ...", source="--lhs", value=" ".join(args))
+    try:
+        n = int(args[0])
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise InputError("the first value is the number of samples", source="--lhs", value=args[0])
+    ranges = []
+    for spec in args[1:]:
+        path, sep, rng = spec.partition("=")
+        lo_s, colon, hi_s = rng.partition(":")
+        try:
+            lo, hi = float(lo_s), float(hi_s)
+        except ValueError:
+            lo = hi = float("nan")
+        if not sep or not colon or not lo < hi:
+            raise InputError("expected key.path=lo:hi with lo < hi", source="--lhs", value=spec)
+        integer = lo_s.strip().lstrip("-").isdigit() and hi_s.strip().lstrip("-").isdigit()
+        ranges.append((path.strip(), lo, hi, integer))
+    return n, ranges
+
+
+def build_design(
+    grids: list[tuple[str, list[Any]]],
+    lhs: tuple[int, list[tuple[str, float, float, bool]]] | None,
+    seed: int,
+) -> Design:
+    paths = [p for p, _ in grids]
+    grid_points: list[dict[str, Any]] = [
+        dict(zip(paths, combo, strict=True)) for combo in itertools.product(*[v for _, v in grids])
+    ] or [{}]
+    if lhs is None:
+        return Design(paths, grid_points)
+    n, ranges = lhs
+    sampler = qmc.LatinHypercube(d=len(ranges), seed=np.random.default_rng(seed))
+    unit = sampler.random(n)
+    samples = []
+    for row in unit:
+        point: dict[str, Any] = {}
+        for (path, lo, hi, integer), u in zip(ranges, row, strict=True):
+            x = lo + float(u) * (hi - lo)
+            point[path] = round(x) if integer else round(x, 6)
+        samples.append(point)
+    lhs_paths = [p for p, *_ in ranges]
+    points = [g | s for s in samples for g in grid_points]
+    return Design(paths + lhs_paths, points)
+
+
+def point_scenarios(scenario: Scenario, design: Design) -> list[Scenario]:
+    """One validated scenario per design point (bad values are errors naming the point)."""
+    out = []
+    for i, point in enumerate(design.points):
+        data = scenario.model_dump(mode="json")
+        for path, value in point.items():
+            # JSON is YAML: the override parser reads the value back with its type.
+            apply_override(data, f"{path}={json.dumps(value)}")
+        out.append(parse_scenario(data, source=f"sweep point {i} ({point})"))
+    return out
