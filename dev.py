@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -52,7 +53,27 @@ def run(args: list[str]) -> None:
 LINTED = ("src", "tests", "benchmarks", "scripts", "dev.py")
 
 
+def ensure_chromium() -> None:
+    """The report's browser test needs Debian's chromium; install it where it is missing."""
+    if shutil.which("chromium") or not shutil.which("apt-get"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        print("chromium missing and not root: the browser test will be skipped", flush=True)
+        return
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    print("+ apt-get install chromium (for the report's browser test)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], env=env, check=False, **quiet)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
+        env=env,
+        check=False,
+        **quiet,
+    )
+
+
 def test(args: list[str]) -> None:
+    ensure_chromium()
     paths = [p for p in LINTED if (ROOT / p).exists()]
     _sh(BIN / "ruff", "check", *paths)
     _sh(BIN / "ruff", "format", "--check", *paths)

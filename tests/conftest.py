@@ -109,3 +109,15 @@ def _write_yaml_fixture() -> Callable[..., Path]:
 def _run_cli_fixture() -> Callable[..., tuple[int, str, str]]:
     """The :func:`run_cli` helper."""
     return run_cli
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_world_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the tests' cached worlds out of the user's cache (subprocesses inherit it too)."""
+    old = os.environ.get("ROLLOUT_SIM_CACHE")
+    os.environ["ROLLOUT_SIM_CACHE"] = str(tmp_path_factory.mktemp("world-cache"))
+    yield
+    if old is None:
+        os.environ.pop("ROLLOUT_SIM_CACHE", None)
+    else:
+        os.environ["ROLLOUT_SIM_CACHE"] = old

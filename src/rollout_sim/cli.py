@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     common.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    common.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build the world afresh instead of loading it from the cache "
+        "($ROLLOUT_SIM_CACHE or ~/.cache/rollout-sim)",
+    )
 
     p = _Parser(
         prog="rollout-sim",
@@ -95,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_batch(run)
     _add_set(run)
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    run.add_argument("--report", action="store_true", help="also write report.html")
 
     cmp_ = sub.add_parser(
         "compare",
@@ -115,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_batch(cmp_)
     _add_set(cmp_)
     cmp_.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    cmp_.add_argument("--report", action="store_true", help="also write report.html")
 
     swp = sub.add_parser(
         "sweep",
@@ -169,6 +177,19 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
     _add_set(cal)
     cal.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    cal.add_argument("--report", action="store_true", help="also write report.html")
+
+    rep = sub.add_parser(
+        "report",
+        parents=[common],
+        help="write a self-contained report.html for a results folder",
+        description="Write report.html (images embedded, no network needed) for the results "
+        "folder of a run, replications, a comparison or a calibration.",
+        epilog="examples:\n  rollout-sim report results/peru_ipt\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rep.add_argument("results", type=Path, help="a results folder")
+    rep.add_argument("--out", type=Path, help="where to write (default: RESULTS/report.html)")
 
     val = sub.add_parser(
         "validate",
@@ -270,6 +291,35 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _maybe_report(args: argparse.Namespace, out: Path) -> None:
+    if getattr(args, "report", False):
+        from .report.html import write_report
+
+        path = write_report(out)
+        if not args.quiet:
+            print(f"report: {path}")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.html import write_report
+
+    path = write_report(args.results, args.out)
+    if not args.quiet:
+        print(f"report: {path}")
+    return 0
+
+
+def _world(args: argparse.Namespace, scenario: Any) -> Any:
+    """The scenario's world: from the disk cache unless --no-cache (then built and not saved)."""
+    from .world.build import build_world
+    from .world.cache import prepared_world
+
+    if args.no_cache:
+        return build_world(scenario)
+    world, _cached = prepared_world(scenario)
+    return world
+
+
 def _load(args: argparse.Namespace) -> Any:
     from .scenario.load import load_scenario
 
@@ -282,12 +332,11 @@ def _load(args: argparse.Namespace) -> Any:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .engine import simulate
     from .report.writer import write_run
-    from .world.build import build_world
 
     started = time.perf_counter()
     scenario = _load(args)
     _check_policy(scenario, args.policy, "--policy")
-    world = build_world(scenario)  # bad village files fail here, before anything is written
+    world = _world(args, scenario)  # bad village files fail here, before anything is written
     world_seconds = time.perf_counter() - started
     out = args.out if args.out is not None else Path("results") / scenario.name
     plots = scenario.outputs.plots and not args.no_plots
@@ -305,7 +354,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             out,
             plots=plots,
             extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+            source=args.scenario,
         )
+    _maybe_report(args, out)
     if not args.quiet:
         _print_summary(summary, out)
     return 0
@@ -379,6 +430,7 @@ def _run_replications(
             "command": ["rollout-sim", *args.argv],
         },
     )
+    _maybe_report(args, out)
     if not args.quiet:
         _print_replications(summary, out)
     return 0
@@ -387,7 +439,6 @@ def _run_replications(
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .report.experiments import write_comparison
-    from .world.build import build_world
 
     started = time.perf_counter()
     scenario = _load(args)
@@ -403,7 +454,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         chosen = [p.strip() for p in args.policies.split(",") if p.strip()]
         for name in chosen:
             _check_policy(scenario, name, "--policies")
-    world = build_world(scenario)
+    world = _world(args, scenario)
     world_seconds = time.perf_counter() - started
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-compare"
     from .experiments.compare import Comparison, policy_order
@@ -433,16 +484,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         plots=scenario.outputs.plots and not args.no_plots,
         extra_manifest={"timing": timing, **exec_info, "command": ["rollout-sim", *args.argv]},
     )
+    _maybe_report(args, out)
     if not args.quiet:
         _print_comparison(comp, summary, out)
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .world.build import build_world
 
     scenario = _load(args)
-    world = build_world(scenario)
+    world = _world(args, scenario)
     if not args.quiet:
         ops = ", ".join(op.name for op in scenario.operators)
         print(
@@ -529,7 +580,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .experiments.sweep import build_design, parse_grid, parse_lhs, point_scenarios
     from .experiments.tasks import Task, scenario_payload
     from .report.experiments import write_sweep
-    from .world.build import build_world
 
     started = time.perf_counter()
     scenario = _load(args)
@@ -563,7 +613,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"{len(missing)} of {len(tasks)} runs missing", file=sys.stderr)
         return 0
-    world = build_world(points[0])
+    world = _world(args, points[0])
     records, exec_info, _store = _execute(
         args, world, tasks, out, f"{scenario.name}: points × policies × replications"
     )
@@ -591,7 +641,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .experiments.calibrate import calibrate
     from .report.calibration import write_calibration
-    from .world.build import build_world
 
     started = time.perf_counter()
     overrides = list(args.overrides)
@@ -605,7 +654,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             source=str(args.scenario),
             where="calibration",
         )
-    world = build_world(scenario)
+    world = _world(args, scenario)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-calibration"
     total = scenario.calibration.max_evaluations
     with _progress(args, total, f"{scenario.name}: calibrating") as tick:
@@ -617,6 +666,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         plots=scenario.outputs.plots and not args.no_plots,
         extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
     )
+    _maybe_report(args, out)
     if not args.quiet:
         _print_calibration(summary, out)
     return 0
@@ -827,6 +877,7 @@ COMMANDS = {
     "compare": _cmd_compare,
     "calibrate": _cmd_calibrate,
     "sweep": _cmd_sweep,
+    "report": _cmd_report,
     "validate": _cmd_validate,
     "schema": _cmd_schema,
 }

@@ -86,7 +86,9 @@ def simulate(
     env.run(until=float(horizon))
     for agent in agents:
         agent.close_books(float(horizon))
-    return Results.from_run(
+    # SimPy numbers every event it schedules; the next number is how many there were.
+    events = next(env._eid)
+    results = Results.from_run(
         scenario=scenario,
         world=world,
         network=network,
@@ -95,3 +97,5 @@ def simulate(
         seed_sequence=streams.seed_sequence,
         wall_seconds=time.perf_counter() - wall,
     )
+    results.extra["events"] = events
+    return results

@@ -64,6 +64,25 @@ def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
 
 
+def impact_summary_of(results: Results) -> dict[str, Any] | None:
+    """Impact at the horizon and in person-years per parameter set (None when off)."""
+    if not results.scenario.impact.enabled:
+        return None
+    from .model.impact import impact_series, impact_summary
+
+    summary: dict[str, Any] = {
+        name: dict(values)
+        for name, values in impact_summary(impact_series(results, results.scenario.impact)).items()
+    }
+    public = float(results.public.amount.sum())
+    for values in summary.values():
+        lifted = values.get("people_out_of_poverty_at_horizon")
+        values["people_out_of_poverty_per_million_public_usd"] = (
+            None if not public or lifted is None else round(lifted / (public / 1e6), 3)
+        )
+    return summary
+
+
 def references(results: Results) -> list[dict[str, Any]]:
     """The scenario's published figures beside the simulated values on their dates."""
     d = results.daily
@@ -216,6 +235,7 @@ def summarise(results: Results) -> dict[str, Any]:
         ),
         "instruments": by_instrument,
         "references": references(results),
+        "impact": impact_summary_of(results),
         "days_to_coverage": milestones,
         "operators": operators,
     }

@@ -21,7 +21,13 @@ from numpy.typing import NDArray
 
 from .results import Results
 
-__all__ = ["availability_figure", "coverage_figure", "finance_figure", "save_figure"]
+__all__ = [
+    "availability_figure",
+    "coverage_figure",
+    "finance_figure",
+    "impact_figure",
+    "save_figure",
+]
 
 
 def _people(x: float, _pos: object = None) -> str:
@@ -131,6 +137,35 @@ def availability_figure(results: Results) -> Figure:
     bottom.grid(alpha=0.3)
     _date_axis(bottom)
     fig.suptitle(f"{sc.name}: outages and availability (seed {sc.seed})")
+    return fig
+
+
+def impact_figure(results: Results) -> Figure:
+    """People lifted out of poverty and extreme poverty: central estimate and low–high range."""
+    imp = results.impact_daily
+    dates = results.dates()
+    sc = results.scenario
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained")
+    for ax, key, label in (
+        (axes[0], "people_out_of_poverty", "people out of poverty"),
+        (axes[1], "people_out_of_extreme_poverty", "people out of extreme poverty"),
+    ):
+        ax.fill_between(
+            dates,
+            imp[f"{key}_low"],
+            imp[f"{key}_high"],
+            color="tab:green",
+            alpha=0.2,
+            lw=0,
+            label="low–high estimates",
+        )
+        ax.plot(dates, imp[f"{key}_central"], color="tab:green", lw=2, label="central estimate")
+        ax.set_ylabel(label)
+        ax.yaxis.set_major_formatter(FuncFormatter(_people))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    _date_axis(axes[1])
+    fig.suptitle(f"{sc.name}: poverty effects of the coverage (seed {sc.seed}; docs/impact.md)")
     return fig
 
 

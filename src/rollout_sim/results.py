@@ -328,6 +328,22 @@ class Results:
             ),
         }
 
+    @cached_property
+    def impact_daily(self) -> dict[str, FloatArray]:
+        """Impact series (``<series>_<low|central|high>``) when the scenario asks for them.
+
+        Kept apart from :attr:`daily` so that runs that do not need them (calibration) do not
+        pay for them."""
+        if not self.scenario.impact.enabled:
+            return {}
+        from .model.impact import impact_series
+
+        out: dict[str, FloatArray] = {}
+        for name, series in impact_series(self, self.scenario.impact).items():
+            for key, values in series.items():
+                out[f"{key}_{name}"] = np.asarray(values, dtype=np.float64)
+        return out
+
     def _subscribers(self, at: FloatArray) -> FloatArray:
         out = np.zeros(len(at))
         for i, op in enumerate(self.scenario.operators):

@@ -93,6 +93,17 @@ def replication_metrics(r: Results) -> dict[str, float]:
             "cash_usd": float(d["cash_usd"][-1]),
         }
     )
+    if r.scenario.impact.enabled:
+        imp = r.impact_daily
+        for name in ("low", "central", "high"):
+            lifted = float(imp[f"people_out_of_poverty_{name}"][-1])
+            out[f"people_out_of_poverty_{name}"] = lifted
+            out[f"people_out_of_extreme_poverty_{name}"] = float(
+                imp[f"people_out_of_extreme_poverty_{name}"][-1]
+            )
+            out[f"people_out_of_poverty_per_million_public_usd_{name}"] = (
+                lifted / (public / 1e6) if public > 0 else np.nan
+            )
     return out
 
 

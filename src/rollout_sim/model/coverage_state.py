@@ -26,13 +26,16 @@ class CoverageState:
         self.index = index
         self.population = population
         self.planned = np.zeros(n, dtype=np.int32)
-        self.on_air = np.zeros(n, dtype=np.int32)
-        #: Day each village was first covered (NaN = never).
-        self.first_covered = np.full(n, np.nan)
+        # Switching a site touches ~10-50 villages: plain Python lists beat numpy's per-call
+        # overhead by ~10x there, and switches are the most frequent state change.
+        self._on_air: list[int] = [0] * n
+        self._pop: list[int] = population.tolist()
+        self._covers: list[list[int] | None] = [None] * n
+        self._first: dict[int, float] = {}
         #: Every change of a village's served state: (time, village, +1 gained / −1 lost),
         #: appended in blocks, one per site switched (for impact estimates over outages).
         self.change_time: list[float] = []
-        self.change_villages: list[NDArray[np.int32]] = []
+        self.change_villages: list[list[int]] = []
         self.change_sign: list[int] = []
         self.villages_covered = 0
         self.people_covered = 0
@@ -59,6 +62,26 @@ class CoverageState:
         np.subtract.at(self.gain, sites, np.repeat(self.population[fresh], counts))
         return int(self.population[fresh].sum())
 
+    @property
+    def first_covered(self) -> NDArray[np.float64]:
+        """Day each village was first covered (NaN = never)."""
+        out = np.full(len(self._on_air), np.nan)
+        if self._first:
+            idx = np.fromiter(self._first.keys(), dtype=np.int64, count=len(self._first))
+            out[idx] = np.fromiter(self._first.values(), dtype=np.float64, count=len(self._first))
+        return out
+
+    @property
+    def on_air(self) -> NDArray[np.int32]:
+        """On-air sites covering each village."""
+        return np.array(self._on_air, dtype=np.int32)
+
+    def _cov(self, site: int) -> list[int]:
+        cov = self._covers[site]
+        if cov is None:
+            cov = self._covers[site] = self.index.covers(site).tolist()
+        return cov
+
     def changes(self) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int8]]:
         """Flat (time, village, sign) arrays of every served-state change, in time order."""
         if not self.change_time:
@@ -66,7 +89,11 @@ class CoverageState:
         counts = [len(v) for v in self.change_villages]
         return (
             np.repeat(np.array(self.change_time), counts),
-            np.concatenate(self.change_villages).astype(np.int32),
+            np.fromiter(
+                (u for block in self.change_villages for u in block),
+                dtype=np.int32,
+                count=sum(counts),
+            ),
             np.repeat(np.array(self.change_sign, dtype=np.int8), counts),
         )
 
@@ -76,29 +103,46 @@ class CoverageState:
         Net counts (``villages_covered``/``people_covered``) also rise for villages that had
         lost cover in an outage.
         """
-        cov = self.index.covers(site)
-        fresh = cov[self.on_air[cov] == 0]
-        self.on_air[cov] += 1
-        if len(fresh):
-            self.change_time.append(t)
-            self.change_villages.append(fresh)
-            self.change_sign.append(1)
+        on = self._on_air
+        pop = self._pop
+        fresh = []
+        for u in self._cov(site):
+            if on[u] == 0:
+                fresh.append(u)
+            on[u] += 1
+        if not fresh:
+            return 0, 0
+        self.change_time.append(t)
+        self.change_villages.append(fresh)
+        self.change_sign.append(1)
         self.villages_covered += len(fresh)
-        self.people_covered += int(self.population[fresh].sum())
-        first = fresh[np.isnan(self.first_covered[fresh])]
-        self.first_covered[first] = t
-        return len(first), int(self.population[first].sum())
+        first_v = first_p = 0
+        people = 0
+        seen = self._first
+        for u in fresh:
+            people += pop[u]
+            if u not in seen:
+                seen[u] = t
+                first_v += 1
+                first_p += pop[u]
+        self.people_covered += people
+        return first_v, first_p
 
     def switch_off(self, site: int, t: float) -> tuple[int, int]:
         """A site goes off air: returns (villages, people) that lost their last cover."""
-        cov = self.index.covers(site)
-        self.on_air[cov] -= 1
-        lost = cov[self.on_air[cov] == 0]
-        if len(lost):
-            self.change_time.append(t)
-            self.change_villages.append(lost)
-            self.change_sign.append(-1)
-        people = int(self.population[lost].sum())
+        on = self._on_air
+        lost = []
+        for u in self._cov(site):
+            on[u] -= 1
+            if on[u] == 0:
+                lost.append(u)
+        if not lost:
+            return 0, 0
+        self.change_time.append(t)
+        self.change_villages.append(lost)
+        self.change_sign.append(-1)
+        pop = self._pop
+        people = sum(pop[u] for u in lost)
         self.villages_covered -= len(lost)
         self.people_covered -= people
         return len(lost), people

@@ -9,7 +9,9 @@ from the nearest depot over the transport graph, repairs, and travels back.
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import math
 from collections.abc import Callable, Generator
 from datetime import date, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from ..scenario.schema import Maintenance, Operator
+from .crews import IdlePool
 from .distributions import ppf
 from .finance import Halted, Treasury
 from .network import Network
@@ -27,6 +30,19 @@ from .network import Network
 __all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
 
 FloatArray = NDArray[np.float64]
+
+
+def _interp(x: float, xs: list[float], ys: list[float]) -> float:
+    """Linear interpolation on sorted *xs* (scalar; np.interp's call overhead dominates here)."""
+    i = bisect.bisect_right(xs, x)
+    if i <= 0:
+        return ys[0]
+    if i >= len(xs):
+        return ys[-1]
+    x0, x1 = xs[i - 1], xs[i]
+    if x1 == x0:
+        return ys[i]
+    return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - x0) / (x1 - x0)
 
 
 class VillageDraws:
@@ -42,6 +58,14 @@ class VillageDraws:
         self._block = np.random.default_rng(seed).random((n, block))
         self._count = np.zeros(n, dtype=np.int64)
         self._extra: dict[int, np.random.Generator] = {}
+
+    def count(self, v: int) -> int:
+        """How many draws village *v* has had."""
+        return int(self._count[v])
+
+    def block_row(self, v: int) -> NDArray[np.float64]:
+        """The up-front draws of village *v* (its first ``block`` draws, in order)."""
+        return np.asarray(self._block[v], dtype=np.float64)
 
     def next(self, v: int) -> float:
         k = int(self._count[v])
@@ -116,6 +140,10 @@ class MaintenanceCrews:
             seasonal.months if seasonal else None,
             seasonal.factor if seasonal else 1.0,
         )
+        self._ct: list[float] = self.clock_t.tolist()
+        self._ch: list[float] = self.clock_h.tolist()
+        self._rate: list[float] = self.rate.tolist()
+        self._durations: dict[int, list[float]] = {}
         self.zone_names = v.zone_names
         self.zone = v.zone
         self.cost = np.array([maint.repair_cost_usd[z] for z in v.zone_names])[v.zone]
@@ -131,7 +159,7 @@ class MaintenanceCrews:
         self._queue: list[tuple[float, int, int, float]] = []
         self._seq = 0
         self._repaired: dict[int, simpy.Event] = {}
-        self._wakeup: simpy.Event | None = None
+        self._idle = IdlePool(env)
         self.stopped = False
         self.failures = 0
         self.repairs = 0
@@ -143,19 +171,32 @@ class MaintenanceCrews:
 
     # --- failures ------------------------------------------------------------------------
 
+    def _repair_duration(self, v: int) -> float:
+        # The k-th repair of the site at v uses the k-th uniform of v (common random numbers).
+        # A site's whole block of durations is evaluated at its first repair: one vectorised
+        # ppf instead of one per repair.
+        k = self.repair_draws.count(v)
+        u = self.repair_draws.next(v)
+        dist = self.maint.repair_days[self.zone_names[int(self.zone[v])]]
+        row = self._durations.get(v)
+        if row is None:
+            row = self._durations[v] = ppf(dist, self.repair_draws.block_row(v)).tolist()
+        if k < len(row):
+            return row[k]
+        return float(ppf(dist, np.array([u]))[0])
+
     def start_site(self, v: int) -> None:
         """Called when site *v* first comes on air."""
         if self.enabled:
             self.env.process(self._life(v))
 
     def _time_to_failure(self, v: int) -> float:
-        e = -np.log1p(-self.failure_draws.next(v))  # Exp(1)
+        e = -math.log1p(-self.failure_draws.next(v))  # Exp(1)
         now = self.env.now
-        h_now = float(np.interp(now, self.clock_t, self.clock_h))
-        target = h_now + e / float(self.rate[v])
-        if target >= self.clock_h[-1]:
-            return np.inf  # after the horizon
-        return float(np.interp(target, self.clock_h, self.clock_t)) - now
+        target = _interp(now, self._ct, self._ch) + e / self._rate[v]
+        if target >= self._ch[-1]:
+            return math.inf  # after the horizon
+        return _interp(target, self._ch, self._ct) - now
 
     def _life(self, v: int) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -176,16 +217,13 @@ class MaintenanceCrews:
     # --- repairs -------------------------------------------------------------------------
 
     def _notify(self) -> None:
-        if self._wakeup is not None and not self._wakeup.triggered:
-            self._wakeup.succeed()
+        self._idle.wake(1)
 
     def _crew(self, crew: int) -> Generator[simpy.Event, Any, None]:
         env = self.env
         while not self.stopped:
             if not self._queue:
-                if self._wakeup is None or self._wakeup.triggered:
-                    self._wakeup = env.event()
-                yield self._wakeup
+                yield self._idle.wait()
                 continue
             _, _, v, failed_at = heapq.heappop(self._queue)
             self.wait_days.append(env.now - failed_at)
@@ -204,12 +242,7 @@ class MaintenanceCrews:
             travel = float(self.travel_days[v])
             if not np.isfinite(travel):
                 travel = 0.0  # no path on the graph: assume the site is reachable by other means
-            duration = float(
-                ppf(
-                    self.maint.repair_days[self.zone_names[int(self.zone[v])]],
-                    np.array([self.repair_draws.next(v)]),
-                )[0]
-            )
+            duration = self._repair_duration(v)
             yield env.timeout(travel + duration)
             self.repairs += 1
             self.downtime_days.append(env.now - failed_at)
@@ -223,4 +256,4 @@ class MaintenanceCrews:
         self.stopped = True
         self._queue.clear()
         self.treasury.cancel("repair")
-        self._notify()
+        self._idle.wake_all()

@@ -21,6 +21,7 @@ from ..scenario.schema import Backhaul, Maintenance, Operator
 from .accounting import Accounts, month_starts
 from .backhaul import BH_MICROWAVE, BH_SATELLITE, BackhaulPlanner
 from .credit import CreditDesk
+from .crews import IdlePool
 from .distributions import ppf
 from .finance import Halted, Treasury
 from .funding import FundingDesk
@@ -118,7 +119,7 @@ class OperatorAgent:
             list_rank,
             relief=self._expected_subsidy if subsidised else None,
         )
-        self._wakeup: simpy.Event | None = None
+        self._idle = IdlePool(self.env)
         self.capex_paid = 0.0
         self.credit = CreditDesk(
             self.env,
@@ -172,13 +173,7 @@ class OperatorAgent:
             self.queue.eligible[v] = False  # another operator got there first
 
     def _wait_for_candidates(self) -> simpy.Event:
-        if self._wakeup is None or self._wakeup.triggered:
-            self._wakeup = self.env.event()
-        return self._wakeup
-
-    def _notify(self) -> None:
-        if self._wakeup is not None and not self._wakeup.triggered:
-            self._wakeup.succeed()
+        return self._idle.wait()
 
     # --- the pipeline --------------------------------------------------------------------
 
@@ -226,7 +221,7 @@ class OperatorAgent:
         self.network.sites.build_start_day[site] = self.env.now
         improved = self.backhaul.add_relay(v, self.queue.eligible)
         if len(improved) and self.queue.push(improved.tolist()):
-            self._notify()
+            self._idle.wake(len(improved))
 
     # --- funding hooks -------------------------------------------------------------------
 
@@ -296,7 +291,7 @@ class OperatorAgent:
             self.network.log_event(
                 self.index, "builds_stopped", f"{cancelled} site(s) waiting for capex cancelled"
             )
-        self._notify()  # crews waiting for candidates see `halted` and stop
+        self._idle.wake_all()  # crews waiting for candidates see `halted` and stop
         if self.spec.on_default == "stop_maintenance":
             self.maintenance.stop()
             self.network.log_event(self.index, "maintenance_stopped", "after default")

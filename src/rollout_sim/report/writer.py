@@ -94,12 +94,17 @@ _DECIMALS = {
 _MONEY = {c for c in TIMESERIES_COLUMNS if c.endswith("_usd")}
 
 
+def timeseries_columns(results: Results) -> list[str]:
+    """The fixed columns, then any optional ones the scenario turned on (impact)."""
+    return [*TIMESERIES_COLUMNS, *results.impact_daily]
+
+
 def timeseries_rows(results: Results) -> list[list[Any]]:
-    d = results.daily
-    cols = [c for c in TIMESERIES_COLUMNS if c != "date"]
+    d = {**results.daily, **results.impact_daily}
+    cols = [c for c in timeseries_columns(results) if c != "date"]
     fmts = []
     for c in cols:
-        nd = 2 if c in _MONEY else _DECIMALS.get(c, 0)
+        nd = 2 if c in _MONEY or "_usd" in c else _DECIMALS.get(c, 1 if "poverty" in c else 0)
         fmts.append(f"{{:.{nd}f}}")
     values = [d[c] for c in cols]
     rows = []
@@ -247,19 +252,30 @@ def _versions() -> dict[str, str]:
 
 
 def write_run(
-    results: Results, out: Path, *, plots: bool = True, extra_manifest: dict[str, Any] | None = None
+    results: Results,
+    out: Path,
+    *,
+    plots: bool = True,
+    extra_manifest: dict[str, Any] | None = None,
+    source: Path | None = None,
+    geojson: bool = True,
 ) -> dict[str, Any]:
-    """Write the results folder of one run to *out*; returns the summary."""
+    """Write the results folder of one run to *out*; returns the summary.
+
+    *source* is the scenario file as the user wrote it (copied as ``scenario.source.yaml`` so
+    that reports can show its comments); *geojson* adds the GIS exports.
+    """
     from ..plots import (  # matplotlib only when writing
         availability_figure,
         coverage_figure,
         finance_figure,
+        impact_figure,
         save_figure,
     )
 
     summary = summarise(results)
     with atomic_results_dir(out) as tmp:
-        _write_csv(tmp / "timeseries.csv", list(TIMESERIES_COLUMNS), timeseries_rows(results))
+        _write_csv(tmp / "timeseries.csv", timeseries_columns(results), timeseries_rows(results))
         _write_csv(tmp / "sites.csv", SITES_COLUMNS, sites_rows(results))
         _write_csv(
             tmp / "ledger.csv",
@@ -278,6 +294,20 @@ def write_run(
             save_figure(coverage_figure(results), tmp / "plots" / "coverage.png")
             save_figure(finance_figure(results), tmp / "plots" / "finance.png")
             save_figure(availability_figure(results), tmp / "plots" / "availability.png")
+            if results.impact_daily:
+                save_figure(impact_figure(results), tmp / "plots" / "impact.png")
+            from ..maps import map_figure, snapshots_figure
+
+            save_figure(map_figure(results), tmp / "plots" / "map.png")
+            save_figure(snapshots_figure(results), tmp / "plots" / "snapshots.png")
+        if geojson:
+            from .geojson import backhaul_geojson, sites_geojson, villages_geojson, write_geojson
+
+            write_geojson(sites_geojson(results), tmp / "sites.geojson")
+            write_geojson(villages_geojson(results), tmp / "villages.geojson")
+            write_geojson(backhaul_geojson(results), tmp / "backhaul.geojson")
+        if source is not None and source.is_file():
+            shutil.copyfile(source, tmp / "scenario.source.yaml")
         manifest = {
             "rollout_sim_version": __version__,
             "scenario": results.scenario.name,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .calibration import Calibration
 from .funding import Policy
+from .impact import Impact
 
 __all__ = [
     "DEFAULT_ZONES",
@@ -656,6 +657,10 @@ class Scenario(_Model):
     )
     references: list[Reference] = Field(
         default_factory=list, description="Published figures to report beside the results."
+    )
+    impact: Impact = Field(
+        default_factory=Impact,
+        description="Welfare and poverty effects of the coverage delivered (docs/impact.md).",
     )
 
     @field_validator("name")

@@ -93,7 +93,10 @@ class World:
 
 def world_key(scenario: Scenario) -> str:
     """Hash of everything the world depends on (for caching across runs)."""
+    from .. import __version__
+
     parts: dict[str, Any] = {
+        "version": __version__,
         "geography": scenario.geography.model_dump(mode="json"),
         "radius": scenario.coverage.radius_km,
         "hop": scenario.backhaul.microwave.hop_range_km,
@@ -106,8 +109,17 @@ def world_key(scenario: Scenario) -> str:
                 parts["file_sha256"] = hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             parts["file_sha256"] = None
+    if scenario.geography.dataset == "peru":
+        parts["data_sha256"] = _peru_data_hash()
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _peru_data_hash() -> str:
+    from importlib import resources
+
+    data = resources.files("rollout_sim.data").joinpath("peru_places.csv.gz").read_bytes()
+    return hashlib.sha256(data).hexdigest()
 
 
 def _world_seed(scenario: Scenario) -> int:

@@ -1,0 +1,81 @@
+"""National benchmark: scenarios/peru_ipt.yaml to 2030, one replication.
+
+    .venv/bin/python benchmarks/national.py [--end 2030-12-31]
+
+Reports the world build (cold, and from the disk cache), the simulation time, the events
+SimPy processed and their rate, peak memory, and the overhead ratio: simulation time divided
+by the time a bare SimPy loop needs for the same number of events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import simpy
+from _common import ROOT, peak_rss_mb, report, timed
+
+from rollout_sim import load_scenario, simulate
+from rollout_sim.world.cache import prepared_world
+
+
+def bare_loop(events: int) -> float:
+    """Time for SimPy alone to process *events* events: one process, a timeout per step."""
+    env = simpy.Environment()
+
+    def ticker(n: int):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield env.timeout(1.0)
+
+    # Each timeout is one event; the process start and end add two.
+    env.process(ticker(max(events - 2, 1)))
+    _, seconds = timed(env.run)
+    return seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--end", default="2030-12-31")
+    args = ap.parse_args()
+    sc = load_scenario(ROOT / "scenarios" / "peru_ipt.yaml", [f"end_date={args.end}"])
+    with tempfile.TemporaryDirectory() as tmp:
+        (world, cached), cold = timed(lambda: prepared_world(sc, Path(tmp)))
+        assert not cached
+        (world, cached), warm = timed(lambda: prepared_world(sc, Path(tmp)))
+        assert cached
+    results, sim = timed(lambda: simulate(sc, world=world))
+    events = int(results.extra["events"])
+    bare = bare_loop(events)
+    d = results.daily
+    data = {
+        "scenario": "peru_ipt",
+        "end_date": args.end,
+        "villages": len(world),
+        "world_build_cold_s": round(cold, 3),
+        "world_from_cache_s": round(warm, 3),
+        "simulate_s": round(sim, 3),
+        "events": events,
+        "events_per_s": round(events / sim),
+        "bare_simpy_s": round(bare, 3),
+        "overhead_ratio": round(sim / bare, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "sites_on_air": int(d["sites_on_air"][-1]),
+        "villages_covered": int(d["villages_covered"][-1]),
+    }
+    rows = [
+        ("villages", f"{len(world):,}"),
+        ("world build, cold", f"{cold:.2f} s   (target ≤ 30 s)"),
+        ("world from cache", f"{warm:.2f} s   (target ≤ 2 s)"),
+        ("simulation", f"{sim:.2f} s   (target ≤ 5 s)"),
+        ("events", f"{events:,}  ({events / sim:,.0f}/s)"),
+        ("bare SimPy, same events", f"{bare:.3f} s"),
+        ("overhead ratio", f"{sim / bare:.2f}   (target ≤ 3)"),
+        ("peak memory", f"{peak_rss_mb():,.0f} MB   (target ≤ 1,500 MB)"),
+        ("sites on air at the end", f"{int(d['sites_on_air'][-1]):,}"),
+    ]
+    report("national", rows, data)
+
+
+if __name__ == "__main__":
+    main()
