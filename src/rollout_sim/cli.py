@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, SimulationError
 
 __all__ = ["main"]
 
@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_set(run)
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
     run.add_argument("--report", action="store_true", help="also write report.html")
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="check the model's invariants every simulated month (slower; they are always "
+        "checked at the end)",
+    )
 
     cmp_ = sub.add_parser(
         "compare",
@@ -315,8 +321,14 @@ def _world(args: argparse.Namespace, scenario: Any) -> Any:
     from .world.cache import prepared_world
 
     if args.no_cache:
-        return build_world(scenario)
-    world, _cached = prepared_world(scenario)
+        world = build_world(scenario)
+    else:
+        world, _cached = prepared_world(scenario)
+    if not args.quiet:
+        from .world.warnings import implausible_settings
+
+        for text in implausible_settings(scenario, world):
+            print(f"warning: {text}", file=sys.stderr)
     return world
 
 
@@ -344,7 +356,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _run_replications(args, scenario, world, out, plots, started, world_seconds)
     status = _status(args, f"simulating {scenario.name} ({len(world):,} villages)")
     with status:
-        results = simulate(scenario, world=world, policy=args.policy)
+        results = simulate(scenario, world=world, policy=args.policy, check=args.check)
         timing = {
             "world_build_seconds": round(world_seconds, 3),
             "total_wall_seconds": round(time.perf_counter() - started, 3),
@@ -899,6 +911,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             exc.source = str(args.scenario)  # world checks name a key path, not the file
         print(f"error: {exc.line()}", file=sys.stderr)
         return 2
+    except SimulationError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {exc}", file=sys.stderr)
+        return 1
     except ResultsWriteError as exc:
         if args.debug:
             traceback.print_exc()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Generator
+from typing import Any
 
 import numpy as np
 import simpy
 
 from .model.finance import Ledger
 from .model.funding import FundingDesk
+from .model.invariants import check_network
 from .model.maintenance import VillageDraws
 from .model.network import Network
 from .model.operator import OperatorAgent
@@ -34,6 +37,7 @@ def simulate(
     *,
     world: World | None = None,
     policy: str | None = None,
+    check: bool = False,
 ) -> Results:
     """Run one replication of *scenario* under one funding *policy*.
 
@@ -41,7 +45,8 @@ def simulate(
     :func:`rollout_sim.model.streams.replication_seeds` for replication *k*. Pass a prebuilt
     *world* to reuse it across replications and policies (it must come from this scenario's
     geography). *policy* names one of the scenario's policies (default: its baseline; with no
-    policies, none). Raises ``KeyError`` for an unknown policy name.
+    policies, none). Raises ``KeyError`` for an unknown policy name. Invariants are checked
+    at the end of the run, and with *check* every 30 simulated days too (slower).
     """
     wall = time.perf_counter()
     if world is None:
@@ -83,7 +88,17 @@ def simulate(
         )
         for i, op in enumerate(scenario.operators)
     ]
+    seed_label = scenario.seed if seed is None else getattr(seed, "spawn_key", seed)
+    if check:
+
+        def watch() -> Generator[simpy.Event, Any, None]:
+            while True:
+                yield env.timeout(30.0)
+                check_network(network, seed_label)
+
+        env.process(watch())
     env.run(until=float(horizon))
+    check_network(network, seed_label, float(horizon))
     for agent in agents:
         agent.close_books(float(horizon))
     # SimPy numbers every event it schedules; the next number is how many there were.
