@@ -91,17 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES_RUN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("scenario", type=Path, help="scenario YAML file")
-    run.add_argument("--out", type=Path, help="results folder (default: results/<name>)")
-    run.add_argument("--seed", type=_seed, help="override the scenario seed")
+    _add_scenario(run, "scenario YAML file", "results/<name>")
     run.add_argument(
         "--reps", type=_reps, default=1, help="replications (default 1: one detailed run)"
     )
     run.add_argument("--policy", help="funding policy to run (default: the baseline)")
     _add_batch(run)
-    _add_set(run)
-    run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
-    run.add_argument("--report", action="store_true", help="also write report.html")
+    _add_outputs(run)
     run.add_argument(
         "--check",
         action="store_true",
@@ -118,17 +114,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES_COMPARE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cmp_.add_argument("scenario", type=Path, help="scenario YAML file with a policies: block")
-    cmp_.add_argument("--out", type=Path, help="results folder (default: results/<name>-compare)")
-    cmp_.add_argument("--seed", type=_seed, help="override the scenario seed")
+    _add_scenario(cmp_, "scenario YAML file with a policies: block", "results/<name>-compare")
     cmp_.add_argument("--reps", type=_reps, default=10, help="replications per policy (10)")
     cmp_.add_argument(
         "--policies", help="comma-separated policy names (default: all; the baseline is added)"
     )
     _add_batch(cmp_)
-    _add_set(cmp_)
-    cmp_.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
-    cmp_.add_argument("--report", action="store_true", help="also write report.html")
+    _add_outputs(cmp_)
 
     swp = sub.add_parser(
         "sweep",
@@ -139,9 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES_SWEEP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    swp.add_argument("scenario", type=Path, help="scenario YAML file")
-    swp.add_argument("--out", type=Path, help="results folder (default: results/<name>-sweep)")
-    swp.add_argument("--seed", type=_seed, help="override the scenario seed")
+    _add_scenario(swp, "scenario YAML file", "results/<name>-sweep")
     swp.add_argument("--reps", type=_reps, default=3, help="replications per point (3)")
     swp.add_argument(
         "--grid",
@@ -163,8 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         help="list the runs of this sweep not in its store (nothing is run)",
     )
     _add_batch(swp)
-    _add_set(swp)
-    swp.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    _add_outputs(swp, report=False)
 
     cal = sub.add_parser(
         "calibrate",
@@ -175,15 +164,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES_CALIBRATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cal.add_argument("scenario", type=Path, help="scenario YAML file with a calibration: block")
-    cal.add_argument(
-        "--out", type=Path, help="results folder (default: results/<name>-calibration)"
-    )
-    cal.add_argument("--seed", type=_seed, help="override the scenario seed")
+    _add_scenario(cal, "scenario YAML file with a calibration: block", "results/<name>-calibration")
     cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
-    _add_set(cal)
-    cal.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
-    cal.add_argument("--report", action="store_true", help="also write report.html")
+    _add_outputs(cal)
 
     rep = sub.add_parser(
         "report",
@@ -284,6 +267,21 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--resume", action="store_true", help="keep replications an interrupted run finished"
     )
+
+
+def _add_scenario(p: argparse.ArgumentParser, what: str, default_out: str) -> None:
+    """The scenario file, --out and --seed, as every scenario-running command takes them."""
+    p.add_argument("scenario", type=Path, help=what)
+    p.add_argument("--out", type=Path, help=f"results folder (default: {default_out})")
+    p.add_argument("--seed", type=_seed, help="override the scenario seed")
+
+
+def _add_outputs(p: argparse.ArgumentParser, report: bool = True) -> None:
+    """--set overrides, --no-plots and (where a report makes sense) --report."""
+    _add_set(p)
+    p.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    if report:
+        p.add_argument("--report", action="store_true", help="also write report.html")
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:

@@ -169,10 +169,17 @@ def impact_figure(results: Results) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, path: Path) -> None:
-    """Save as PNG (deterministic metadata) and close."""
+def save_figure(fig: Figure, path: Path, svg: bool = True) -> None:
+    """Save as PNG and (for print and slides) SVG beside it, with fixed metadata, and close.
+
+    The SVG's ids are seeded and its date left out so that the same figure gives the same
+    bytes; dense layers (the map's villages) are rasterised inside it to keep it small.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, metadata={"Software": None})
+    if svg:
+        with matplotlib.rc_context({"svg.hashsalt": "rollout-sim"}):
+            fig.savefig(path.with_suffix(".svg"), dpi=120, metadata={"Date": None})
     plt.close(fig)
 
 

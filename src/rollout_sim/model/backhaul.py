@@ -88,9 +88,14 @@ class BackhaulPlanner:
     def add_relay(self, site: int, candidates: NDArray[np.bool_]) -> IntArray:
         """A relay appears at *site*: returns candidate villages whose option got better."""
         xy = self.world.villages.xy
-        near = np.asarray(self.world.tree.query_ball_point(xy[site], self._max_hop), dtype=np.int64)
+        # One query per zone at that zone's hop range: a highlands village 35 km away is out
+        # of range, so it is never fetched (half the points of one query at the longest hop).
+        parts = [
+            idx[tree.query_ball_point(xy[site], hop)] for hop, idx, tree in self.world.hop_trees
+        ]
+        near = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         if len(near) == 0:
-            return near.astype(np.int64)
+            return near
         d = np.hypot(*(xy[near] - xy[site]).T)
         better = (d <= self.world.hop_km[near]) & (d < self.mw_dist[near]) & candidates[near]
         near, d = near[better], d[better]

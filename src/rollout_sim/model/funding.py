@@ -134,6 +134,7 @@ class FundingDesk:
             else []
         )
         self.operators = operators
+        self._cache: dict[tuple[int, type], list[_Live]] = {}
 
     # --- set-up ----------------------------------------------------------------------------
 
@@ -141,8 +142,14 @@ class FundingDesk:
         return bool(self._mine(op, CapexSubsidy))
 
     def _mine(self, op: int, kind: type) -> list[_Live]:
-        name = self.operators[op].name
-        return [x for x in self.live if isinstance(x.spec, kind) and x.applies(name)]
+        key = (op, kind)
+        found = self._cache.get(key)
+        if found is None:
+            name = self.operators[op].name
+            found = self._cache[key] = [
+                x for x in self.live if isinstance(x.spec, kind) and x.applies(name)
+            ]
+        return found
 
     def credit_lines(self, op: int, start: date) -> list[tuple[CreditLine, str | None]]:
         """The operator's own lines plus the policy's, each with its public label (or None);

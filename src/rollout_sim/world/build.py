@@ -86,6 +86,15 @@ class World:
         )
 
     @cached_property
+    def hop_trees(self) -> list[tuple[float, NDArray[np.int64], cKDTree]]:
+        """(hop range, village indices, KD-tree of them) per distinct hop range."""
+        out = []
+        for hop in np.unique(self.hop_km).tolist():
+            idx = np.flatnonzero(self.hop_km == hop)
+            out.append((float(hop), idx, cKDTree(self.villages.xy[idx])))
+        return out
+
+    @cached_property
     def travel_hours(self) -> csr_matrix:
         """Sparse symmetric travel-time matrix over villages (scipy csgraph view)."""
         return travel_csr(self.edges, len(self.villages))
