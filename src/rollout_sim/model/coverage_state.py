@@ -8,6 +8,8 @@ the site covers (and, for ``gain``, the candidate sites that cover those), never
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -35,7 +37,8 @@ class CoverageState:
         #: Every change of a village's served state: (time, village, +1 gained / −1 lost),
         #: appended in blocks, one per site switched (for impact estimates over outages).
         self.change_time: list[float] = []
-        self.change_villages: list[list[int]] = []
+        # Stored as compact int32 arrays: a 30-year national run logs millions of changes.
+        self.change_villages: list[array[int]] = []
         self.change_sign: list[int] = []
         self.villages_covered = 0
         self.people_covered = 0
@@ -89,10 +92,8 @@ class CoverageState:
         counts = [len(v) for v in self.change_villages]
         return (
             np.repeat(np.array(self.change_time), counts),
-            np.fromiter(
-                (u for block in self.change_villages for u in block),
-                dtype=np.int32,
-                count=sum(counts),
+            np.concatenate(
+                [np.frombuffer(block, dtype=np.int32) for block in self.change_villages]
             ),
             np.repeat(np.array(self.change_sign, dtype=np.int8), counts),
         )
@@ -113,7 +114,7 @@ class CoverageState:
         if not fresh:
             return 0, 0
         self.change_time.append(t)
-        self.change_villages.append(fresh)
+        self.change_villages.append(array("i", fresh))
         self.change_sign.append(1)
         self.villages_covered += len(fresh)
         first_v = first_p = 0
@@ -139,7 +140,7 @@ class CoverageState:
         if not lost:
             return 0, 0
         self.change_time.append(t)
-        self.change_villages.append(lost)
+        self.change_villages.append(array("i", lost))
         self.change_sign.append(-1)
         pop = self._pop
         people = sum(pop[u] for u in lost)
