@@ -10,6 +10,7 @@ cash cannot cover may draw on the operator's credit lines (see :mod:`.credit`).
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -31,6 +32,8 @@ CATEGORIES: Final = (
     "subsidy",
 )
 
+_CATEGORY = {c: c for c in CATEGORIES}
+
 #: Order in which waiting payments are served (lower first): repairs bring revenue back, so
 #: they come before the running-cost backlog; capex waits for both.
 PAYMENT_PRIORITY: Final = {"repair": 0, "opex": 1, "capex": 2}
@@ -50,14 +53,16 @@ class Ledger:
     """Append-only list of cash movements, stored column-wise."""
 
     operators: tuple[str, ...]
-    time: list[float] = field(default_factory=list)
-    operator: list[int] = field(default_factory=list)
+    # Numbers in compact arrays, text in lists (mostly shared strings): a 30-year run books
+    # hundreds of thousands of rows.
+    time: array[float] = field(default_factory=lambda: array("d"))
+    operator: array[int] = field(default_factory=lambda: array("i"))
     category: list[str] = field(default_factory=list)
-    amount: list[float] = field(default_factory=list)
+    amount: array[float] = field(default_factory=lambda: array("d"))
     counterparty: list[str] = field(default_factory=list)
     ref: list[str] = field(default_factory=list)
     #: The operator's cash right after each row (the running sum of its rows).
-    balance: list[float] = field(default_factory=list)
+    balance: array[float] = field(default_factory=lambda: array("d"))
     _cash: dict[int, float] = field(default_factory=dict)
 
     def cash(self, op: int) -> float:
@@ -70,6 +75,7 @@ class Ledger:
         """Append a row; returns the amount as booked (rounded to the cent)."""
         if category not in CATEGORIES:
             raise ValueError(f"unknown ledger category {category!r}")
+        category = _CATEGORY[category]  # the shared string, not a copy per row
         booked = cents(amount)
         self.time.append(t)
         self.operator.append(op)

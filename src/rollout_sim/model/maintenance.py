@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from array import array
 from collections.abc import Callable, Generator
 from datetime import date, timedelta
 from typing import Any
@@ -163,9 +164,9 @@ class MaintenanceCrews:
         self.stopped = False
         self.failures = 0
         self.repairs = 0
-        self.failure_days: list[float] = []  # when each failure happened
-        self.wait_days: list[float] = []  # time from failure to a crew taking the job
-        self.downtime_days: list[float] = []  # time from failure to repair
+        self.failure_days: array[float] = array("d")  # when each failure happened
+        self.wait_days: array[float] = array("d")  # from failure to a crew taking the job
+        self.downtime_days: array[float] = array("d")  # from failure to repair
         for crew in range(spec.maintenance_crews):
             env.process(self._crew(crew))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 __all__ = ["SiteLog", "Trace"]
@@ -54,10 +55,12 @@ class SiteLog:
 
 @dataclass
 class Trace:
-    """A step function sampled at state changes: (time, value) pairs, time non-decreasing."""
+    """A step function sampled at state changes: (time, value) pairs, time non-decreasing.
 
-    time: list[float] = field(default_factory=list)
-    value: list[float] = field(default_factory=list)
+    Compact double arrays: a long run appends a pair at every outage and repair."""
+
+    time: array[float] = field(default_factory=lambda: array("d"))
+    value: array[float] = field(default_factory=lambda: array("d"))
 
     def add(self, t: float, value: float) -> None:
         self.time.append(t)
