@@ -59,7 +59,7 @@ def simulate(
     u_build = streams["build_times"].random(n)
     tiebreak = streams["siting"].random(n)
     mtbf_min = min(scenario.maintenance.failures.mtbf_days.values())
-    block = min(64, max(4, math.ceil(2 * horizon / mtbf_min) + 4))
+    block = min(32, max(4, math.ceil(2 * horizon / mtbf_min) + 4))
     failure_draws = VillageDraws(streams.seed_for("failures"), n, block)
     repair_draws = VillageDraws(streams.seed_for("repairs"), n, block)
 

@@ -49,14 +49,15 @@ def _interp(x: float, xs: list[float], ys: list[float]) -> float:
 class VillageDraws:
     """Uniforms indexed by (village, k-th draw), independent of the order they are asked for.
 
-    A block of ``block`` uniforms per village is drawn up front from the stream; a village that
-    needs more gets its own generator spawned from the stream's seed. So policy A and policy B
-    see the same k-th failure time at a site (common random numbers).
+    A block of ``block`` uniforms per village is drawn up front from the stream (as float32:
+    24 bits are plenty for a duration, and a 200,000-village world keeps it to tens of MB); a
+    village that needs more gets its own generator spawned from the stream's seed. So policy A
+    and policy B see the same k-th failure time at a site (common random numbers).
     """
 
     def __init__(self, seed: np.random.SeedSequence, n: int, block: int) -> None:
         self._seed = seed
-        self._block = np.random.default_rng(seed).random((n, block))
+        self._block = np.random.default_rng(seed).random((n, block), dtype=np.float32)
         self._count = np.zeros(n, dtype=np.int64)
         self._extra: dict[int, np.random.Generator] = {}
 

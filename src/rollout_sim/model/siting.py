@@ -70,6 +70,7 @@ class CandidateQueue:
         self._heap: list[tuple[float, float, int, int]] = []
         start = np.flatnonzero(eligible & (backhaul.kind != BH_NONE))
         self._heap = [self._entry(int(v)) for v in start]
+        self._compact_at = 2 * len(self._heap) + 100_000
         self.queued[start] = True
         heapq.heapify(self._heap)
 
@@ -123,7 +124,17 @@ class CandidateQueue:
             self.queued[v] = True
             heapq.heappush(self._heap, self._entry(v))
             pushed = True
+        if len(self._heap) > self._compact_at:
+            self._compact()
         return pushed
+
+    def _compact(self) -> None:
+        """Drop superseded entries (re-pushes leave the old ones behind): O(heap), amortised
+        over the pushes that made it grow, so memory stays proportional to live candidates."""
+        version, eligible = self.version, self.eligible
+        self._heap = [e for e in self._heap if e[3] == version[e[2]] and eligible[e[2]]]
+        heapq.heapify(self._heap)
+        self._compact_at = 2 * len(self._heap) + 100_000
 
     def pop(self) -> int | None:
         """The best candidate now (removed from the queue), or None if there is none."""
