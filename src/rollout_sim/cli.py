@@ -501,8 +501,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .experiments.calibrate import check_calibration
 
     scenario = _load(args)
+    check_calibration(scenario)
     world = _world(args, scenario)
     if not args.quiet:
         ops = ", ".join(op.name for op in scenario.operators)
@@ -649,7 +651,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .errors import InputError
-    from .experiments.calibrate import calibrate
+    from .experiments.calibrate import calibrate, check_calibration
     from .report.calibration import write_calibration
 
     started = time.perf_counter()
@@ -664,6 +666,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             source=str(args.scenario),
             where="calibration",
         )
+    check_calibration(scenario)
     world = _world(args, scenario)
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-calibration"
     total = scenario.calibration.max_evaluations

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["InputError", "ScenarioError", "SimulationError", "format_value"]
+__all__ = ["InputError", "ScenarioError", "SimulationError", "format_value", "one_line"]
+
+
+#: Characters ``str.splitlines`` breaks lines at, shown escaped so an error stays one line.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """*text* with line breaks escaped (``\\n``): user text inside an error must not split it."""
+    return text.translate(_LINE_BREAKS)
 
 
 def format_value(value: Any, limit: int = 60) -> str:
@@ -66,7 +75,7 @@ class InputError(Exception):
         body = self.message
         if self.has_value:
             body = f"{format_value(self.value)}: {body}" if body else format_value(self.value)
-        return f"{head}: {body}" if head else body
+        return one_line(f"{head}: {body}" if head else body)
 
 
 class ScenarioError(InputError):

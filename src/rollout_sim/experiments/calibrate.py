@@ -10,6 +10,7 @@ parameters scaled to [0, 1] within their bounds, minimising the sum of squared r
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from ..scenario.schema import Scenario
 from ..world.build import World, build_world
 from .replications import run_replications
 
-__all__ = ["CalibrationResult", "Evaluation", "calibrate", "read_observed"]
+__all__ = ["CalibrationResult", "Evaluation", "calibrate", "check_calibration", "read_observed"]
 
 FloatArray = NDArray[np.float64]
 
@@ -61,37 +62,96 @@ class CalibrationResult:
 
 
 def read_observed(path: str, where: str) -> tuple[list[date], FloatArray]:
-    """Read a CSV of date,value rows (extra columns ignored), dates strictly increasing."""
+    """Read a CSV of date,value rows (extra columns and ``#`` comment lines ignored), dates
+    strictly increasing; errors name the file, the line and column, the value and what is
+    expected."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ScenarioError("observed series file not found", source=path, where=where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read observed series ({exc})", source=path) from None
-    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    if reader.fieldnames is None or not {"date", "value"} <= set(reader.fieldnames):
-        raise ScenarioError("expected columns date,value", source=path, where=where)
+    except IsADirectoryError:
+        raise ScenarioError(
+            "is a directory, expected a CSV file", source=path, where=where
+        ) from None
+    except OSError as exc:
+        raise ScenarioError(
+            f"cannot read observed series ({exc.strerror})", source=path, where=where
+        ) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise ScenarioError(
+            f"cannot read observed series ({exc})", source=path, where=where
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"not UTF-8 text (bad byte at offset {exc.start})", source=path
+        ) from None
+    # Blank out comment lines rather than dropping them, so line numbers stay the file's own.
+    kept = "".join(
+        "\n" if line.lstrip().startswith("#") else line for line in text.splitlines(keepends=True)
+    )
+    reader = csv.reader(io.StringIO(kept, newline=""))
     dates: list[date] = []
     values: list[float] = []
-    for i, row in enumerate(reader, start=2):
-        try:
-            d = date.fromisoformat(str(row["date"]).strip())
-            v = float(str(row["value"]).strip())
-        except ValueError:
-            raise ScenarioError(
-                "expected an ISO date and a number", source=path, where=f"row {i}", value=row
-            ) from None
-        if not math.isfinite(v):
-            raise ScenarioError("value must be finite", source=path, where=f"row {i}", value=v)
-        if dates and d <= dates[-1]:
-            raise ScenarioError(
-                "dates must be in increasing order", source=path, where=f"row {i}", value=str(d)
-            )
-        dates.append(d)
-        values.append(v)
+    header: list[str] | None = None
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [h.strip() for h in row]
+                if not {"date", "value"} <= set(header):
+                    raise ScenarioError(
+                        "expected columns date,value (more columns are ignored)",
+                        source=path,
+                        where=where,
+                        value=",".join(header),
+                    )
+                col_date, col_value = header.index("date"), header.index("value")
+                continue
+            line = f"line {reader.line_num}"
+            cell_d = row[col_date].strip() if col_date < len(row) else ""
+            cell_v = row[col_value].strip() if col_value < len(row) else ""
+            try:
+                d = date.fromisoformat(cell_d)
+            except ValueError:
+                raise ScenarioError(
+                    "expected an ISO date (YYYY-MM-DD)",
+                    source=path,
+                    where=f"{line}, column date",
+                    value=cell_d,
+                ) from None
+            try:
+                v = float(cell_v)
+            except ValueError:
+                raise ScenarioError(
+                    "expected a number", source=path, where=f"{line}, column value", value=cell_v
+                ) from None
+            if not math.isfinite(v):
+                raise ScenarioError(
+                    "value must be finite", source=path, where=f"{line}, column value", value=cell_v
+                )
+            if dates and d <= dates[-1]:
+                raise ScenarioError(
+                    f"dates must be in increasing order (the row before is {dates[-1]})",
+                    source=path,
+                    where=f"{line}, column date",
+                    value=cell_d,
+                )
+            dates.append(d)
+            values.append(v)
+    except csv.Error as exc:
+        raise ScenarioError(
+            f"not a readable CSV file ({exc})", source=path, where=f"line {reader.line_num}"
+        ) from None
+    if header is None:
+        raise ScenarioError(
+            "the file is empty; expected columns date,value", source=path, where=where
+        )
     if not dates:
-        raise ScenarioError("no rows; expected date,value rows", source=path)
-    return dates, np.array(values)
+        raise ScenarioError("no rows; expected date,value rows", source=path, where=where)
+    return dates, np.array(values, dtype=np.float64)
 
 
 def _get(data: Any, path: str) -> Any:
@@ -115,7 +175,7 @@ class _Evaluator:
         self,
         scenario: Scenario,
         spec: Calibration,
-        world: World,
+        world: World | None,
         on_eval: Callable[[Evaluation], Any] | None,
     ) -> None:
         self.scenario = scenario
@@ -222,6 +282,14 @@ class _Evaluator:
         if self.on_eval is not None:
             self.on_eval(ev)
         return ev
+
+
+def check_calibration(scenario: Scenario) -> None:
+    """The checks of a calibration: block that need no simulation (windows inside the horizon,
+    readable observed series, parameter paths that exist); ScenarioError on the first problem.
+    Run by ``validate`` and before ``calibrate`` builds anything."""
+    if scenario.calibration is not None:
+        _Evaluator(scenario, scenario.calibration, None, None)
 
 
 def calibrate(

@@ -143,6 +143,23 @@ class CreditDesk:
         if f.public is not None and self.public_flow is not None:
             self.public_flow(f.public, kind, amount)
 
+    def next_service_usd(self) -> float:
+        """An estimate of next month's debt service, kept back from capex (a debt-service
+        reserve): an operator that spent it on towers would default at the next due date."""
+        total = 0.0
+        for f in self.facilities:
+            b = f.book.balance_usd
+            if b <= 0 or self.defaulted:
+                continue
+            r = f.book.monthly_rate
+            month = f.months + 1
+            total += b * r
+            if month > f.book.grace_months:
+                left = max(f.book.last_month - month + 1, 1)
+                payment = b / left if r == 0 else b * r / (1 - (1 + r) ** -left)
+                total += max(payment - b * r, 0.0)
+        return cents(total)
+
     def service(self) -> bool:
         """Pay this month's debt service; returns False (and books nothing) if cash is short."""
         now = self.env.now

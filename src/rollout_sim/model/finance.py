@@ -125,6 +125,8 @@ class Treasury:
         self.credit: CreditSource | None = None
         #: Cash kept back from capex (running costs and repairs may use it).
         self.capex_reserve = 0.0
+        #: More cash to keep back, computed when needed (next month's debt service).
+        self.reserve_extra: Callable[[], float] | None = None
         self.capex_support: CapexSupport | None = None
 
     @property
@@ -187,7 +189,11 @@ class Treasury:
             if capex and self.capex_support is not None and p.village >= 0:
                 support = self.capex_support(p.village, p.amount, False)
             own = cents(p.amount - support)
-            keep = self.capex_reserve if capex else 0.0
+            keep = 0.0
+            if capex:
+                keep = self.capex_reserve
+                if self.reserve_extra is not None:
+                    keep += self.reserve_extra()
             cash = self.cash
             if own + keep > cash:
                 short = cents(own + keep - cash)

@@ -132,6 +132,8 @@ class OperatorAgent:
         )
         if subsidised:
             self.treasury.capex_support = self._capex_subsidy
+        if self.credit.facilities:
+            self.treasury.reserve_extra = self.credit.next_service_usd
         self.maintenance = MaintenanceCrews(
             self.env,
             network,

@@ -48,7 +48,12 @@ def atomic_results_dir(target: Path) -> Iterator[Path]:
     except OSError as exc:
         raise ResultsWriteError(f"cannot create {parent}: {exc.strerror}") from None
     tmp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    try:
+        tmp.mkdir()
+    except OSError as exc:
+        raise ResultsWriteError(
+            f"cannot write results in {parent} ({exc.strerror or exc}); nothing was changed"
+        ) from None
     try:
         yield tmp
         old = None

@@ -1,9 +1,10 @@
 """Load scenario YAML into a validated :class:`Scenario`, with overrides and clear errors.
 
 Errors always come out as one :class:`ScenarioError` line: ``file:line: key.path: value: what is
-expected``. Line numbers come from composing the YAML a second time (``yaml.compose``), which
-keeps the marks that ``safe_load`` throws away; this costs a few milliseconds and saves users a
-hunt through their file.
+expected``. The YAML is composed into nodes first (they keep the line marks that ``safe_load``
+throws away), checked (size, aliases expanding beyond ``MAX_YAML_NODES`` values, recursive
+aliases, keys given twice or not read as text) and only then turned into Python data with the
+safe constructors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import copy
 import difflib
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +23,8 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
-from .schema import Scenario
+from .funding import CreditInstrument
+from .schema import CreditLine, Scenario, Tranche
 
 __all__ = [
     "apply_override",
@@ -43,60 +46,267 @@ def format_path(path: Iterable[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            text = str(part)
+            if not text or not text.isprintable():  # an empty key, or one with a line break
+                text = repr(text)
+            out += f".{text}" if out else text
     return out or "(top level)"
 
 
-def _line_map(text: str) -> dict[PathKey, int]:
-    """Map every key path in a YAML document to its 1-based line number."""
-    lines: dict[PathKey, int] = {}
+#: Largest scenario file read (bytes). Scenarios are a few kB; a list of every village id of
+#: Peru for ``siting.villages`` is about 1.5 MB.
+MAX_SCENARIO_BYTES = 10_000_000
+#: Most YAML values (scalars, lists, mappings) in a scenario, counted again for every alias: keeps
+#: "billion laughs" documents (nested aliases that expand exponentially) and huge lists out.
+MAX_YAML_NODES = 200_000
+
+_TAG_KINDS = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "binary data",
+}
+
+
+class _YamlLimit(Exception):
+    """The document is too large (or recursive) to be a scenario."""
+
+    def __init__(self, message: str, node: yaml.Node | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = None if node is None else node.start_mark.line + 1
+
+
+class _BadScalar(Exception):
+    """A scalar with an explicit or implicit type its text does not fit (``2019-02-30``)."""
+
+    def __init__(self, node: yaml.Node, reason: str) -> None:
+        super().__init__(reason)
+        self.node = node
+        self.reason = reason
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that counts nodes while composing and names bad scalars."""
+
+    nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise _YamlLimit(_too_many(""))
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, _BadScalar, RecursionError, MemoryError):
+            raise
+        except (ValueError, OverflowError) as exc:  # 2019-02-30, !!int abc
+            raise _BadScalar(node, str(exc)) from None
+        except Exception:  # a PyYAML constructor tripping over odd text: no useful detail
+            raise _BadScalar(node, "") from None
+
+
+def _too_many(how: str) -> str:
+    return (
+        f"the YAML holds more than {MAX_YAML_NODES:,} values{how}; expected a scenario of "
+        "at most that many"
+    )
+
+
+def _count_values_fast(text: str) -> None:
+    """Refuse a document with too many values before the (pure-Python, ~50,000 values a second)
+    composer sees it, counting parser events with libyaml when PyYAML has it. Syntax errors are
+    left to the composer, whose messages are clearer."""
+    loader_class = getattr(yaml, "CSafeLoader", None)
+    if loader_class is None:
+        return
+    values = 0
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        for event in yaml.parse(text, Loader=loader_class):
+            if isinstance(event, _VALUE_EVENTS):
+                values += 1
+                if values > MAX_YAML_NODES:
+                    raise _YamlLimit(_too_many(""))
     except yaml.YAMLError:
-        return lines
+        return
+
+
+_VALUE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Raise :class:`_YamlLimit` if aliases expand the document beyond ``MAX_YAML_NODES`` values
+    or make it recursive (an alias inside its own anchor). Linear in the distinct nodes."""
+    size: dict[int, int] = {}
+    active: set[int] = set()  # the nodes on the path from the root to the current one
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            active.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[key] > MAX_YAML_NODES:
+                raise _YamlLimit(_too_many(" once aliases (*name) are expanded"))
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise _YamlLimit(
+                "an alias (*name) is used inside its own anchor (&name); expected a scenario "
+                "without recursive aliases",
+                node,
+            )
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in size)
+
+
+def _walk(root: yaml.Node, source: str) -> tuple[dict[PathKey, int], dict[int, PathKey]]:
+    """Map every key path to its 1-based line and every node to its first key path; reject keys
+    YAML reads as something other than text, and keys given twice in one mapping."""
+    lines: dict[PathKey, int] = {}
+    paths: dict[int, PathKey] = {}
 
     def walk(node: yaml.Node, path: PathKey) -> None:
         lines[path] = node.start_mark.line + 1
+        paths.setdefault(id(node), path)
         if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                line = key_node.start_mark.line + 1
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = str(key_node.value)
+                    kind = _TAG_KINDS.get(key_node.tag)
+                    if kind is not None:
+                        raise ScenarioError(
+                            f"key {key!r} is read as {kind}; expected a key name (put it in "
+                            "quotes if it is one)",
+                            source=f"{source}:{line}",
+                            where=format_path(path) if path else None,
+                        )
+                    if key_node.tag == "tag:yaml.org,2002:str" and key in seen:
+                        raise ScenarioError(
+                            f"key {key!r} is given twice (first at line {seen[key]}); expected "
+                            "each key once",
+                            source=f"{source}:{line}",
+                            where=format_path((*path, key)),
+                        )
+                    seen[key] = line
+                else:
+                    key = str(key_node)
                 walk(value_node, (*path, key))
-                lines[(*path, key)] = key_node.start_mark.line + 1
+                lines[(*path, key)] = line
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
 
-    if root is not None:
-        walk(root, ())
-    return lines
+    walk(root, ())
+    return lines, paths
 
 
-def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
-    """Read a YAML mapping from *path*; syntax errors name the line and column."""
-    source = str(path)
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
+    """Compose, check and construct one YAML document: (data, line map)."""
+    loader: _Loader | None = None
     try:
-        raw = path.read_bytes()
+        _count_values_fast(text)
+        loader = _Loader(text)  # checks the characters first
+        root = loader.get_single_node()
+        if root is None:
+            return None, {}
+        _check_expanded_size(root)
+        lines, paths = _walk(root, source)
+        try:
+            data = loader.construct_document(root)
+        except _BadScalar as exc:
+            mark = exc.node.start_mark
+            kind = _TAG_KINDS.get(exc.node.tag, exc.node.tag.rsplit(":", 1)[-1])
+            key_path = paths.get(id(exc.node))
+            raise ScenarioError(
+                f"expected {kind}" + (f" ({exc.reason})" if exc.reason else ""),
+                source=f"{source}:{mark.line + 1}:{mark.column + 1}",
+                where=format_path(key_path) if key_path else None,
+                value=exc.node.value,
+            ) from None
+        return data, lines
+    except _YamlLimit as exc:
+        where = f"{source}:{exc.line}" if exc.line else source
+        raise ScenarioError(exc.message, source=where) from None
+    except RecursionError:
+        raise ScenarioError(
+            "the YAML is nested too deeply; expected a scenario a few levels deep", source=source
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = exc.problem or "invalid YAML"
+        raise ScenarioError(f"YAML syntax error: {problem}", source=where) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise ScenarioError(
+            f"unacceptable character {char!r} at offset {exc.position}; expected printable text",
+            source=f"{source}:{line}",
+        ) from None
+    except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())
+        raise ScenarioError(f"YAML error: {message}", source=source) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _read_limited(path: Path, source: str) -> bytes:
+    """The bytes of *path*, refusing files over ``MAX_SCENARIO_BYTES`` before reading them."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_SCENARIO_BYTES + 1)
+            size = max(os.fstat(f.fileno()).st_size, len(raw))
     except FileNotFoundError:
         raise ScenarioError("file not found", source=source) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, expected a YAML file", source=source) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read file ({exc.strerror})", source=source) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise ScenarioError(f"cannot read file ({exc})", source=source) from None
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"scenario file is {size / 1e6:.1f} MB; expected a scenario under "
+            f"{MAX_SCENARIO_BYTES / 1e6:.0f} MB",
+            source=source,
+        )
+    return raw
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
+    """Read a YAML mapping from *path*; syntax errors name the line and column.
+
+    Files over ``MAX_SCENARIO_BYTES``, documents over ``MAX_YAML_NODES`` values (aliases
+    counted as often as they are used), recursive aliases, keys YAML does not read as text and
+    keys given twice are refused with one line.
+    """
+    source = str(path)
+    raw = _read_limited(path, source)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             f"not UTF-8 text (bad byte at offset {exc.start})", source=source
         ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        problem = exc.problem or "invalid YAML"
-        raise ScenarioError(f"YAML syntax error: {problem}", source=where) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"YAML error: {exc}", source=source) from None
+    data, lines = _parse_yaml(text, source)
     if data is None:
         raise ScenarioError("the file is empty; expected a scenario mapping", source=source)
     if not isinstance(data, dict):
@@ -104,7 +314,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
             f"expected a mapping of keys at the top level, found {type(data).__name__}",
             source=source,
         )
-    return data, _line_map(text)
+    return data, lines
 
 
 def _parse_override_path(text: str) -> list[str | int]:
@@ -133,8 +343,8 @@ def apply_override(data: dict[str, Any], assignment: str) -> PathKey:
         raise ScenarioError(str(exc), source=source) from None
     try:
         value = yaml.safe_load(value_text) if value_text.strip() else ""
-    except yaml.YAMLError:
-        value = value_text
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError, RecursionError):
+        value = value_text  # e.g. 2019-02-30: validation says what is wrong with it
     node: Any = data
     resolved: list[str | int] = []
     for i, part in enumerate(parts):
@@ -234,12 +444,13 @@ def _schema_at(loc: Sequence[str | int], data: Any) -> list[Mapping[str, Any]]:
     return nodes
 
 
-def _data_path(loc: Sequence[str | int], data: Any) -> PathKey:
+def _data_path(loc: Sequence[str | int], data: Any, kind: str = "") -> PathKey:
     """Drop the tags pydantic inserts into locations (union members) that are not data keys."""
     out: list[str | int] = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(node, dict):
+            rest = loc[i + 1 :]
             if part in node:
                 out.append(part)
                 node = node[part]
@@ -249,6 +460,10 @@ def _data_path(loc: Sequence[str | int], data: Any) -> PathKey:
                 continue  # a discriminator tag, e.g. 'lognormal'
             elif isinstance(part, str) and part.startswith(("function-", "tagged-union")):
                 continue
+            elif isinstance(part, str) and (
+                (rest and rest[0] in node) or (not rest and kind not in ("missing", ""))
+            ):
+                continue  # a tag the data leaves implicit, e.g. a calibration target's kind
             else:
                 out.append(part)
                 node = None
@@ -283,6 +498,8 @@ def _message(err: Mapping[str, Any], path: PathKey, data: Any) -> str:
         return f"unknown key {key!r}{_did_you_mean(key, sorted(allowed))}"
     if kind == "missing":
         return "required key is missing"
+    if kind == "date_from_datetime_inexact":  # a bare number, read as seconds since 1970
+        return "expected a date as YYYY-MM-DD"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -309,30 +526,30 @@ def parse_scenario(
 ) -> Scenario:
     """Validate raw scenario data; raise :class:`ScenarioError` with one clear line."""
     try:
-        return Scenario.model_validate(dict(data))
+        scenario = Scenario.model_validate(dict(data))
+    except OverflowError:  # the horizon's end date computed past 9999-12-31
+        key = "horizon_years" if "horizon_years" in data else "start_date"
+        raise ScenarioError(
+            "the horizon ends after 9999-12-31, the last date the tool can handle",
+            source=_blame(source, (key,), lines, overridden),
+            where=key,
+            value=data.get(key, 5) if key == "horizon_years" else str(data.get(key)),
+        ) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         # A misspelt key also makes the right one "missing": name the misspelling first.
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         err = errors[0]
-        path = _data_path(err["loc"], data)
+        path = _data_path(err["loc"], data, err["type"])
         if err["type"] == "union_tag_invalid":  # point at the bad tag itself, and show it
             path = (*path, str((err.get("ctx") or {}).get("discriminator", "")).strip("'"))
-        where_source = source
-        for opath, text in (overridden or {}).items():
-            if path[: len(opath)] == opath:
-                where_source = f"--set {text}"
-                break
-        else:
-            if lines:
-                for cut in range(len(path), -1, -1):
-                    if path[:cut] in lines:
-                        where_source = f"{source}:{lines[path[:cut]]}"
-                        break
         message = _message(err, path, data)
         more = len(errors) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        if not path:  # a check across keys (end_date vs start_date): the message names them
+            raise ScenarioError(message, source=source) from None
+        where_source = _blame(source, path, lines, overridden)
         found, value = _value_at(path, data)
         show_value = (
             found and err["type"] != "extra_forbidden" and not isinstance(value, dict | list)
@@ -342,6 +559,70 @@ def parse_scenario(
                 message, source=where_source, where=format_path(path), value=value
             ) from None
         raise ScenarioError(message, source=where_source, where=format_path(path)) from None
+    _check_credit_instruments(scenario, data, source, lines, overridden)
+    return scenario
+
+
+def _blame(
+    source: str,
+    path: PathKey,
+    lines: Mapping[PathKey, int] | None,
+    overridden: Mapping[PathKey, str] | None,
+) -> str:
+    """The ``--set`` that wrote *path*, or ``file:line`` of its nearest enclosing key."""
+    for opath, text in (overridden or {}).items():
+        if path[: len(opath)] == opath:
+            return f"--set {text}"
+    if lines:
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in lines:
+                return f"{source}:{lines[path[:cut]]}"
+    return source
+
+
+def _check_credit_instruments(
+    scenario: Scenario,
+    data: Mapping[str, Any],
+    source: str,
+    lines: Mapping[PathKey, int] | None,
+    overridden: Mapping[PathKey, str] | None,
+) -> None:
+    """A ``credit_line`` instrument becomes an operator's :class:`CreditLine` when a policy
+    runs (``model.funding``); check here that it makes a valid one (tranches in order, within
+    the limit and the budget), so a bad one is bad input rather than a crash mid-run."""
+    for i, policy in enumerate(scenario.policies):
+        for j, inst in enumerate(policy.instruments):
+            if not isinstance(inst, CreditInstrument):
+                continue
+            limit = (
+                inst.limit_usd if inst.budget_usd is None else min(inst.limit_usd, inst.budget_usd)
+            )
+            try:
+                CreditLine(
+                    lender=inst.funder,
+                    limit_usd=limit,
+                    annual_rate=inst.annual_rate,
+                    grace_months=inst.grace_months,
+                    tenor_months=inst.tenor_months,
+                    drawdown=inst.drawdown,
+                    tranches=[Tranche(date=t.date, amount_usd=t.amount_usd) for t in inst.tranches]
+                    if inst.tranches
+                    else None,
+                    start_date=inst.start_date,
+                    end_date=inst.end_date,
+                    max_debt_to_capex=inst.max_debt_to_capex,
+                )
+            except ValidationError as exc:
+                err = exc.errors(include_url=False)[0]
+                path: PathKey = ("policies", i, "instruments", j, *err["loc"])
+                message = _message(err, path, data)
+                if "limit_usd" in message and inst.budget_usd is not None:
+                    message += " (or budget_usd)"
+                raise ScenarioError(
+                    message,
+                    source=_blame(source, path, lines, overridden),
+                    where=format_path(path),
+                ) from None
 
 
 def load_scenario(
@@ -352,7 +633,14 @@ def load_scenario(
     Relative village-file paths are resolved against the scenario file's folder.
     """
     if isinstance(source, Mapping):
-        data: dict[str, Any] = json.loads(json.dumps(source, default=str))
+        try:  # plain JSON-like data (dates as text), and a copy the overrides may change
+            data: dict[str, Any] = json.loads(json.dumps(source, default=str))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ScenarioError(
+                f"cannot read the scenario mapping ({exc}); expected plain data: mappings with "
+                "text keys, lists, text, numbers, booleans, dates",
+                source="<scenario>",
+            ) from None
         lines: dict[PathKey, int] = {}
         name = "<scenario>"
         base = Path.cwd()

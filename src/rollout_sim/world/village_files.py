@@ -38,6 +38,8 @@ def read_villages(path: str | Path, *, default_zone: str, default_region: str) -
         raise InputError("is a directory, expected a village file", source=source) from None
     except OSError as exc:
         raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise InputError(f"cannot read village file ({exc})", source=source) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -57,11 +59,38 @@ def read_villages(path: str | Path, *, default_zone: str, default_region: str) -
 
 
 def _csv_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module splits lines itself (\r, \r\n, newlines inside quotes)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        yield from _csv_dict_rows(reader, text, source)
+    except csv.Error as exc:
+        line = reader.reader.line_num  # DictReader's own count lags behind on errors
+        raise InputError(
+            f"not a readable CSV file ({exc})", source=source, where=f"line {line}"
+        ) from None
+
+
+def _csv_dict_rows(
+    reader: csv.DictReader[str], text: str, source: str
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
+        if text.strip():
+            raise InputError(
+                "the first line is empty; expected a CSV header", source=source, where="line 1"
+            )
         raise InputError("the file is empty; expected a CSV header", source=source)
     reader.fieldnames = header
+    repeated = sorted(
+        {c for c in header if c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and header.count(c) > 1}
+    )
+    if repeated:
+        raise InputError(
+            f"column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} given more than "
+            "once; expected each column once",
+            source=source,
+            where="line 1",
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputError(
@@ -88,6 +117,11 @@ def _geojson_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, An
     except json.JSONDecodeError as exc:
         raise InputError(
             f"invalid JSON: {exc.msg}", source=f"{source}:{exc.lineno}:{exc.colno}"
+        ) from None
+    except RecursionError:
+        raise InputError(
+            "invalid GeoJSON: nested too deeply; expected a FeatureCollection of points",
+            source=source,
         ) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError("expected a GeoJSON FeatureCollection", source=source)
@@ -124,6 +158,8 @@ def _number(value: Any, source: str, where: str, col: str) -> float:
         if isinstance(value, bool):  # JSON true/false would otherwise pass as 1/0
             raise TypeError
         x = float(value)
+    except OverflowError:  # a JSON integer beyond the float range
+        x = math.inf
     except (TypeError, ValueError):
         raise InputError(
             "expected a number", source=source, where=f"{where}, column {col}", value=value
