@@ -47,7 +47,7 @@ class RunStore:
         arrays: dict[str, Any] = {f"series_{k}": v for k, v in record.series.items()}
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         with tmp.open("wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            np.savez(fh, **arrays)  # uncompressed: saving is on the main process's path
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path(task))
