@@ -8,7 +8,7 @@ policies and names the baseline that the others are compared with.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +24,7 @@ __all__ = [
     "Payment",
     "Policy",
     "Viability",
+    "check_drawdown",
 ]
 
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -84,6 +85,24 @@ class Payment(_Model):
     amount_usd: PosFloat
 
 
+def check_drawdown(
+    drawdown: str, tranches: list[Any] | None, limit_usd: float, limit_name: str = "limit_usd"
+) -> None:
+    """The rules every credit line follows (an operator's own or a policy's): tranches only
+    with drawdown 'tranches', in date order, adding up to no more than the limit."""
+    if drawdown == "tranches" and not tranches:
+        raise ValueError("drawdown 'tranches' needs a non-empty 'tranches' list")
+    if drawdown == "on_demand" and tranches:
+        raise ValueError("'tranches' is only used with drawdown 'tranches'")
+    if tranches:
+        total = sum(t.amount_usd for t in tranches)
+        if total > limit_usd + 1e-6:
+            raise ValueError(f"tranches add up to {total:,.2f}, above {limit_name}")
+        days = [t.date for t in tranches]
+        if days != sorted(days):
+            raise ValueError("tranche dates must be in order")
+
+
 class EquityInjection(_Instrument):
     """Public equity paid into the operator: once (``amount_usd`` at start) or by schedule."""
 
@@ -109,6 +128,16 @@ class CreditInstrument(_Instrument):
     drawdown: Literal["on_demand", "tranches"] = "on_demand"
     tranches: list[Payment] | None = None
     max_debt_to_capex: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _drawdown(self) -> CreditInstrument:
+        # The line the operator gets is capped by the budget too (model.funding).
+        budget = self.budget_usd
+        if budget is not None and budget < self.limit_usd:
+            check_drawdown(self.drawdown, self.tranches, budget, "budget_usd")
+        else:
+            check_drawdown(self.drawdown, self.tranches, self.limit_usd)
+        return self
 
 
 class CapexSubsidy(_Instrument):

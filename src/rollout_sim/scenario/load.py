@@ -23,8 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
-from .funding import CreditInstrument
-from .schema import CreditLine, Scenario, Tranche
+from .schema import Scenario
 
 __all__ = [
     "apply_override",
@@ -559,7 +558,6 @@ def parse_scenario(
                 message, source=where_source, where=format_path(path), value=value
             ) from None
         raise ScenarioError(message, source=where_source, where=format_path(path)) from None
-    _check_credit_instruments(scenario, data, source, lines, overridden)
     return scenario
 
 
@@ -578,51 +576,6 @@ def _blame(
             if path[:cut] in lines:
                 return f"{source}:{lines[path[:cut]]}"
     return source
-
-
-def _check_credit_instruments(
-    scenario: Scenario,
-    data: Mapping[str, Any],
-    source: str,
-    lines: Mapping[PathKey, int] | None,
-    overridden: Mapping[PathKey, str] | None,
-) -> None:
-    """A ``credit_line`` instrument becomes an operator's :class:`CreditLine` when a policy
-    runs (``model.funding``); check here that it makes a valid one (tranches in order, within
-    the limit and the budget), so a bad one is bad input rather than a crash mid-run."""
-    for i, policy in enumerate(scenario.policies):
-        for j, inst in enumerate(policy.instruments):
-            if not isinstance(inst, CreditInstrument):
-                continue
-            limit = (
-                inst.limit_usd if inst.budget_usd is None else min(inst.limit_usd, inst.budget_usd)
-            )
-            try:
-                CreditLine(
-                    lender=inst.funder,
-                    limit_usd=limit,
-                    annual_rate=inst.annual_rate,
-                    grace_months=inst.grace_months,
-                    tenor_months=inst.tenor_months,
-                    drawdown=inst.drawdown,
-                    tranches=[Tranche(date=t.date, amount_usd=t.amount_usd) for t in inst.tranches]
-                    if inst.tranches
-                    else None,
-                    start_date=inst.start_date,
-                    end_date=inst.end_date,
-                    max_debt_to_capex=inst.max_debt_to_capex,
-                )
-            except ValidationError as exc:
-                err = exc.errors(include_url=False)[0]
-                path: PathKey = ("policies", i, "instruments", j, *err["loc"])
-                message = _message(err, path, data)
-                if "limit_usd" in message and inst.budget_usd is not None:
-                    message += " (or budget_usd)"
-                raise ScenarioError(
-                    message,
-                    source=_blame(source, path, lines, overridden),
-                    where=format_path(path),
-                ) from None
 
 
 def load_scenario(

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .calibration import Calibration
-from .funding import Policy
+from .funding import Policy, check_drawdown
 from .impact import Impact
 
 __all__ = [
@@ -421,17 +421,7 @@ class CreditLine(_Model):
 
     @model_validator(mode="after")
     def _tranches(self) -> CreditLine:
-        if self.drawdown == "tranches" and not self.tranches:
-            raise ValueError("drawdown 'tranches' needs a non-empty 'tranches' list")
-        if self.drawdown == "on_demand" and self.tranches:
-            raise ValueError("'tranches' is only used with drawdown 'tranches'")
-        if self.tranches:
-            total = sum(t.amount_usd for t in self.tranches)
-            if total > self.limit_usd + 1e-6:
-                raise ValueError(f"tranches add up to {total:,.2f}, above limit_usd")
-            days = [t.date for t in self.tranches]
-            if days != sorted(days):
-                raise ValueError("tranche dates must be in order")
+        check_drawdown(self.drawdown, self.tranches, self.limit_usd)
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         return self
