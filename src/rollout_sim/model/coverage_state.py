@@ -36,10 +36,11 @@ class CoverageState:
         self._first: dict[int, float] = {}
         #: Every change of a village's served state: (time, village, +1 gained / −1 lost),
         #: appended in blocks, one per site switched (for impact estimates over outages).
-        self.change_time: list[float] = []
+        self.change_time: array[float] = array("d")
         # Stored as compact int32 arrays: a 30-year national run logs millions of changes.
-        self.change_villages: list[array[int]] = []
-        self.change_sign: list[int] = []
+        self.change_villages: array[int] = array("i")
+        self.change_count: array[int] = array("i")
+        self.change_sign: array[int] = array("b")
         self.villages_covered = 0
         self.people_covered = 0
         # gain[v] = people a site at v would newly cover, given sites planned so far.
@@ -89,13 +90,11 @@ class CoverageState:
         """Flat (time, village, sign) arrays of every served-state change, in time order."""
         if not self.change_time:
             return np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
-        counts = [len(v) for v in self.change_villages]
+        counts = np.frombuffer(self.change_count, dtype=np.int32)
         return (
-            np.repeat(np.array(self.change_time), counts),
-            np.concatenate(
-                [np.frombuffer(block, dtype=np.int32) for block in self.change_villages]
-            ),
-            np.repeat(np.array(self.change_sign, dtype=np.int8), counts),
+            np.repeat(np.frombuffer(self.change_time, dtype=np.float64), counts),
+            np.frombuffer(self.change_villages, dtype=np.int32).copy(),
+            np.repeat(np.frombuffer(self.change_sign, dtype=np.int8), counts),
         )
 
     def switch_on(self, site: int, t: float) -> tuple[int, int]:
@@ -114,7 +113,8 @@ class CoverageState:
         if not fresh:
             return 0, 0
         self.change_time.append(t)
-        self.change_villages.append(array("i", fresh))
+        self.change_villages.extend(fresh)
+        self.change_count.append(len(fresh))
         self.change_sign.append(1)
         self.villages_covered += len(fresh)
         first_v = first_p = 0
@@ -140,7 +140,8 @@ class CoverageState:
         if not lost:
             return 0, 0
         self.change_time.append(t)
-        self.change_villages.append(array("i", lost))
+        self.change_villages.extend(lost)
+        self.change_count.append(len(lost))
         self.change_sign.append(-1)
         pop = self._pop
         people = sum(pop[u] for u in lost)
