@@ -409,3 +409,42 @@ def test_same_seed_gives_byte_identical_outputs(tmp_path: Path, quickstart_path:
     for f in ("timeseries.csv", "sites.csv", "ledger.csv", "events.csv"):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
     assert (outs[0] / "ledger.csv").read_bytes() != (outs[2] / "ledger.csv").read_bytes()
+
+
+def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
+    # Three lone sites of 10, 1,000 and 100 people fail at once; one crew, 1-day repairs, no
+    # travel, no cost: it repairs 1,000 (day 1), then 100 (day 2), then 10 (day 3).
+    from datetime import date
+
+    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
+
+    sc = scenario(tmp_path, spaced(3, 30.0), [10, 1000, 100])
+    world = build_world(sc)
+    env = simpy.Environment()
+    net = Network(env, world, Ledger(("op",)))
+    for v in range(3):
+        net.claim(v, net.sites.add(v, 0, False, 3, -1, 0.0, 0.0), 0, -1)
+        net.finish_build(v)
+    maint = type(sc.maintenance).model_validate(
+        {
+            **sc.maintenance.model_dump(mode="json"),
+            "repair_days": {z: {"distribution": "fixed", "days": 1.0} for z in ZONES},
+            "repair_cost_usd": {z: 0.0 for z in ZONES},
+        }
+    )
+    from rollout_sim.model.finance import Treasury
+
+    spec = sc.operators[0].model_copy(update={"maintenance_crews": 1})
+    seed = np.random.SeedSequence(1)
+    crews = MaintenanceCrews(
+        env, net, 0, spec, maint, Treasury(env, net.ledger, 0), world.depots, date(2020, 1, 1),
+        100, VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4),
+    )  # fmt: skip
+    repaired: dict[int, float] = {}
+    for v in range(3):
+        crews.fail(v).callbacks.append(lambda _e, v=v: repaired.__setitem__(v, env.now))
+    assert net.coverage.people_covered == 0
+    env.run(until=10)
+    assert repaired == {1: 1.0, 2: 2.0, 0: 3.0}
+    assert crews.wait_days.tolist() == [0.0, 1.0, 2.0]
+    assert net.coverage.people_covered == 1110

@@ -206,15 +206,20 @@ class MaintenanceCrews:
             if not np.isfinite(ttf):
                 return
             yield self.env.timeout(ttf)
-            self.failures += 1
-            self.failure_days.append(self.env.now)
-            affected = self.network.fail(v)
-            done = self._repaired[v] = self.env.event()
-            if not self.stopped:
-                self._seq += 1
-                heapq.heappush(self._queue, (-float(affected), self._seq, v, self.env.now))
-                self._notify()
-            yield done
+            yield self.fail(v)
+
+    def fail(self, v: int) -> simpy.Event:
+        """Site *v* fails now: off air with its subtree, a repair queued (most people affected
+        first); returns the event of its repair."""
+        self.failures += 1
+        self.failure_days.append(self.env.now)
+        affected = self.network.fail(v)
+        done = self._repaired[v] = self.env.event()
+        if not self.stopped:
+            self._seq += 1
+            heapq.heappush(self._queue, (-float(affected), self._seq, v, self.env.now))
+            self._notify()
+        return done
 
     # --- repairs -------------------------------------------------------------------------
 
