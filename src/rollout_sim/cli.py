@@ -385,7 +385,7 @@ def _execute(
     from .experiments.runner import execute, store_for
 
     # The world built here serves this process and the workers forked from it.
-    task_module._WORLDS[world.key] = world
+    task_module.remember_world(world)
     executor = make_executor(args.executor, args.jobs, args.scheduler, len(tasks))
     store = store_for(out)
     try:
@@ -467,22 +467,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     world = _world(args, scenario)
     world_seconds = time.perf_counter() - started
     out = args.out if args.out is not None else Path("results") / f"{scenario.name}-compare"
-    from .experiments.compare import Comparison, policy_order
-    from .experiments.tasks import Task, assemble, scenario_payload
+    from .experiments.compare import comparison_from_records, comparison_tasks
 
-    baseline, order = policy_order(scenario, chosen)
-    payload = scenario_payload(scenario)
-    tasks = [Task(payload, pol, k) for pol in order for k in range(args.reps)]
+    baseline, order, tasks = comparison_tasks(scenario, chosen, args.reps)
     records, exec_info, _store = _execute(
         args, world, tasks, out, f"{scenario.name}: policies × replications"
     )
-    sets = {
-        pol: assemble(scenario, pol, [records[t.key] for t in tasks if t.policy == pol])
-        for pol in order
-    }
-    comp = Comparison(
-        scenario, baseline, sets, scenario.outputs.interval_level, scenario.outputs.ci_level
-    )
+    comp = comparison_from_records(scenario, baseline, order, tasks, records)
     timing = {
         "world_build_seconds": round(world_seconds, 3),
         "total_wall_seconds": round(time.perf_counter() - started, 3),

@@ -68,11 +68,10 @@ def impact_summary_of(results: Results) -> dict[str, Any] | None:
     """Impact at the horizon and in person-years per parameter set (None when off)."""
     if not results.scenario.impact.enabled:
         return None
-    from .model.impact import impact_series, impact_summary
+    from .model.impact import impact_summary
 
     summary: dict[str, Any] = {
-        name: dict(values)
-        for name, values in impact_summary(impact_series(results, results.scenario.impact)).items()
+        name: dict(values) for name, values in impact_summary(results.impact_sets).items()
     }
     public = float(results.public.amount.sum())
     for values in summary.values():

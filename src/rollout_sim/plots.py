@@ -30,12 +30,17 @@ __all__ = [
 ]
 
 
-def _people(x: float, _pos: object = None) -> str:
+def _short(x: float, prefix: str = "") -> str:
+    """An axis number in millions or thousands: 1.5 M, 250 k, 40."""
     if abs(x) >= 1e6:
-        return f"{x / 1e6:.1f} M"
+        return f"{prefix}{x / 1e6:,.1f} M"
     if abs(x) >= 1e3:
-        return f"{x / 1e3:.0f} k"
-    return f"{x:.0f}"
+        return f"{prefix}{x / 1e3:,.0f} k"
+    return f"{prefix}{x:,.0f}"
+
+
+def _people(x: float, _pos: object = None) -> str:
+    return _short(x)
 
 
 def coverage_figure(results: Results) -> Figure:
@@ -78,11 +83,7 @@ def _date_axis(ax: Axes) -> None:
 
 
 def _usd(x: float, _pos: object = None) -> str:
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f} M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.0f} k"
-    return f"${x:,.0f}"
+    return _short(x, "$")
 
 
 def finance_figure(results: Results) -> Figure:

@@ -329,8 +329,8 @@ class Results:
         }
 
     @cached_property
-    def impact_daily(self) -> dict[str, FloatArray]:
-        """Impact series (``<series>_<low|central|high>``) when the scenario asks for them.
+    def impact_sets(self) -> dict[str, dict[str, FloatArray]]:
+        """Impact series by parameter set (low/central/high), computed once, when asked for.
 
         Kept apart from :attr:`daily` so that runs that do not need them (calibration) do not
         pay for them."""
@@ -338,8 +338,13 @@ class Results:
             return {}
         from .model.impact import impact_series
 
+        return impact_series(self, self.scenario.impact)
+
+    @cached_property
+    def impact_daily(self) -> dict[str, FloatArray]:
+        """The impact series flattened as ``<series>_<low|central|high>`` columns."""
         out: dict[str, FloatArray] = {}
-        for name, series in impact_series(self, self.scenario.impact).items():
+        for name, series in self.impact_sets.items():
             for key, values in series.items():
                 out[f"{key}_{name}"] = np.asarray(values, dtype=np.float64)
         return out

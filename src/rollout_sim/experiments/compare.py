@@ -9,17 +9,25 @@ baseline (the uncertainty of the effect).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..results import Results
 from ..scenario.schema import Scenario
-from ..world.build import World, build_world
-from .replications import ReplicationSet, run_replications
+from ..world.build import World
+from .executors import SerialExecutor
+from .replications import ReplicationSet
+from .runner import execute
 from .stats import Interval, interval, paired_difference
+from .tasks import RunRecord, Task, assemble, remember_world, scenario_payload
 
-__all__ = ["Comparison", "compare_policies", "policy_order"]
+__all__ = [
+    "Comparison",
+    "compare_policies",
+    "comparison_from_records",
+    "comparison_tasks",
+    "policy_order",
+]
 
 
 @dataclass
@@ -66,25 +74,45 @@ def policy_order(scenario: Scenario, policies: Sequence[str] | None) -> tuple[st
     return baseline, chosen
 
 
+def comparison_tasks(
+    scenario: Scenario, policies: Sequence[str] | None, reps: int
+) -> tuple[str, list[str], list[Task]]:
+    """(baseline, policies in order, tasks): replications 0..reps-1 of every policy."""
+    baseline, order = policy_order(scenario, policies)
+    payload = scenario_payload(scenario)
+    return baseline, order, [Task(payload, pol, k) for pol in order for k in range(reps)]
+
+
+def comparison_from_records(
+    scenario: Scenario,
+    baseline: str,
+    order: list[str],
+    tasks: list[Task],
+    records: Mapping[str, RunRecord],
+) -> Comparison:
+    """The comparison of finished runs (records by task key)."""
+    sets = {
+        pol: assemble(scenario, pol, [records[t.key] for t in tasks if t.policy == pol])
+        for pol in order
+    }
+    out = scenario.outputs
+    return Comparison(scenario, baseline, sets, out.interval_level, out.ci_level)
+
+
 def compare_policies(
     scenario: Scenario,
     policies: Sequence[str] | None = None,
     reps: int = 10,
     *,
     world: World | None = None,
-    on_done: Callable[[str, int, Results], Any] | None = None,
+    executor: Any = None,
 ) -> Comparison:
-    """Run each policy (default: all, baseline first) on the same *reps* replications."""
-    baseline, chosen = policy_order(scenario, policies)
-    if world is None:
-        world = build_world(scenario)
-    sets: dict[str, ReplicationSet] = {}
-    for name in chosen:
+    """Run each policy (default: all, baseline first) on the same *reps* replications.
 
-        def done(k: int, r: Results, _name: str = name) -> None:
-            if on_done is not None:
-                on_done(_name, k, r)
-
-        sets[name] = run_replications(scenario, reps, policy=name, world=world, on_done=done)
-    out = scenario.outputs
-    return Comparison(scenario, baseline, sets, out.interval_level, out.ci_level)
+    The same task path as ``rollout-sim compare``; *executor* defaults to this process.
+    """
+    baseline, order, tasks = comparison_tasks(scenario, policies, reps)
+    if world is not None:
+        remember_world(world)
+    records = execute(tasks, executor if executor is not None else SerialExecutor())
+    return comparison_from_records(scenario, baseline, order, tasks, records)

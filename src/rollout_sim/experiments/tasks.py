@@ -14,7 +14,6 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +24,7 @@ from ..scenario.schema import Scenario
 from ..world.build import World, build_world, world_key
 from .replications import KEPT_SERIES, ReplicationSet, replication_metrics
 
-__all__ = ["RunRecord", "Task", "assemble", "run_task", "scenario_payload"]
+__all__ = ["RunRecord", "Task", "assemble", "remember_world", "run_task", "scenario_payload"]
 
 FloatArray = NDArray[np.float64]
 
@@ -71,6 +70,11 @@ def _scenario(payload: str) -> Scenario:
     if key not in _SCENARIOS:
         _SCENARIOS[key] = parse_scenario(json.loads(payload), source="task")
     return _SCENARIOS[key]
+
+
+def remember_world(world: World) -> None:
+    """Let tasks in this process (and workers forked from it) use an already built world."""
+    _WORLDS[world.key] = world
 
 
 def _world(scenario: Scenario) -> World:
@@ -123,11 +127,3 @@ def assemble(scenario: Scenario, policy: str | None, records: list[RunRecord]) -
         series={n: np.vstack([rec.series[n] for rec in recs]) for n in KEPT_SERIES},
         wall_seconds=[rec.wall_seconds for rec in recs],
     )
-
-
-def describe(records: list[RunRecord]) -> dict[str, Any]:
-    """Cost of a set of runs for the manifest."""
-    return {
-        "replication_wall_seconds": [round(r.wall_seconds, 3) for r in records],
-        "peak_rss_mb": round(max((r.peak_rss_mb for r in records), default=0.0), 1),
-    }

@@ -61,7 +61,6 @@ class BackhaulPlanner:
         self.parent = np.where(pop_ok, -1 - world.pop_nearest, 0).astype(np.int64)
         self.kind = np.zeros(n, dtype=np.int8)
         self.capex = np.zeros(n, dtype=np.float64)
-        self._max_hop = float(world.hop_km.max()) if n else 0.0
         self.refresh(np.arange(n))
 
     def refresh(self, villages: IntArray) -> None:

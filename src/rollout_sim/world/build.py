@@ -56,7 +56,6 @@ class World:
         self.edges = edges
         self.key = key
         xy = villages.xy
-        self.tree = cKDTree(xy)
         if len(pops):
             d, k = cKDTree(xy[pops]).query(xy)
             self.pop_dist_km: FloatArray = np.asarray(d, dtype=np.float64)
