@@ -559,6 +559,8 @@ def test_schema_command_prints_json_schema(tmp_path: Path) -> None:
     code, out, err = run_cli("schema")
     assert (code, err) == (0, "")
     schema = json.loads(out)
+    # The first key says who wrote it: what lets `schema --out` replace its own file later.
+    assert schema.pop("$comment").startswith("JSON Schema of rollout-sim scenario files")
     assert schema == Scenario.model_json_schema()
     assert "operators" in schema["properties"]
     assert "name" in schema["required"]
@@ -571,7 +573,9 @@ def test_schema_command_prints_json_schema(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     code, out, err = run_cli("schema", "--out", target)
     assert (code, out, err) == (0, "", "")
-    assert json.loads(target.read_text(encoding="utf-8")) == schema
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written.pop("$comment").startswith("JSON Schema of rollout-sim")
+    assert written == schema
 
 
 def test_textwrap_fixture_sanity() -> None:

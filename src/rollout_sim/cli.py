@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import InputError, SimulationError
+from .errors import InputError, SimulationError, one_line
 
 __all__ = ["main"]
 
@@ -253,6 +255,17 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _timeout(text: str) -> float:
+    """argparse type of ``--connect-timeout``: seconds, more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected seconds, more than 0, at most 3600")
+    return value
+
+
 def _add_batch(p: argparse.ArgumentParser) -> None:
     """Options of commands that run many replications."""
     p.add_argument(
@@ -263,7 +276,16 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
         choices=["serial", "processes", "dask"],
         help="where replications run (default: processes when there are several)",
     )
-    p.add_argument("--scheduler", help="with --executor dask: the scheduler address")
+    p.add_argument(
+        "--scheduler", help="with --executor dask: the scheduler address (tcp://HOST:PORT)"
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=_timeout,
+        default=None,
+        metavar="SECONDS",
+        help="with --scheduler: give up if it does not answer within this time (default 20)",
+    )
     p.add_argument(
         "--resume", action="store_true", help="keep replications an interrupted run finished"
     )
@@ -295,6 +317,44 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """Files the command reads: their folders are never replaced."""
+    return [p for p in (getattr(args, "scenario", None),) if p is not None]
+
+
+def _note(args: argparse.Namespace, text: str) -> None:
+    if not args.quiet:
+        print(f"note: {text}", file=sys.stderr)
+
+
+def _warn(args: argparse.Namespace) -> Any:
+    """Print a warning line (also under --quiet: it says something went wrong and was fixed)."""
+
+    def warn(text: str) -> None:
+        print(f"warning: {text}", file=sys.stderr)
+
+    return warn
+
+
+def _destination(args: argparse.Namespace, default: Path, *, store: bool = False) -> Path:
+    """The results folder to write, checked before any work (refusals are exit 2).
+
+    Only a folder this tool wrote (or an empty one) is replaced; leftovers of an interrupted
+    write into the same place are recovered first. *store*: the command also keeps finished
+    replications in the hidden run store beside the folder, which is checked too.
+    """
+    from .experiments.runner import store_for
+    from .fileio import prepare_results_dir
+
+    target = args.out if args.out is not None else default
+    path, notes = prepare_results_dir(target, protect=_inputs(args))
+    for text in notes:
+        _note(args, text)
+    if store:
+        store_for(path).check()
+    return target  # as the user wrote it, for the messages
+
+
 def _maybe_report(args: argparse.Namespace, out: Path) -> None:
     if getattr(args, "report", False):
         from .report.html import write_report
@@ -305,9 +365,12 @@ def _maybe_report(args: argparse.Namespace, out: Path) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .fileio import recover
     from .report.html import write_report
 
-    path = write_report(args.results, args.out)
+    for text in recover(Path(os.path.abspath(args.results))):  # a write killed half-way
+        _note(args, text)
+    path = write_report(args.results, args.out, protect=_inputs(args))
     if not args.quiet:
         print(f"report: {path}")
     return 0
@@ -321,7 +384,7 @@ def _world(args: argparse.Namespace, scenario: Any) -> Any:
     if args.no_cache:
         world = build_world(scenario)
     else:
-        world, _cached = prepared_world(scenario)
+        world, _cached = prepared_world(scenario, warn=_warn(args))
     if not args.quiet:
         from .world.warnings import implausible_settings
 
@@ -346,9 +409,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenario = _load(args)
     _check_policy(scenario, args.policy, "--policy")
+    out = _destination(args, Path("results") / scenario.name, store=args.reps > 1)
     world = _world(args, scenario)  # bad village files fail here, before anything is written
     world_seconds = time.perf_counter() - started
-    out = args.out if args.out is not None else Path("results") / scenario.name
     plots = scenario.outputs.plots and not args.no_plots
     if args.reps > 1:
         return _run_replications(args, scenario, world, out, plots, started, world_seconds)
@@ -381,16 +444,19 @@ def _execute(
 ) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """Run tasks on the chosen executor with a store beside *out*; (records, manifest, store)."""
     from .experiments import tasks as task_module
-    from .experiments.executors import make_executor, sigterm_as_interrupt
+    from .experiments.executors import DEFAULT_CONNECT_TIMEOUT, make_executor
     from .experiments.runner import execute, store_for
 
     # The world built here serves this process and the workers forked from it.
     task_module.remember_world(world)
-    executor = make_executor(args.executor, args.jobs, args.scheduler, len(tasks))
+    timeout = args.connect_timeout if args.connect_timeout is not None else DEFAULT_CONNECT_TIMEOUT
+    executor = make_executor(args.executor, args.jobs, args.scheduler, len(tasks), timeout)
     store = store_for(out)
     try:
-        with sigterm_as_interrupt(), _progress(args, len(tasks), label) as tick:
-            records = execute(tasks, executor, store=store, resume=args.resume, tick=tick)
+        with _progress(args, len(tasks), label) as tick:
+            records = execute(
+                tasks, executor, store=store, resume=args.resume, tick=tick, warn=_warn(args)
+            )
     except KeyboardInterrupt:
         saved = len(tasks) - len(store.missing(tasks))
         raise Interrupted(
@@ -464,9 +530,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         chosen = [p.strip() for p in args.policies.split(",") if p.strip()]
         for name in chosen:
             _check_policy(scenario, name, "--policies")
+    out = _destination(args, Path("results") / f"{scenario.name}-compare", store=True)
     world = _world(args, scenario)
     world_seconds = time.perf_counter() - started
-    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-compare"
     from .experiments.compare import comparison_from_records, comparison_tasks
 
     baseline, order, tasks = comparison_tasks(scenario, chosen, args.reps)
@@ -507,14 +573,32 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The first key of a schema file this tool writes: what lets ``schema --out`` replace it.
+SCHEMA_COMMENT = "JSON Schema of rollout-sim scenario files, written by rollout-sim"
+
+
+def _is_schema_file(path: Path) -> bool:
+    """A JSON file this tool wrote with ``schema --out``."""
+    try:
+        if path.stat().st_size > 16 * 1024 * 1024:
+            return False
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("$comment", "")).startswith(SCHEMA_COMMENT)
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
+    from .fileio import atomic_write, prepare_file
     from .scenario.schema import Scenario
 
-    text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    schema = {"$comment": f"{SCHEMA_COMMENT} {__version__}", **Scenario.model_json_schema()}
+    text = json.dumps(schema, indent=2) + "\n"
     if args.out is None:
         sys.stdout.write(text)
     else:
-        args.out.write_text(text, encoding="utf-8")
+        target = prepare_file(args.out, label="--out", owned=_is_schema_file)
+        atomic_write(target, text)
     return 0
 
 
@@ -602,7 +686,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if args.policies:
             _check_policy(scenario, args.policies.split(",")[0], "--policies")
         policies = [None]
-    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-sweep"
+    default = Path("results") / f"{scenario.name}-sweep"
+    if args.missing:
+        out = args.out if args.out is not None else default
+    else:
+        out = _destination(args, default, store=True)
     tasks = [
         Task(scenario_payload(sc), pol, k, point=i)
         for i, sc in enumerate(points)
@@ -658,8 +746,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             where="calibration",
         )
     check_calibration(scenario)
+    out = _destination(args, Path("results") / f"{scenario.name}-calibration")
     world = _world(args, scenario)
-    out = args.out if args.out is not None else Path("results") / f"{scenario.name}-calibration"
     total = scenario.calibration.max_evaluations
     with _progress(args, total, f"{scenario.name}: calibrating") as tick:
         res = calibrate(scenario, world=world, on_eval=lambda e: tick())
@@ -887,9 +975,44 @@ COMMANDS = {
 }
 
 
+@contextmanager
+def _signals_stop_cleanly() -> Iterator[None]:
+    """SIGTERM acts like Ctrl-C (KeyboardInterrupt) for the whole life of a command.
+
+    Every command then stops the same way on either signal: temporary files removed, earlier
+    results intact, exit code 130, one line. The previous handlers are restored afterwards
+    (``main`` may be called in-process, by tests or notebooks).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved_term = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    saved_int = signal.getsignal(signal.SIGINT)
+    if saved_int is not signal.SIG_IGN:  # a background job that ignores Ctrl-C keeps doing so
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved_term)
+        if saved_int is not None:
+            signal.signal(signal.SIGINT, saved_int)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rollout-sim``; returns the exit code."""
-    from .report.writer import ResultsWriteError
+    try:
+        with _signals_stop_cleanly():
+            return _main(argv)
+    except KeyboardInterrupt:  # before the command started, or while it was reporting one
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from .fileio import WriteError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
@@ -903,15 +1026,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             exc.source = str(args.scenario)  # world checks name a key path, not the file
         print(f"error: {exc.line()}", file=sys.stderr)
         return 2
+    except WriteError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {one_line(exc.strerror or str(exc))}", file=sys.stderr)
+        return 2
     except SimulationError as exc:
         if args.debug:
             traceback.print_exc()
         print(f"internal error: {exc}", file=sys.stderr)
-        return 1
-    except ResultsWriteError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
         return 1
     except Interrupted as exc:
         print(str(exc), file=sys.stderr)
@@ -923,8 +1046,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(
-            f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the "
-            "traceback, and please report it)",
+            one_line(
+                f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the "
+                "traceback, and please report it)"
+            ),
             file=sys.stderr,
         )
         return 1

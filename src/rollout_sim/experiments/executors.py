@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import Any, Protocol
 
 from ..errors import InputError
@@ -22,11 +24,18 @@ __all__ = [
     "Executor",
     "PoolExecutor",
     "SerialExecutor",
+    "check_scheduler_address",
     "default_jobs",
     "make_executor",
+    "probe_scheduler",
 ]
 
 Done = Callable[[Task, RunRecord], None]
+
+#: Seconds to wait for a Dask scheduler to answer before giving up.
+DEFAULT_CONNECT_TIMEOUT = 20.0
+#: Address schemes a Dask scheduler listens on.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
 
 def default_jobs() -> int:
@@ -62,11 +71,28 @@ class SerialExecutor:
         return None
 
 
-def _ignore_sigint() -> None:
+def _die_with_parent(parent: int, every_seconds: float = 0.5) -> None:
+    """Exit this worker as soon as *parent* is gone (even after ``kill -9``).
+
+    A pool worker waits on a queue whose other end its siblings also hold, so it would never
+    see the parent's death by itself and would live on as an orphan. A small thread notices
+    the change of parent (the orphan is re-parented) and ends the process.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rollout-sim-parent-watch", daemon=True).start()
+
+
+def _worker_init(parent: int) -> None:
     # Workers leave Ctrl-C to the parent, which stops handing out work and lets the running
     # replications finish and be saved, instead of every process dying mid-write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
 
 
 class PoolExecutor:
@@ -82,7 +108,9 @@ class PoolExecutor:
         if not tasks:
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, initializer=_worker_init, initargs=(os.getpid(),)
+            )
         pending: dict[Future[RunRecord], Task] = {}
         queue = list(tasks)
         try:
@@ -116,7 +144,11 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, jobs: int, scheduler: str | None = None) -> None:
+    def __init__(
+        self, jobs: int, scheduler: str | None = None, timeout: float = DEFAULT_CONNECT_TIMEOUT
+    ) -> None:
+        if scheduler is not None:
+            scheduler = check_scheduler_address(scheduler)
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -134,11 +166,12 @@ class DaskExecutor:
             )
             self._client: Any = Client(self._cluster)
         else:
+            probe_scheduler(scheduler, timeout)
             try:
-                self._client = Client(scheduler, timeout="10s")
-            except OSError as exc:
+                self._client = Client(scheduler, timeout=f"{timeout}s")
+            except (OSError, TimeoutError) as exc:
                 raise InputError(
-                    f"cannot reach the Dask scheduler ({exc})",
+                    f"cannot reach the Dask scheduler ({exc or type(exc).__name__})",
                     source="--scheduler",
                     value=scheduler,
                 ) from None
@@ -166,7 +199,82 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def make_executor(kind: str | None, jobs: int | None, scheduler: str | None, n_tasks: int) -> Any:
+def check_scheduler_address(text: str) -> str:
+    """*text* if it is a scheduler address (``[SCHEME://]HOST:PORT``), else one-line error."""
+
+    def bad(why: str) -> InputError:
+        return InputError(
+            f"{why}; expected a Dask scheduler address such as tcp://10.0.0.5:8786",
+            source="--scheduler",
+            value=text,
+        )
+
+    address = text.strip()
+    if not address:
+        raise bad("empty")
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    elif scheme not in SCHEDULER_SCHEMES:
+        raise bad(f"unknown scheme {scheme}:// (Dask uses {', '.join(SCHEDULER_SCHEMES)})")
+    host, colon, port = rest.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # an IPv6 address
+    if not colon or not host or any(c in host for c in "/?#@ \t[]"):
+        raise bad("not a HOST:PORT address")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise bad("the port must be a number from 1 to 65535")
+    return f"{scheme}://{rest}"
+
+
+def probe_scheduler(address: str, timeout: float) -> None:
+    """Ask *address* who it is, giving up after *timeout* seconds in all (one-line errors).
+
+    ``distributed.Client`` can wait forever on a peer that accepts connections but never
+    answers; this asks for the scheduler's identity under one overall deadline first.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            await comm.close()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), timeout))
+    except TimeoutError:
+        raise InputError(
+            f"no answer from a Dask scheduler within {timeout:g} s (raise --connect-timeout "
+            "if the cluster is slow to answer)",
+            source="--scheduler",
+            value=address,
+        ) from None
+    except Exception as exc:
+        raise InputError(
+            f"cannot talk to a Dask scheduler there ({type(exc).__name__}: {exc})"[:240],
+            source="--scheduler",
+            value=address,
+        ) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise InputError(
+            "something answered there, but not a Dask scheduler",
+            source="--scheduler",
+            value=address,
+        )
+
+
+def make_executor(
+    kind: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    n_tasks: int,
+    timeout: float = DEFAULT_CONNECT_TIMEOUT,
+) -> Any:
     """The executor the options ask for: serial for one task, processes by default."""
     jobs = default_jobs() if jobs is None else jobs
     if kind is None:
@@ -176,19 +284,5 @@ def make_executor(kind: str | None, jobs: int | None, scheduler: str | None, n_t
     if kind == "processes":
         return PoolExecutor(jobs)
     if kind == "dask":
-        return DaskExecutor(jobs, scheduler)
+        return DaskExecutor(jobs, scheduler, timeout)
     raise InputError("expected serial, processes or dask", source="--executor", value=kind)
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C for the duration (clean stop, exit code 130)."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .store import RunStore
+from .store import DamagedRecord, RunStore
 from .tasks import RunRecord, Task
 
 __all__ = ["execute", "store_for"]
@@ -25,11 +25,14 @@ def execute(
     store: RunStore | None = None,
     resume: bool = False,
     tick: Callable[[], Any] | None = None,
+    warn: Callable[[str], Any] | None = None,
 ) -> dict[str, RunRecord]:
     """Records of all *tasks* by task key; finished ones are saved as they arrive.
 
-    With *resume*, tasks already in the store are loaded, not run again; without it the store
-    is emptied first, so nothing stale is mixed in.
+    With *resume*, tasks already in the store are loaded, not run again; a stored record that
+    is damaged or belongs to another run is reported through *warn* (one line naming the
+    file) and run again. Without *resume* the store is emptied first, so nothing stale is
+    mixed in.
     """
     records: dict[str, RunRecord] = {}
     todo: list[Task] = []
@@ -37,7 +40,14 @@ def execute(
         store.clear()
     for t in tasks:
         if store is not None and resume and store.has(t):
-            records[t.key] = store.load(t)
+            try:
+                records[t.key] = store.load(t)
+            except DamagedRecord as exc:
+                if warn is not None:
+                    warn(f"{exc}; running that replication again")
+                store.discard(t)
+                todo.append(t)
+                continue
             if tick is not None:
                 tick()
         else:

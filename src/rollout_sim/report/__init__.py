@@ -1,5 +1,5 @@
-"""Writing results folders (and, later, reports)."""
+"""Writing results folders, reports and GIS exports."""
 
-from .writer import ResultsWriteError, atomic_results_dir, write_run
+from .writer import write_run
 
-__all__ = ["ResultsWriteError", "atomic_results_dir", "write_run"]
+__all__ = ["write_run"]

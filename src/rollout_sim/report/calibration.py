@@ -10,9 +10,10 @@ import numpy as np
 
 from .. import __version__
 from ..experiments.calibrate import CalibrationResult, Evaluation
+from ..fileio import atomic_write, results_dir, write_manifest
 from ..scenario.calibration import WindowTarget
 from ..scenario.load import dump_scenario, scenario_hash
-from .writer import _versions, atomic_results_dir
+from .writer import versions
 
 __all__ = ["calibration_summary", "write_calibration"]
 
@@ -90,11 +91,12 @@ def write_calibration(
                 f"#   mean {t['metric']} {t['start']}..{t['end']}: target {t['value']:g}, "
                 f"before {t['before']:.3f}, after {t['after']:.3f}"
             )
-    with atomic_results_dir(out) as tmp:
-        (tmp / "scenario.calibrated.yaml").write_text(
-            "\n".join(header) + "\n" + dump_scenario(res.calibrated), encoding="utf-8"
+    with results_dir(out) as tmp:
+        atomic_write(
+            tmp / "scenario.calibrated.yaml",
+            "\n".join(header) + "\n" + dump_scenario(res.calibrated),
         )
-        (tmp / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+        atomic_write(tmp / "calibration.json", json.dumps(summary, indent=2) + "\n")
         if plots:
             from ..plots import save_figure
 
@@ -105,11 +107,10 @@ def write_calibration(
             "scenario_hash": scenario_hash(res.scenario),
             "calibrated_hash": scenario_hash(res.calibrated),
             "seed": res.scenario.seed,
-            "versions": _versions(),
-            "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+            "versions": versions(),
             **(extra_manifest or {}),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        write_manifest(tmp, manifest)
     return summary
 
 

@@ -13,9 +13,10 @@ from .. import __version__
 from ..experiments.compare import Comparison
 from ..experiments.replications import KEPT_SERIES, ReplicationSet
 from ..experiments.stats import band, interval, paired_band
+from ..fileio import atomic_write, results_dir, write_manifest
 from ..scenario.load import dump_scenario, scenario_hash
 from ..scenario.schema import Scenario
-from .writer import _versions, _write_csv, atomic_results_dir
+from .writer import versions, write_csv
 
 __all__ = ["pct_label", "write_comparison", "write_replications", "write_sweep"]
 
@@ -69,15 +70,16 @@ def _metric_summary(rset: ReplicationSet, level: float) -> dict[str, Any]:
 
 
 def _manifest(scenario: Scenario, extra: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    return {
+    """Write the folder's manifest (last: it lists every file) and return it."""
+    fields = {
         "rollout_sim_version": __version__,
         "scenario": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "seed": scenario.seed,
-        "versions": _versions(),
-        "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+        "versions": versions(),
         **extra,
     }
+    return write_manifest(tmp, fields)
 
 
 def _fan(rset: ReplicationSet, scenario: Scenario, colour: str, q: tuple[float, float]) -> Any:
@@ -108,19 +110,19 @@ def write_replications(
         "metrics": _metric_summary(rset, sc.outputs.interval_level),
     }
     names = rset.metric_names()
-    with atomic_results_dir(out) as tmp:
-        _write_csv(
+    with results_dir(out) as tmp:
+        write_csv(
             tmp / "timeseries_summary.csv",
             ["date", "series", "mean", "median", lo, hi],
             _series_rows(sc, rset, q, policy=False),
         )
-        _write_csv(
+        write_csv(
             tmp / "replications.csv",
             ["replication", "seed_spawn_key", *names],
             _replication_rows(rset, names, policy=False),
         )
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(sc), encoding="utf-8")
+        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(sc))
         if plots:
             from ..plots import fan_figure, policy_colour, save_figure
 
@@ -133,7 +135,7 @@ def write_replications(
                 band_label=f"{lo}–{hi} of replications",
             )
             save_figure(fig, tmp / "plots" / "coverage.png")
-        manifest = _manifest(
+        _manifest(
             sc,
             {
                 "policy": rset.policy,
@@ -143,7 +145,6 @@ def write_replications(
             },
             tmp,
         )
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
@@ -223,9 +224,9 @@ def write_comparison(
         "differences": summary_diffs,
     }
     lo, hi = pct_label(q[0]), pct_label(q[1])
-    with atomic_results_dir(out) as tmp:
-        _write_csv(tmp / "comparison.csv", comp_header, comp_rows)
-        _write_csv(
+    with results_dir(out) as tmp:
+        write_csv(tmp / "comparison.csv", comp_header, comp_rows)
+        write_csv(
             tmp / "differences.csv",
             [
                 "policy",
@@ -245,19 +246,19 @@ def write_comparison(
         for pol in comp.policies:
             series_rows += _series_rows(sc, comp.sets[pol], q, policy=True)
             rep_rows += _replication_rows(comp.sets[pol], names, policy=True)
-        _write_csv(
+        write_csv(
             tmp / "timeseries_summary.csv",
             ["date", "policy", "series", "mean", "median", lo, hi],
             series_rows,
         )
-        _write_csv(
+        write_csv(
             tmp / "replications.csv", ["policy", "replication", "seed_spawn_key", *names], rep_rows
         )
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(sc), encoding="utf-8")
+        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(sc))
         if plots:
             _comparison_plots(comp, tmp / "plots", total_population, (lo, hi), (ilo, ihi))
-        manifest = _manifest(
+        _manifest(
             sc,
             {
                 "baseline": comp.baseline,
@@ -270,7 +271,6 @@ def write_comparison(
             },
             tmp,
         )
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return summary
 
 
@@ -366,15 +366,15 @@ def write_sweep(
         "points": len(design.points),
         "runs": len(records),
     }
-    with atomic_results_dir(out) as tmp:
-        _write_csv(tmp / "design.csv", ["point", *design.paths], design_rows)
-        _write_csv(
+    with results_dir(out) as tmp:
+        write_csv(tmp / "design.csv", ["point", *design.paths], design_rows)
+        write_csv(
             tmp / "outcomes.csv",
             ["run_id", "point", "policy", "replication", *design.paths, *names],
             outcome_rows,
         )
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
+        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(scenario))
         if plots:
             from ..plots import save_figure, sweep_figure
 
@@ -382,6 +382,5 @@ def write_sweep(
                 sweep_figure(scenario, design, records, "people_covered"),
                 tmp / "plots" / "sweep_people_covered.png",
             )
-        manifest = _manifest(scenario, {"runs": len(records), **(extra_manifest or {})}, tmp)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _manifest(scenario, {"runs": len(records), **(extra_manifest or {})}, tmp)
     return summary

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -25,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from ..fileio import atomic_write
 from ..model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_NAMES
 from ..results import Results
 from ..world.villages import SERVICE_CODES
@@ -283,12 +282,4 @@ def write_geojson(obj: dict[str, Any], path: str | Path) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(target, text + "\n")

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import base64
 import csv
+import errno
 import json
 import math
 import os
 import re
-import secrets
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +32,7 @@ import jinja2
 import yaml
 
 from ..errors import InputError
+from ..fileio import WriteError, atomic_write, is_report_file, prepare_file, regular_member
 
 __all__ = [
     "REPORT_NAME",
@@ -71,14 +72,14 @@ def folder_kind(results_dir: Path) -> Kind | None:
     ``None`` if it is not a results folder. A comparison also writes ``replications.csv``, so
     ``comparison.csv`` is checked first.
     """
-    if (results_dir / "comparison.csv").is_file():
-        return "comparison"
-    if (results_dir / "calibration.json").is_file():
-        return "calibration"
-    if (results_dir / "replications.csv").is_file():
-        return "replications"
-    if (results_dir / "summary.json").is_file():
-        return "run"
+    for name, kind in (
+        ("comparison.csv", "comparison"),
+        ("calibration.json", "calibration"),
+        ("replications.csv", "replications"),
+        ("summary.json", "run"),
+    ):
+        if regular_member(results_dir, name) is not None:
+            return kind  # type: ignore[return-value]
     return None
 
 
@@ -767,8 +768,8 @@ def _table(
 def _image(results_dir: Path, name: str, alt: str, caption: str) -> Image | None:
     """``plots/<name>.png`` as a data URI (an SVG of that name if there is no PNG)."""
     for ext, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
-        path = results_dir / "plots" / f"{name}.{ext}"
-        if path.is_file():
+        path = regular_member(results_dir, f"plots/{name}.{ext}")
+        if path is not None:
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             return Image(f"data:{mime};base64,{data}", alt, caption)
     return None
@@ -778,9 +779,20 @@ def _image(results_dir: Path, name: str, alt: str, caption: str) -> Image | None
 # Reading the folder
 
 
+def _checked(path: Path) -> Path:
+    """*path* if it is a regular file of the folder; never what a link points to."""
+    if regular_member(path.parent, path.name) is None:
+        raise InputError(
+            "not a regular file (a link, a folder or a special file); the report reads only "
+            "files the results folder holds itself",
+            source=str(path),
+        )
+    return path
+
+
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(_checked(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read it ({exc})", source=str(path)) from None
     except json.JSONDecodeError as exc:
@@ -791,7 +803,7 @@ def _read_json(path: Path) -> Any:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(_checked(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read it ({exc})", source=str(path)) from None
     except yaml.YAMLError as exc:
@@ -800,7 +812,7 @@ def _read_yaml(path: Path) -> Any:
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with _checked(path).open(newline="", encoding="utf-8") as f:
             return list(csv.DictReader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"cannot read it ({exc})", source=str(path)) from None
@@ -1335,10 +1347,11 @@ def _calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
 
 def _files(results_dir: Path, skip: set[Path]) -> Table:
     rows = []
-    for path in sorted(results_dir.rglob("*"), key=lambda p: p.relative_to(results_dir).as_posix()):
+    found = [Path(root) / f for root, _, files in os.walk(results_dir) for f in files]
+    for path in sorted(found, key=lambda p: p.relative_to(results_dir).as_posix()):
         rel = path.relative_to(results_dir)
         hidden_tmp = rel.name.startswith(".") and ".tmp" in rel.name
-        if not path.is_file() or path.resolve() in skip or hidden_tmp:
+        if regular_member(results_dir, rel.as_posix()) is None or path in skip or hidden_tmp:
             continue
         size = path.stat().st_size
         rows.append(
@@ -1394,7 +1407,7 @@ def _environment() -> jinja2.Environment:
 def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
     d = results_dir
     manifest_path = d / "manifest.json"
-    manifest = _read_json(manifest_path) if manifest_path.is_file() else {}
+    manifest = _read_json(manifest_path) if regular_member(d, "manifest.json") else {}
     summary: dict[str, Any] = {}
     calibration: dict[str, Any] = {}
     if kind == "calibration":
@@ -1416,7 +1429,7 @@ def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
 
     source_path = d / "scenario.source.yaml"
     source: SourceComments | None = None
-    if source_path.is_file():
+    if regular_member(d, source_path.name) is not None:
         try:
             source = yaml_comments(source_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
@@ -1548,32 +1561,17 @@ def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
     return ctx
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write *text* to a temporary file beside *path*, then rename it into place.
-
-    A reader never sees a half-written report, and a failed write leaves the old one. The
-    file is created with mode 0666 less the umask, like any ordinary file (``mkstemp``
-    would make it private).
-    """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_report(results_dir: Path, out: Path | None = None) -> Path:
+def write_report(
+    results_dir: Path, out: Path | None = None, *, protect: Sequence[Path] = ()
+) -> Path:
     """Write a self-contained HTML report of *results_dir*; return its path.
 
     *out* is the file to write (default ``results_dir / "report.html"``; a folder means
-    ``report.html`` inside it). Raises :class:`~rollout_sim.errors.InputError` if
-    *results_dir* is not a results folder or lacks a file its kind always has.
+    ``report.html`` inside it); it may only be a new file or a report this tool wrote, never
+    one of *protect* (input files). Only regular files inside *results_dir* are read and
+    embedded, never what a symbolic link points to. Raises
+    :class:`~rollout_sim.errors.InputError` if *results_dir* is not a results folder or lacks
+    a file its kind always has.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
@@ -1585,18 +1583,24 @@ def write_report(results_dir: Path, out: Path | None = None) -> Path:
             "comparison.csv or calibration.json",
             source=str(results_dir),
         )
-    missing = [name for name in _required_files(kind) if not (results_dir / name).is_file()]
+    missing = [n for n in _required_files(kind) if regular_member(results_dir, n) is None]
     if missing:
         raise InputError(
             f"incomplete {kind} results folder: missing {', '.join(missing)}",
             source=str(results_dir),
         )
     target = results_dir / REPORT_NAME if out is None else Path(out)
-    if target.is_dir():
+    if target.is_dir() and not target.is_symlink():
         target = target / REPORT_NAME
+    target = prepare_file(target, label="--out", owned=is_report_file, protect=protect)
     # The report never lists itself: that would change it each time it is rewritten.
-    ctx = _context(results_dir, kind, skip={target.resolve()})
+    ctx = _context(results_dir, kind, skip={target})
     html = _environment().get_template("report.html.j2").render(**ctx)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(target, html)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, html)
+    except OSError as exc:
+        raise WriteError(
+            exc.errno or errno.EIO, f"{target}: could not write the report ({exc.strerror})"
+        ) from None
     return target

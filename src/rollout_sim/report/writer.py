@@ -1,8 +1,9 @@
-"""Write a run's results folder atomically.
+"""Write a run's results folder (atomically, through :mod:`rollout_sim.fileio`).
 
 Everything is written into a hidden temporary folder beside the target and moved into place
 only when complete: a crash or a full disk never leaves a half-written folder that looks
-complete, and earlier results are replaced only by a whole new set.
+complete, earlier results are replaced only by a whole new set, and only a folder this tool
+wrote is ever replaced.
 """
 
 from __future__ import annotations
@@ -10,12 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
 import shutil
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
@@ -24,71 +21,28 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..fileio import atomic_write, results_dir, write_manifest
 from ..metrics import summarise
 from ..model.backhaul import BH_NAMES
 from ..results import TIMESERIES_COLUMNS, Results
 from ..scenario.load import dump_scenario, scenario_hash
 
-__all__ = ["ResultsWriteError", "atomic_results_dir", "write_run"]
+__all__ = ["versions", "write_csv", "write_run"]
 
 DEPENDENCIES = ("simpy", "networkx", "numpy", "scipy", "matplotlib", "pyyaml", "pydantic", "rich")
-
-
-class ResultsWriteError(OSError):
-    """The results folder could not be written; earlier results are untouched."""
-
-
-@contextmanager
-def atomic_results_dir(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces *target* in one rename."""
-    target = target.resolve()
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ResultsWriteError(f"cannot create {parent}: {exc.strerror}") from None
-    tmp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise ResultsWriteError(
-            f"cannot write results in {parent} ({exc.strerror or exc}); nothing was changed"
-        ) from None
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if old is not None:
-                os.replace(old, target)  # put the earlier results back
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ResultsWriteError(
-            f"could not write results to {target} ({exc.strerror or exc}); "
-            "earlier results there, if any, are unchanged"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _fmt(x: float, nd: int) -> str:
     return "" if not np.isfinite(x) else f"{x:.{nd}f}"
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """A CSV file (``\\n`` line ends, UTF-8), written atomically."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    atomic_write(path, buf.getvalue())
 
 
 #: How each timeseries column is written (decimals); counts are whole numbers.
@@ -246,7 +200,7 @@ def ledger_rows(results: Results) -> list[list[Any]]:
     ]
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for dist in DEPENDENCIES:
         try:
@@ -279,22 +233,20 @@ def write_run(
     )
 
     summary = summarise(results)
-    with atomic_results_dir(out) as tmp:
-        _write_csv(tmp / "timeseries.csv", timeseries_columns(results), timeseries_rows(results))
-        _write_csv(tmp / "sites.csv", SITES_COLUMNS, sites_rows(results))
-        _write_csv(
+    with results_dir(out) as tmp:
+        write_csv(tmp / "timeseries.csv", timeseries_columns(results), timeseries_rows(results))
+        write_csv(tmp / "sites.csv", SITES_COLUMNS, sites_rows(results))
+        write_csv(
             tmp / "ledger.csv",
             LEDGER_COLUMNS,
             ledger_rows(results),
         )
-        _write_csv(
+        write_csv(
             tmp / "events.csv", ["day", "date", "operator", "event", "detail"], events_rows(results)
         )
-        _write_csv(tmp / "funding.csv", FUNDING_COLUMNS, funding_rows(results))
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        (tmp / "scenario.resolved.yaml").write_text(
-            dump_scenario(results.scenario), encoding="utf-8"
-        )
+        write_csv(tmp / "funding.csv", FUNDING_COLUMNS, funding_rows(results))
+        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(results.scenario))
         if plots:
             save_figure(coverage_figure(results), tmp / "plots" / "coverage.png")
             save_figure(finance_figure(results), tmp / "plots" / "finance.png")
@@ -323,9 +275,8 @@ def write_run(
             "seed_spawn_key": list(results.seed_spawn_key),
             "replications": 1,
             "simulation_wall_seconds": round(results.wall_seconds, 3),
-            "versions": _versions(),
-            "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+            "versions": versions(),
             **(extra_manifest or {}),
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_manifest(tmp, manifest)
     return summary

@@ -4,19 +4,24 @@ Building a national world (coverage index, transport graph, Peru's starting netw
 few seconds; loading the arrays back takes a fraction of one. The key (:func:`world_key`)
 covers the geography, radii, hop ranges, transport settings, the world seed, the content of a
 village file, the shipped data and the package version, so a stale world is never reused.
-Writes are atomic; a cache that cannot be written or read is skipped, never fatal.
+Writes are atomic (temporary file, ``fsync``, rename). An entry that cannot be read — missing,
+truncated, a flipped byte (the zip's CRC catches it), arrays that do not fit together — is a
+cache miss: the world is rebuilt and the entry written afresh. A cache that cannot be written
+is skipped. Neither is ever fatal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..fileio import atomic_write, stale_temp_files
 from ..scenario.schema import Scenario
 from .build import World, build_world, check_scenario_against_villages, world_key
 from .coverage import CoverageIndex
@@ -65,23 +70,61 @@ def save_world(world: World, folder: Path) -> Path | None:
         e_hours=world.edges.hours,
     )
     path = _path(folder, world.key)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
+        for stale in stale_temp_files(path.parent):  # of runs killed while saving
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))
     except OSError:
-        tmp.unlink(missing_ok=True)
         return None
     return path
 
 
-def load_world(key: str, folder: Path) -> World | None:
-    """The cached world with this key, or None (missing or unreadable)."""
+def _consistent(world: World) -> bool:
+    """The arrays fit together: lengths agree and every index points inside the world."""
+    n = len(world.villages)
+    v = world.villages
+    cov = world.coverage
+    e = world.edges
+
+    def csr_ok(indptr: Any, indices: Any) -> bool:
+        return bool(
+            len(indptr) == n + 1
+            and indptr[0] == 0
+            and indptr[-1] == len(indices)
+            and np.all(np.diff(indptr) >= 0)
+            and (len(indices) == 0 or (indices.min() >= 0 and indices.max() < n))
+        )
+
+    def in_range(a: Any) -> bool:
+        return len(a) == 0 or bool(a.min() >= 0 and a.max() < n)
+
+    return (
+        all(len(getattr(v, k)) == n for k in _VILLAGE_ARRAYS)
+        and csr_ok(cov.indptr, cov.indices)
+        and csr_ok(cov.t_indptr, cov.t_indices)
+        and len(e.u) == len(e.v) == len(e.km) == len(e.kind) == len(e.hours)
+        and in_range(e.u)
+        and in_range(e.v)
+        and in_range(world.pops)
+        and in_range(world.depots)
+        and bool(np.all(np.isfinite(v.xy)))
+    )
+
+
+def load_world(key: str, folder: Path, warn: Callable[[str], Any] | None = None) -> World | None:
+    """The cached world with this key, or None (missing, or damaged: then *warn* says so)."""
     path = _path(folder, key)
     if not path.exists():
         return None
+    world = _read(path, key)
+    if world is None and warn is not None:
+        warn(f"the cached world {path} is damaged; building it again")
+    return world
+
+
+def _read(path: Path, key: str) -> World | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
@@ -95,7 +138,7 @@ def load_world(key: str, folder: Path) -> World | None:
                 z["cov_indptr"], z["cov_indices"], z["cov_t_indptr"], z["cov_t_indices"]
             )
             edges = TransportEdges(z["e_u"], z["e_v"], z["e_km"], z["e_kind"], z["e_hours"])
-            return World(
+            world = World(
                 villages,
                 z["pops"],
                 z["depots"],
@@ -105,15 +148,21 @@ def load_world(key: str, folder: Path) -> World | None:
                 edges,
                 key,
             )
-    except (OSError, ValueError, KeyError):
+    except Exception:  # any damage: BadZipFile, a bad CRC, EOFError, bad JSON, odd shapes...
         return None
+    return world if _consistent(world) else None
 
 
-def prepared_world(scenario: Scenario, folder: Path | None = None) -> tuple[World, bool]:
-    """(world, came from the cache?): load it if cached, else build and cache it."""
+def prepared_world(
+    scenario: Scenario, folder: Path | None = None, warn: Callable[[str], Any] | None = None
+) -> tuple[World, bool]:
+    """(world, came from the cache?): load it if cached, else build and cache it.
+
+    A damaged cache entry is reported through *warn* (one line) and rebuilt.
+    """
     folder = cache_dir() if folder is None else folder
     key = world_key(scenario)
-    world = load_world(key, folder)
+    world = load_world(key, folder, warn)
     if world is not None:
         # Operator-level checks (zones, regions, depots) depend on the scenario, not the world.
         check_scenario_against_villages(scenario, world.villages)
