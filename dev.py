@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and tasks for a fresh machine with only Python >= 3.11 (stdlib only).
 
-    python3 dev.py run     # create .venv, install, run the main job (the quickstart scenario)
+    python3 dev.py run     # create .venv, install, run the main job (Peru, scenarios/peru_ipt.yaml)
     python3 dev.py test    # create .venv, install, then lint, format check, types and tests
 
 The virtual environment is (re)installed only when pyproject.toml changes.

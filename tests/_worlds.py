@@ -78,6 +78,7 @@ def scenario(
     hop_km: float = 12.0,
     satellite: bool = False,
     satellite_opex_usd: float = 12000.0,
+    max_hops: int | None = None,
     operators: Sequence[dict[str, Any]] | None = None,
     days: int = 100,
     zones: Sequence[str] | None = None,
@@ -121,6 +122,7 @@ def scenario(
                 "hop_range_km": {z: hop_km for z in all_zones},
                 "capex_usd": 20000,
                 "opex_per_year_usd": 3000,
+                "max_hops": max_hops,  # hand-built chains are unlimited unless a test says
             },
             "satellite": {
                 "allowed": satellite,

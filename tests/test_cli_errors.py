@@ -318,7 +318,10 @@ CASES = [
             )
         ),
         E + "{tmp}/s.yaml:",
-        ("operators[0].build_days.coast.mean_days: 0: input should be greater than 0",),
+        (
+            "operators[0].build_days.coast.mean_days: 0: "
+            "input should be greater than or equal to 0.001",
+        ),
         id="bad-lognormal-field",
     ),
     # command line
@@ -707,11 +710,37 @@ def test_validate_quickstart_ok(quickstart_path: Path) -> None:
     code, out, err = run_cli("validate", quickstart_path)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith(f"ok: {quickstart_path}: scenario 'quickstart', ")
     assert "5,000 villages" in lines[0]
     assert "operators: ruralco, 2019-07-01 to 2024-06-29" in lines[0]
+    assert lines[1] == (
+        "villages by zone: coast 1,164, highlands 2,281, jungle 1,555; latitude -12.8987 to "
+        "-11.1010, longitude -76.1497 to -73.8503"
+    )
 
 
 def test_validate_quiet_prints_nothing(quickstart_path: Path) -> None:
     assert run_cli("validate", quickstart_path, "--quiet") == (0, "", "")
+
+
+def test_validate_lists_every_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "multi.yaml"
+    bad.write_text(
+        "name: multi\nstart_date: 2019-07-01\nhorizon_years: 1\n"
+        "operators:\n  - name: op\n    cash_usd: -5\n    build_crew: 3\n"
+        "geography:\n  synthetic: {villages: -1}\n"
+    )
+    code, out, err = run_cli("validate", bad)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"error: {bad}:7: operators[0].build_crew: unknown key 'build_crew'; did you mean "
+        "'build_crews'?",
+        f"error: {bad}:9: geography.synthetic.villages: -1: input should be greater than or "
+        "equal to 1",
+        f"error: {bad}:6: operators[0].cash_usd: -5: input should be greater than or equal to 0",
+        f"error: {bad}:5: operators[0].build_crews: required key is missing",
+    ]
+    code, out, err = run_cli("run", bad, "--out", tmp_path / "x")
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.strip().endswith("(and 3 more problems)")

@@ -22,7 +22,7 @@ from conftest import QUICKSTART, ROOT, run_cli, write_yaml
 # credit) append columns after them; those must match rollout_sim.results.TIMESERIES_COLUMNS.
 TIMESERIES_HEADER = (
     "date,sites_built,sites_on_air,villages_covered,new_villages_covered,people_covered,"
-    "coverage_share,capex_cumulative_usd,cash_usd"
+    "rural_people_covered_share,capex_cumulative_usd,cash_usd"
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RESULT_FILES = {
@@ -202,3 +202,21 @@ def test_rerun_replaces_folder(tmp_path: Path) -> None:
     leftovers = [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     assert leftovers == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_replications_do_not_replace_the_single_run(tmp_path: Path) -> None:
+    """Following the README in order, `run` then `run --reps` keeps both folders."""
+    data = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
+    data["geography"]["synthetic"]["villages"] = 300
+    data["horizon_years"] = 1
+    write_yaml(tmp_path, data, "qs.yaml")
+    assert run_cli("run", "qs.yaml", "--quiet", "--no-plots", cwd=tmp_path)[0] == 0
+    single = files_in(tmp_path / "results" / "quickstart")
+    assert {"sites.csv", "ledger.csv", "timeseries.csv"} <= single
+    code, _, err = run_cli(
+        "run", "qs.yaml", "--reps", "2", "--quiet", "--no-plots", "--executor", "serial",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    assert files_in(tmp_path / "results" / "quickstart") == single
+    assert "replications.csv" in files_in(tmp_path / "results" / "quickstart-reps")

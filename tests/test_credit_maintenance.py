@@ -448,3 +448,21 @@ def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
     assert repaired == {1: 1.0, 2: 2.0, 0: 3.0}
     assert crews.wait_days.tolist() == [0.0, 1.0, 2.0]
     assert net.coverage.people_covered == 1110
+
+
+def test_credit_crunch_shows_what_the_readme_says() -> None:
+    """The example users learn the credit model from: covenant blocks, then a default that
+    stops the builds, in most replications, and fewer sites than the quickstart."""
+    from rollout_sim.model.streams import replication_seeds
+    from rollout_sim.world.build import build_world
+
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(root / "scenarios" / "credit_crunch.yaml")
+    world = build_world(sc)
+    runs = [simulate(sc, ss, world=world) for ss in replication_seeds(sc.seed, 4)]
+    kinds = [[e[2] for e in r.events] for r in runs]
+    assert sum("default" in k for k in kinds) >= 3
+    assert sum("builds_stopped" in k for k in kinds) >= 3
+    assert all(k.count("covenant_block") >= 5 for k in kinds)
+    quick = simulate(load_scenario(root / "scenarios" / "quickstart.yaml"), world=world)
+    assert max(r.daily["sites_on_air"][-1] for r in runs) < 0.75 * quick.daily["sites_on_air"][-1]

@@ -47,7 +47,9 @@ def test_two_crews_exact(tmp_path: Path) -> None:
     assert d["villages_covered"][9] == 0 and d["villages_covered"][10] == 4
     assert d["people_covered"][10] == 380 and d["people_covered"][-1] == 380
     assert d["new_villages_covered"][10] == 4 and d["new_villages_covered"].sum() == 4
-    assert d["coverage_share"][-1] == pytest.approx(380 / 1380)
+    assert d["rural_people_covered_share"][-1] == pytest.approx(380 / 1380)
+    assert d["people_covered_share"][-1] == pytest.approx(380 / 1380)
+    assert d["initially_uncovered_reached_share"][-1] == pytest.approx(380 / 1380)
     assert d["capex_cumulative_usd"][0] == 45000.0
     # Backhaul running costs: fibre US$1,000 + microwave US$3,000 a year, for 90 days each.
     assert d["opex_cumulative_usd"][-1] == pytest.approx(4000 * 90 / 365.25, abs=0.02)

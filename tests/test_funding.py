@@ -408,7 +408,7 @@ def test_cli_run_reps_and_compare(tmp_path: Path) -> None:
     assert code == 0, err
     rows = (out / "comparison.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["equity_only", "capex_subsidy", "output_based"]
-    assert "public_cost_per_person_usd_p5" in rows[0]
+    assert "public_cost_per_person_reached_usd_p5" in rows[0]
     diffs = (out / "differences.csv").read_text().splitlines()
     assert diffs[0] == (
         "policy,baseline,metric,baseline_mean,policy_mean,difference,ci95_lo,ci95_hi,n"

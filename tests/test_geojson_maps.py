@@ -22,7 +22,14 @@ import numpy as np
 import pytest
 
 from rollout_sim import Results, load_scenario, simulate
-from rollout_sim.maps import map_figure, snapshot_days, snapshots_figure
+from rollout_sim.maps import (
+    RolloutAnimation,
+    map_figure,
+    rollout_days,
+    snapshot_days,
+    snapshots_figure,
+    write_rollout_gif,
+)
 from rollout_sim.model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
 from rollout_sim.plots import save_figure
 from rollout_sim.report.geojson import (
@@ -165,7 +172,9 @@ def test_sites_match_sites_csv(results: Results) -> None:
     assert kinds == expected and len(set(kinds)) == 3  # fibre, microwave and satellite all occur
     parents = [p["backhaul_parent"] for p in props if p["backhaul"] == "microwave"]
     assert all(p.startswith("pop:") or p in _index(results) for p in parents)
-    assert all(p["backhaul_parent"] == "" for p in props if p["backhaul"] != "microwave")
+    # A fibre site names the PoP its spur runs to; a satellite site has no parent.
+    assert all(p["backhaul_parent"].startswith("pop:") for p in props if p["backhaul"] == "fibre")
+    assert all(p["backhaul_parent"] == "" for p in props if p["backhaul"] == "satellite")
 
 
 # --- villages ----------------------------------------------------------------------------
@@ -303,19 +312,94 @@ def test_map_figure(results: Results, tmp_path: Path) -> None:
     assert isinstance(aspect, float)
     assert aspect == pytest.approx(_expected_aspect(results))
     assert aspect == pytest.approx(1.0 / math.cos(math.radians(-12.0)), rel=0.01)
-    assert fig.get_suptitle() == "geo: where and when coverage arrived (seed 3)"
+    reached = int(results.daily["people_covered"][-1]) - results.initial_people_covered
+    share = float(results.daily["people_covered_share"][-1])
+    assert fig.get_suptitle() == (
+        "geo: where and when coverage arrived (seed 3)\n"
+        f"to 2022-12-31: {reached:,} people reached; {share:.1%} of all people covered"
+    )
     assert ax.get_xlabel() == "longitude (°)"
     # No village has 4G at the start, so the colour bar has one class per calendar year.
     cbar_ax = fig.axes[1]
     assert [t.get_text() for t in cbar_ax.get_yticklabels()] == ["2020", "2021", "2022"]
     assert len(fig.legends) == 1
-    # The village layers hold every village once: never covered, then covered.
-    offsets = [np.asarray(c.get_offsets()).shape[0] for c in ax.collections[:2]]
-    covered = int(np.isfinite(results.first_covered_day).sum())
-    assert offsets == [400 - covered, covered]
+    # The village layers hold every village once: never covered, then one layer per year
+    # (one colour each), later years drawn on top.
+    offsets = [np.asarray(c.get_offsets()).shape[0] for c in ax.collections[:4]]
+    first = results.first_covered_day
+    year = np.full(400, -1)
+    for k, y in enumerate((2020, 2021, 2022)):
+        days = (date(y, 1, 1) - START).days, (date(y + 1, 1, 1) - START).days
+        year[(first >= days[0]) & (first < days[1])] = k
+    year[(first >= 1096) & np.isfinite(first)] = 2  # switched on at the horizon: the last year
+    assert offsets == [int((year < 0).sum()), *(int((year == k).sum()) for k in range(3))]
+    assert sum(offsets[1:]) == int(np.isfinite(first).sum())
+    assert [len(np.unique(c.get_facecolors(), axis=0)) for c in ax.collections[1:4]] == [1, 1, 1]
     path = tmp_path / "map.png"
     save_figure(fig, path)
     _check_png(path)
+
+
+def test_map_legend_gives_every_kind_its_own_marker(results: Results) -> None:
+    fig = map_figure(results)
+    legend = fig.legends[0]
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == [
+        "never covered",
+        "fibre site",
+        "microwave site",
+        "satellite site",
+        "dot: upgraded 2G site (none: new)",
+        "not on air yet",
+        "microwave hop",
+        "fibre PoP",
+        "depot",
+    ]
+
+    from matplotlib.lines import Line2D
+    from matplotlib.offsetbox import DrawingArea
+
+    # What each entry draws (the upgrade's entry: a circle with a dot inside it).
+    styles = [
+        tuple(
+            sorted(
+                (str(a.get_marker()), str(a.get_markerfacecolor()), str(a.get_markeredgecolor()),
+                 str(a.get_linestyle()), a.get_markersize())
+                for a in box.get_children()
+                if isinstance(a, Line2D)
+            )
+        )
+        for box in legend.findobj(DrawingArea)
+    ]  # fmt: skip
+    assert len(styles) == len(labels)
+    assert len(set(styles)) == len(styles)  # no two entries look alike
+    assert sum(len(s) == 2 for s in styles) == 1  # one composite glyph: the upgrade
+    # The plot uses those markers: a dot layer holds exactly the upgrades, fibre sites are
+    # circles, PoPs hollow stars under the sites.
+    ax = fig.axes[0]
+    s = results.sites
+    layers = {
+        (c.get_paths()[0].vertices.shape[0], len(c.get_offsets()), c.get_zorder())
+        for c in ax.collections
+        if hasattr(c, "get_offsets")
+    }
+    assert any(n == int(s.upgrade.sum()) and z == 4 for _, n, z in layers)
+    pops = [c for c in ax.collections if len(c.get_offsets()) == len(results.world.pops)]
+    assert pops and pops[0].get_zorder() < 4
+    assert float(np.asarray(pops[0].get_linewidths()).max()) <= 0.6
+    plt.close(fig)
+
+
+def test_map_has_no_empty_band_under_the_title(results: Results) -> None:
+    fig = map_figure(results)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    title = fig._suptitle  # type: ignore[attr-defined]
+    assert title is not None
+    gap = title.get_window_extent().y0 - ax.get_window_extent().y1
+    assert 0 <= gap < 0.25 * fig.dpi  # less than a quarter inch between title and map
+    assert ax.get_adjustable() == "datalim"
+    plt.close(fig)
 
 
 def test_map_colour_classes_with_existing_4g(results: Results) -> None:
@@ -331,36 +415,146 @@ def test_map_colour_classes_with_existing_4g(results: Results) -> None:
 def test_snapshot_days(results: Results) -> None:
     # 2020 is a leap year: 31 Dec 2020 is day 365, 2021's is day 730, the horizon day 1095.
     assert results.horizon_days == 1096
-    assert snapshot_days(results) == [365, 730, 1095]
-    assert snapshot_days(results, [2021]) == [730, 1095]
-    assert snapshot_days(results, [2022, 2030]) == [1095]
+    assert snapshot_days(results) == [0, 365, 730, 1095]
+    assert snapshot_days(results, [2021]) == [0, 730, 1095]
+    assert snapshot_days(results, [2022, 2030]) == [0, 1095]
     with pytest.raises(ValueError, match="2019"):
         snapshot_days(results, [2019])
 
 
 def test_snapshots_figure(results: Results, tmp_path: Path) -> None:
-    fig = snapshots_figure(results)
+    # Three villages covered on day 0, as an existing network would be.
+    first = results.first_covered_day.copy()
+    never = np.flatnonzero(~np.isfinite(first))[:3]
+    first[never] = 0.0
+    pop = results.world.villages.population
+    r = dataclasses.replace(
+        results,
+        first_covered_day=first,
+        initial_people_covered=results.initial_people_covered + int(pop[never].sum()),
+        initial_villages_covered=results.initial_villages_covered + 3,
+    )
+    fig = snapshots_figure(r)
     panels = [ax for ax in fig.axes if ax.collections]
-    assert len(panels) == len(fig.axes) == 3
-    share = results.daily["coverage_share"]
+    assert len(panels) == len(fig.axes) == 4
+    share = r.daily["people_covered_share"]
+    reached = r.daily["people_covered"] - r.initial_people_covered
     assert [ax.get_title() for ax in panels] == [
-        f"2020-12-31\n{share[365]:.1%} of people",
-        f"2021-12-31\n{share[730]:.1%} of people",
-        f"2022-12-31\n{share[1095]:.1%} of people",
+        f"2020-01-01 (start)\n{share[0]:.1%} of all people covered",
+        f"2020-12-31\n{reached[365]:,.0f} reached; {share[365]:.1%} covered",
+        f"2021-12-31\n{reached[730]:,.0f} reached; {share[730]:.1%} covered",
+        f"2022-12-31\n{reached[1095]:,.0f} reached; {share[1095]:.1%} covered",
     ]
     for ax in panels:
         assert ax.get_aspect() == pytest.approx(_expected_aspect(results))
-    # The covered layer of each panel holds exactly the villages covered by that day's end.
-    daily = results.daily["villages_covered"]
-    assert [np.asarray(ax.collections[1].get_offsets()).shape[0] for ax in panels] == [
-        int(daily[365]),
-        int(daily[730]),
-        int(daily[1095]),
+    # Each panel: not covered, covered at the start, reached before the previous panel,
+    # reached since it, then the PoPs; exactly the villages in each state at that day's end.
+    days = [0, 365, 730, 1095]
+    for ax, day, previous in zip(panels, days, [0, *days[:-1]], strict=True):
+        counts = [len(c.get_offsets()) for c in ax.collections]
+        covered = first < day + 1
+        assert counts == [
+            int((~covered).sum()),
+            3,
+            int(((first > 0) & (first < previous + 1)).sum()),
+            int(((first >= previous + 1) & covered & (first > 0)).sum()),
+            len(results.world.pops),
+        ]
+        assert sum(counts[1:4]) == int(r.daily["villages_covered"][day])
+    assert [len(c.get_offsets()) for c in panels[0].collections][2:4] == [0, 0]
+    # One legend, below the panels, naming the four states and the PoPs.
+    assert len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "not covered",
+        "covered at the start",
+        "reached by the rollout",
+        "reached since the previous panel",
+        "fibre PoP",
     ]
     path = tmp_path / "snapshots.png"
     save_figure(fig, path)
     _check_png(path)
 
     two = snapshots_figure(results, years=[2021])
-    assert len([ax for ax in two.axes if ax.collections]) == 2
+    assert len([ax for ax in two.axes if ax.collections]) == 3
     save_figure(two, tmp_path / "two.png")
+
+
+# --- the animated rollout map --------------------------------------------------------------
+
+
+def test_rollout_days_are_quarter_ends(results: Results) -> None:
+    quarter_ends = [
+        date(y, m, d) for y in (2020, 2021, 2022) for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))
+    ]
+    expected = sorted(
+        {0, 1095, *((q - START).days for q in quarter_ends if q < date(2022, 12, 31))}
+    )
+    assert rollout_days(results) == expected
+    assert expected[:3] == [0, 90, 181] and len(expected) == 13
+
+
+def test_rollout_gif(results: Results, tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "plots" / "rollout.gif"
+    frames = write_rollout_gif(results, path)
+    days = rollout_days(results)
+    reached = results.daily["people_covered"] - results.initial_people_covered
+    assert [f.day for f in frames] == days
+    assert [f.people_reached for f in frames] == [int(reached[d]) for d in days]
+    assert frames[0].people_reached == 0 and frames[-1].people_reached == int(reached[-1]) > 0
+    with Image.open(path) as gif:
+        assert gif.n_frames == len(days) == 13
+        assert gif.size[0] == 800
+        comment = json.loads(gif.info["comment"])
+        assert comment["frames"][0] == ["2020-01-01", 0]
+        assert comment["frames"][-1] == ["2022-12-31", int(reached[1095])]
+        # The map's pixels (the same layout as the animation the GIF was made from).
+        anim = RolloutAnimation(results)
+        box = anim.ax.get_window_extent()
+        height = gif.size[1]
+        rows = slice(int(height - box.y1) + 2, int(height - box.y0) - 2)
+        cols = slice(int(box.x0) + 2, int(box.x1) - 2)
+        plt.close(anim.fig)
+        durations = []
+        reached_px = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            durations.append(gif.info["duration"])
+            rgb = np.asarray(gif.convert("RGB"), dtype=np.int64)[rows, cols]
+            # Pixels in the "reached" blue or the "reached in the last quarter" orange.
+            near = [np.abs(rgb - c).sum(axis=2) < 60 for c in ((31, 95, 168), (242, 142, 43))]
+            reached_px.append(int((near[0] | near[1]).sum()))
+    assert durations[0] == 1500 and durations[-1] == 3500 and set(durations[1:-1]) == {700}
+    assert reached_px[0] == 0 < reached_px[1]  # nothing reached on day 0, then the spread
+    # The coloured area grows with the villages reached (about as many pixels each).
+    assert reached_px == sorted(reached_px)
+    first = results.first_covered_day
+    villages = [int(((first > 0) & (first < d + 1)).sum()) for d in days]
+    assert reached_px[-1] / reached_px[1] == pytest.approx(villages[-1] / villages[1], rel=0.25)
+    # The same results give the same bytes.
+    again = tmp_path / "again.gif"
+    write_rollout_gif(results, again)
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_rollout_counter_matches_the_series(results: Results) -> None:
+    anim = RolloutAnimation(results)
+    reached = results.daily["people_covered"] - results.initial_people_covered
+    first = results.first_covered_day
+    for i in (0, 5, len(anim.days) - 1):
+        frame = anim.show(i)
+        day = anim.days[i]
+        assert anim.date_text.get_text() == (START + timedelta(days=day)).isoformat()
+        assert anim.counter.get_text() == f"{int(reached[day]):,} people reached"
+        # The two animated layers hold exactly the villages reached by that day's end.
+        shown = len(anim.earlier.get_offsets()) + len(anim.recent.get_offsets())
+        assert shown == int(((first > 0) & (first < day + 1)).sum())
+        assert frame.people_reached == int(reached[day])
+    assert anim.counter.get_text() == f"{int(reached[-1]):,} people reached"
+    # The artists are the same objects at every frame: only their data changes.
+    before = list(anim.fig.findobj())
+    anim.show(1)
+    assert list(anim.fig.findobj()) == before
+    plt.close(anim.fig)

@@ -53,7 +53,12 @@ def check_invariants(r: Results) -> None:
     d = r.daily
     total = r.total_population
     assert np.all(d["people_covered"] <= total)
-    assert np.all(d["coverage_share"] <= 1.0)
+    for share in (
+        "rural_people_covered_share",
+        "people_covered_share",
+        "initially_uncovered_reached_share",
+    ):
+        assert np.all(d[share] <= 1.0) and np.all(d[share] >= 0.0)
     for col in ("sites_built", "sites_on_air", "villages_covered", "people_covered"):
         assert np.all(np.diff(d[col]) >= 0), col
     assert np.all(np.diff(d["capex_cumulative_usd"]) >= -1e-9)

@@ -55,7 +55,7 @@ def test_fibre_at_capitals(world_district) -> None:  # type: ignore[no-untyped-d
     kinds = capital_kind(v.ids)
     assert int((kinds == 2).sum()) == 196 and int((kinds >= 1).sum()) == 1874
     pops = world_district.pops
-    assert len(pops) == 180 + 1516
+    assert len(pops) == 180 + 690  # the backbone and the 9 regional networks with a date
     prov = build_world(load_scenario(peru(pops={"capitals": "provincial"}))).pops
     assert len(prov) == 180 and np.all(kinds[prov] == 2)
     missing = set(np.flatnonzero(kinds == 2)) - set(prov.tolist())

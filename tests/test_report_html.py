@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import shutil
 import subprocess
@@ -19,14 +20,29 @@ from rollout_sim.report.html import folder_kind, format_key_path, write_report, 
 from conftest import run_cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+GIF_SIGNATURE = b"GIF89a"
 COMMON = {"headline", "assumptions", "map", "files"}
 EXPECTED_SECTIONS = {
-    "run": COMMON | {"coverage", "finance", "availability"},
-    "replications": COMMON | {"coverage"},
-    "comparison": COMMON | {"coverage", "comparison"},
+    "run": COMMON | {"coverage", "cost", "availability"},
+    "replications": COMMON | {"coverage", "cost"},
+    "comparison": COMMON | {"coverage", "cost", "comparison"},
     "calibration": COMMON | {"calibration"},
 }
-KIND_ONLY = {"finance", "availability", "comparison", "calibration", "coverage"}
+KIND_ONLY = {"cost", "availability", "comparison", "calibration", "coverage", "impact", "figures"}
+#: The order a briefing reads: the story first, the full parameter table last.
+SECTION_ORDER = [
+    "headline",
+    "calibration",
+    "coverage",
+    "cost",
+    "availability",
+    "comparison",
+    "impact",
+    "map",
+    "figures",
+    "files",
+    "assumptions",
+]
 
 # A scenario written by hand, with the comments a user would write: the report must find them.
 SCENARIO_TEXT = """\
@@ -99,9 +115,12 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     cal = base / "cal.yaml"
     cal.write_text(yaml.safe_dump(calibration_scenario(), sort_keys=False), encoding="utf-8")
     small = ("--set", "geography.synthetic.villages=400", "--quiet")
-    out = {kind: base / kind for kind in EXPECTED_SECTIONS}
+    impact = base / "impact.yaml"
+    impact.write_text(SCENARIO_TEXT + "impact: {enabled: true}\n", encoding="utf-8")
+    out = {kind: base / kind for kind in [*EXPECTED_SECTIONS, "impact"]}
     commands = {
         "run": ("run", scenario, "--out", out["run"], *small),
+        "impact": ("run", impact, "--out", out["impact"], *small),
         "replications": ("run", scenario, "--reps", "2", "--out", out["replications"], *small),
         "comparison": ("compare", compare, "--reps", "2", "--out", out["comparison"], *small),
         "calibration": ("calibrate", cal, "--out", out["calibration"], "--quiet"),
@@ -109,7 +128,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for kind, args in commands.items():
         code, _, err = run_cli(*args)
         assert code == 0, f"{kind}: {err}"
-        assert folder_kind(out[kind]) == kind
+        assert folder_kind(out[kind]) == ("run" if kind == "impact" else kind)
     # `run` is gaining a verbatim copy of the scenario file; until it has, make it here.
     source = out["run"] / "scenario.source.yaml"
     if not source.exists():
@@ -131,6 +150,10 @@ class ReportParser(HTMLParser):
         self.attrs: list[tuple[str, str, str]] = []
         self.tags: list[str] = []
         self.rows: dict[str, list[tuple[str, str]]] = {}  # data-key → [(td class, text)]
+        self.section_srcs: dict[str, list[str]] = {}
+        #: (section, whether its <details> is open) of the assumptions table.
+        self.assumptions_table: list[tuple[str, bool | None]] = []
+        self._details: list[bool] = []
         self._section: list[str] = []
         self._depth = 0
         self._row: str | None = None
@@ -152,6 +175,12 @@ class ReportParser(HTMLParser):
             if self._section:
                 key = self._section[-1]
                 self.section_imgs[key] = self.section_imgs.get(key, 0) + 1
+                self.section_srcs.setdefault(key, []).append(a.get("src", ""))
+        elif tag == "details":
+            self._details.append("open" in a)
+        elif tag == "table" and "assumptions" in a.get("class", "").split():
+            where = self._section[-1] if self._section else ""
+            self.assumptions_table.append((where, self._details[-1] if self._details else None))
         elif tag == "tr" and "data-key" in a:
             self._row = a["data-key"]
             self.rows[self._row] = []
@@ -161,6 +190,8 @@ class ReportParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "section" and self._section:
             self._section.pop()
+        elif tag == "details" and self._details:
+            self._details.pop()
         elif tag == "td" and self._row is not None and self._cell is not None:
             text = " ".join("".join(self._cell).split())
             self.rows[self._row].append((self._cell_class, text))
@@ -189,6 +220,10 @@ def test_sections_of_each_kind(folders: dict[str, Path], kind: str) -> None:
     ids = report.sections
     assert len(ids) == len(set(ids)), ids
     assert set(ids) == EXPECTED_SECTIONS[kind]
+    # The story first: headline, coverage, cost, comparison, maps, files, and the parameters
+    # last of all.
+    assert ids == [s for s in SECTION_ORDER if s in ids]
+    assert ids[0] == "headline" and ids[-1] == "assumptions"
     for absent in KIND_ONLY - EXPECTED_SECTIONS[kind]:
         assert absent not in ids
     assert report.h2_in == set(ids)  # every section has its heading
@@ -197,16 +232,180 @@ def test_sections_of_each_kind(folders: dict[str, Path], kind: str) -> None:
     assert links == set(ids)
 
 
+def plot_names(folder: Path) -> set[str]:
+    """The distinct plots of a folder: PNG, GIF and SVG files by name (an SVG is the PNG's
+    print copy, so a name counts once)."""
+    plots = folder / "plots"
+    if not plots.is_dir():
+        return set()
+    return {p.stem for p in plots.iterdir() if p.suffix in (".png", ".gif", ".svg")}
+
+
 @pytest.mark.parametrize(
-    ("kind", "images"), [("run", 3), ("replications", 1), ("comparison", 3), ("calibration", 1)]
+    ("kind", "images"),
+    [("run", 7), ("impact", 8), ("replications", 1), ("comparison", 4), ("calibration", 1)],
 )
-def test_images_are_embedded_pngs(folders: dict[str, Path], kind: str, images: int) -> None:
+def test_images_are_embedded(folders: dict[str, Path], kind: str, images: int) -> None:
     srcs = parse(folders[kind]).imgs
-    assert len(srcs) >= images
+    assert len(srcs) == images
     for src in srcs:
-        assert src.startswith("data:image/png;base64,")
-        data = base64.b64decode(src.removeprefix("data:image/png;base64,"), validate=True)
-        assert data.startswith(PNG_SIGNATURE)
+        mime, _, data = src.partition(";base64,")
+        raw = base64.b64decode(data, validate=True)
+        if mime == "data:image/gif":
+            assert raw.startswith(GIF_SIGNATURE)
+        else:
+            assert mime == "data:image/png" and raw.startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "impact"])
+def test_every_plot_in_the_folder_is_embedded(folders: dict[str, Path], kind: str) -> None:
+    folder = folders[kind]
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    names = plot_names(folder)
+    assert names  # every kind of folder writes plots here
+    # One data: URI per plot, and each is that file's bytes exactly.
+    assert text.count("data:image/") == len(names) == len(parse(folder).imgs)
+    for path in sorted((folder / "plots").iterdir()):
+        if path.suffix in (".png", ".gif"):
+            assert base64.b64encode(path.read_bytes()).decode("ascii") in text, path.name
+    assert "figures" not in parse(folder).sections  # every plot has its own place
+
+
+def test_a_single_run_shows_its_plots_where_the_story_needs_them(folders: dict[str, Path]) -> None:
+    report = parse(folders["impact"])
+    placed = {
+        section: [base64.b64decode(src.partition(";base64,")[2])[:6] for src in srcs]
+        for section, srcs in report.section_srcs.items()
+    }
+    assert {k: len(v) for k, v in placed.items()} == {
+        "coverage": 2,  # coverage.png, footprint.png
+        "cost": 1,  # finance.png
+        "availability": 1,
+        "impact": 1,
+        "map": 3,  # map.png, snapshots.png, rollout.gif
+    }
+    assert placed["map"][2] == GIF_SIGNATURE  # the animation, after the two maps
+    plots = folders["impact"] / "plots"
+    text = (folders["impact"] / "report.html").read_text(encoding="utf-8")
+    order = [
+        text.index(base64.b64encode((plots / name).read_bytes()).decode("ascii")[:200])
+        for name in ("coverage.png", "footprint.png", "finance.png", "impact.png", "map.png",
+                     "snapshots.png", "rollout.gif")
+    ]  # fmt: skip
+    assert order == sorted(order)
+
+
+def test_other_figures_catch_every_plot_no_section_places(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    import matplotlib.pyplot as plt
+
+    folder = tmp_path / "extra"
+    shutil.copytree(folders["run"], folder)
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [1, 0])
+    fig.savefig(folder / "plots" / "extra_chart.png", metadata={"Software": None})
+    fig.savefig(folder / "plots" / "vector_only.svg", metadata={"Date": None})
+    plt.close(fig)
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(PNG_SIGNATURE + b"NOT-IN-THE-FOLDER" * 20)
+    (folder / "plots" / "linked.png").symlink_to(secret)
+    report = parse(write_report(folder).parent)
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert report.sections[-4:] == ["map", "figures", "files", "assumptions"]
+    extra = base64.b64encode((folder / "plots" / "extra_chart.png").read_bytes()).decode()
+    svg = base64.b64encode((folder / "plots" / "vector_only.svg").read_bytes()).decode()
+    assert report.section_srcs["figures"] == [
+        f"data:image/png;base64,{extra}",
+        f"data:image/svg+xml;base64,{svg}",
+    ]
+    assert "#figures" in {v for tag, k, v in report.attrs if tag == "a" and k == "href"}
+    # A link in plots/ is not a plot of the folder: never read, never listed.
+    assert base64.b64encode(secret.read_bytes()).decode()[:40] not in text
+    assert text.count("data:image/") == len(plot_names(folder)) - 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_parameters_are_folded_after_the_maps(folders: dict[str, Path], kind: str) -> None:
+    report = parse(folders[kind])
+    text = (folders[kind] / "report.html").read_text(encoding="utf-8")
+    # One parameter table, inside a closed <details> of the last section, after the maps.
+    assert report.assumptions_table == [("assumptions", False)]
+    assert report.sections.index("assumptions") > report.sections.index("map")
+    assert text.index('<section id="assumptions">') > text.index('<section id="map">')
+    assert "<details open" not in text
+    rows = len(report.rows)
+    assert f"<summary>Show all {rows} parameters</summary>" in text
+    # Nothing of the table comes before the last image: the pictures are read first.
+    assert text.index('<table class="assumptions wide">') > text.rindex("data:image/")
+
+
+def test_impact_section_when_impact_is_on(folders: dict[str, Path]) -> None:
+    report = parse(folders["impact"])
+    assert "impact" in report.sections
+    assert "impact" not in parse(folders["run"]).sections  # off: no section at all
+    summary = json.loads((folders["impact"] / "summary.json").read_text(encoding="utf-8"))
+    impact = summary["impact"]
+    text = (folders["impact"] / "report.html").read_text(encoding="utf-8")
+    section = text[text.index('<section id="impact">') : text.index('<section id="map">')]
+    assert "<h2>Poverty</h2>" in section
+    for name in ("low", "central", "high"):
+        value = impact[name]["people_out_of_poverty_at_horizon"]
+        assert f'<td class="num">{value:,.0f}</td>' in section
+    central = impact["central"]["people_out_of_poverty_at_horizon"]
+    low = impact["low"]["people_out_of_poverty_at_horizon"]
+    high = impact["high"]["people_out_of_poverty_at_horizon"]
+    assert (
+        f"Poverty: about {central:,.0f} people lifted out of poverty by the end (central "
+        f"estimate; {low:,.0f} to {high:,.0f} across the low and high estimates)."
+    ) in text
+    assert report.section_srcs["impact"] == [
+        "data:image/png;base64,"
+        + base64.b64encode((folders["impact"] / "plots" / "impact.png").read_bytes()).decode()
+    ]
+
+
+def test_run_story_states_what_changed(folders: dict[str, Path]) -> None:
+    summary = json.loads((folders["run"] / "summary.json").read_text(encoding="utf-8"))
+    text = (folders["run"] / "report.html").read_text(encoding="utf-8")
+    reached_places = summary["final"]["villages_covered"] - summary["initial"]["villages_covered"]
+    share = summary["final"]["initially_uncovered_reached_share"] * 100
+    assert (
+        f"From 2019-07-01 to 2021-06-30, the rollout reached {summary['people_reached']:,} "
+        f"people in {reached_places:,} places that had no coverage at the start: {share:.1f} % "
+        "of the people then uncovered."
+    ) in text
+    story = text[text.index('<ul class="story">') : text.index("</ul>")]
+    assert story.index("the rollout reached") < story.index("sites on air")
+
+
+@pytest.mark.parametrize("kind", ["replications", "comparison"])
+def test_fan_chart_caption_says_what_the_band_spans(folders: dict[str, Path], kind: str) -> None:
+    text = (folders[kind] / "report.html").read_text(encoding="utf-8")
+    assert (
+        "The band: 10th–90th percentile of 2 replications; replications differ only in random "
+        "event timing (build times, failures, repairs), so a narrow band means the outcome is "
+        "robust to that noise, not that the inputs are certain."
+    ) in text
+
+
+def test_comparison_shows_what_each_policy_buys(folders: dict[str, Path]) -> None:
+    from rollout_sim.report.html import _money
+
+    folder = folders["comparison"]
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    section = text[text.index('<section id="comparison">') : text.index('<section id="map">')]
+    with (folder / "differences.csv").open(encoding="utf-8") as f:
+        rows = {(r["policy"], r["metric"]): r for r in csv.DictReader(f)}
+    icer = rows[("output_based", "public_cost_per_additional_person_usd")]
+    cost = rows[("output_based", "public_cost_usd")]
+    assert "<h3>What each policy buys</h3>" in section
+    expected = _money(float(icer["difference"])) if icer["difference"] else "—"
+    assert f">{expected}<" in section
+    assert f">+{_money(float(cost['difference']))}<" in section
+    # The incremental-cost chart comes first among the comparison's figures.
+    plot = (folder / "plots" / "public_cost_per_additional_person.png").read_bytes()
+    assert parse(folder).section_srcs["comparison"][0].endswith(base64.b64encode(plot).decode())
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -285,12 +484,12 @@ def test_plots_are_optional(folders: dict[str, Path], tmp_path: Path) -> None:
     report = parse(write_report(bare).parent)
     assert report.imgs == [] and set(report.sections) == EXPECTED_SECTIONS["run"]
     assert "No map in this folder." in (bare / "report.html").read_text(encoding="utf-8")
-    # ...and the map and snapshots are shown when the run wrote them.
-    mapped = tmp_path / "mapped"
-    shutil.copytree(folders["run"], mapped)
-    for name in ("map", "snapshots"):
-        shutil.copyfile(mapped / "plots" / "coverage.png", mapped / "plots" / f"{name}.png")
-    assert parse(write_report(mapped).parent).section_imgs["map"] == 2
+    # ...and shows the maps the run did write, the animation among them when it is there.
+    assert parse(folders["run"]).section_imgs["map"] == 3
+    still = tmp_path / "still"
+    shutil.copytree(folders["run"], still)
+    (still / "plots" / "rollout.gif").unlink()
+    assert parse(write_report(still).parent).section_imgs["map"] == 2
 
 
 def test_calibration_to_an_observed_series(folders: dict[str, Path], tmp_path: Path) -> None:
@@ -438,3 +637,105 @@ def test_report_renders_in_a_browser(folders: dict[str, Path], tmp_path: Path) -
     pixels = mpimg.imread(shot)
     assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
     assert float(pixels[..., :3].std()) > 0.01
+
+
+# --- in a real browser ---------------------------------------------------------------------
+
+#: Appended to a copy of a report (never to the report itself, which holds no script): after
+#: the page has loaded, it writes what the test checks into the page, which --dump-dom prints.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const section = (e) => (e.closest("section") || {id: ""}).id;
+  const details = document.querySelector("#assumptions details");
+  const table = details ? details.querySelector("table") : null;
+  const out = {
+    images: [...document.images].map((i) => [section(i), i.complete, i.naturalWidth]),
+    sections: [...document.querySelectorAll("section")].map((s) => s.id),
+    detailsOpen: details ? details.open : null,
+    detailsHeight: details ? details.getBoundingClientRect().height : null,
+    tableVisible: table ? table.checkVisibility() : null,
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def probe_in_browser(browser: str, report: Path, tmp_path: Path) -> dict[str, Any]:
+    """Load a copy of *report* with :data:`PROBE` in headless Chromium; return what it saw."""
+    import html as html_lib
+    import re
+
+    page = tmp_path / f"probe-{report.parent.name}.html"
+    page.write_text(
+        report.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1200,2000",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    dom = result.stdout.decode("utf-8", errors="replace")
+    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert found, result.stderr.decode(errors="replace")[-2000:]
+    probed: dict[str, Any] = json.loads(html_lib.unescape(found.group(1)))
+    return probed
+
+
+@pytest.fixture(scope="module")
+def peru_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The main job's report, on a shorter horizon (a year) to keep it quick."""
+    if chromium() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): no browser check")
+    out = tmp_path_factory.mktemp("peru") / "peru_ipt"
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "peru_ipt.yaml"
+    code, _, err = run_cli(
+        "run", scenario, "--set", "end_date=2020-06-30", "--out", out, "--quiet", "--report"
+    )
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("which", ["run", "comparison", "peru"])
+def test_every_plot_loads_in_a_browser(
+    folders: dict[str, Path], which: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    browser = chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): no browser check")
+    folder = request.getfixturevalue("peru_report") if which == "peru" else folders[which]
+    seen = probe_in_browser(browser, folder / "report.html", tmp_path)
+    names = plot_names(folder)
+    assert len(seen["images"]) == len(names) >= 4
+    # Every image decoded: complete, with a real width (a broken data: URI has width 0).
+    assert all(complete and width > 0 for _, complete, width in seen["images"]), seen["images"]
+    assert seen["sections"] == [s for s in SECTION_ORDER if s in seen["sections"]]
+    assert seen["sections"][-1] == "assumptions"
+    # The parameter table is folded: closed, so it is not shown and takes one line.
+    assert seen["detailsOpen"] is False and seen["tableVisible"] is False
+    assert 0 < seen["detailsHeight"] < 60
+    assert seen["overflow"] <= 0  # nothing wider than the window
+    if which != "comparison":
+        gif = [w for section, _, w in seen["images"] if section == "map"]
+        assert len(gif) == 3 and gif[-1] == 800  # the animation, 800 px wide
+    if which == "peru":
+        assert "impact" in seen["sections"]
+        assert [s for s, _, _ in seen["images"]].count("impact") == 1

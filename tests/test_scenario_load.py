@@ -382,7 +382,8 @@ def test_union_bad_field_names_path_without_tag(tmp_path: Path) -> None:
     err = load_error(path)
     assert err.where == "operators[0].build_days.coast.mean_days"
     assert err.line() == (
-        f"{path}:12: operators[0].build_days.coast.mean_days: -5: input should be greater than 0"
+        f"{path}:12: operators[0].build_days.coast.mean_days: -5: "
+        "input should be greater than or equal to 0.001"
     )
     assert "lognormal" not in err.line()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import InputError, SimulationError, one_line
+from .errors import InputError, ScenarioError, SimulationError, one_line
 
 __all__ = ["main"]
 
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES_RUN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_scenario(run, "scenario YAML file", "results/<name>")
+    _add_scenario(run, "scenario YAML file", "results/<name>, with --reps results/<name>-reps")
     run.add_argument(
         "--reps", type=_reps, default=1, help="replications (default 1: one detailed run)"
     )
@@ -161,13 +161,21 @@ def _parser() -> argparse.ArgumentParser:
         "calibrate",
         parents=[common],
         help="fit scenario parameters to the targets in its calibration: block",
-        description="Fit the calibration: parameters to its targets (a rate over a window, or "
-        "an observed series); write scenario.calibrated.yaml, calibration.json and a plot.",
+        description="Fit the calibration: parameters jointly to its targets (rates over a "
+        "window, values on dates, observed series, the starting network), check which "
+        "parameters the targets identify, and write scenario.calibrated.yaml (your file with "
+        "the fitted values), calibration.json and a plot.",
         epilog=EXAMPLES_CALIBRATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(cal, "scenario YAML file with a calibration: block", "results/<name>-calibration")
     cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
+    cal.add_argument(
+        "--jobs",
+        type=_jobs,
+        help="worker processes for each evaluation's replications (default: the CPUs of this "
+        "machine; the results are the same with any number)",
+    )
     _add_outputs(cal)
 
     rep = sub.add_parser(
@@ -409,7 +417,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     scenario = _load(args)
     _check_policy(scenario, args.policy, "--policy")
-    out = _destination(args, Path("results") / scenario.name, store=args.reps > 1)
+    # Replications get a folder of their own: `run` then `run --reps` keeps both.
+    default = scenario.name if args.reps == 1 else f"{scenario.name}-reps"
+    out = _destination(args, Path("results") / default, store=args.reps > 1)
     world = _world(args, scenario)  # bad village files fail here, before anything is written
     world_seconds = time.perf_counter() - started
     plots = scenario.outputs.plots and not args.no_plots
@@ -419,15 +429,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with status:
         results = simulate(scenario, world=world, policy=args.policy, check=args.check)
         timing = {
-            "world_build_seconds": round(world_seconds, 3),
-            "total_wall_seconds": round(time.perf_counter() - started, 3),
+            "load_and_world_seconds": round(world_seconds, 3),
+            "simulation_seconds": round(results.wall_seconds, 3),
         }
         summary = write_run(
             results,
             out,
             plots=plots,
-            extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+            extra_manifest={"command": ["rollout-sim", *args.argv]},
             source=args.scenario,
+            timing=timing,
+            started=started,
         )
     _maybe_report(args, out)
     if not args.quiet:
@@ -565,10 +577,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     world = _world(args, scenario)
     if not args.quiet:
         ops = ", ".join(op.name for op in scenario.operators)
+        v = world.villages
         print(
             f"ok: {args.scenario}: scenario {scenario.name!r}, {len(world):,} villages, "
-            f"{world.villages.total_population:,} people, {len(world.pops)} PoPs, "
+            f"{v.total_population:,} people, {len(world.pops)} PoPs, "
             f"operators: {ops}, {scenario.start_date} to {scenario.end_date}"
+        )
+        zones = ", ".join(
+            f"{name} {int((v.zone == z).sum()):,}" for z, name in enumerate(v.zone_names)
+        )
+        print(
+            f"villages by zone: {zones}; latitude {float(v.lat.min()):.4f} to "
+            f"{float(v.lat.max()):.4f}, longitude {float(v.lon.min()):.4f} to "
+            f"{float(v.lon.max()):.4f}"
         )
     return 0
 
@@ -619,13 +640,12 @@ def _status(args: argparse.Namespace, text: str) -> Any:
 
 
 def _print_summary(summary: dict[str, Any], out: Path) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     f = summary["final"]
     table = Table(title=f"{summary['scenario']} — {summary['start_date']} to {summary['end_date']}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("metric", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     reached = summary["people_reached"]
     rows = [
         ("villages", f"{summary['villages']:,}"),
@@ -633,8 +653,15 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         ("sites on air", f"{f['sites_on_air']:,} (built {f['sites_built']:,})"),
         ("villages covered", f"{f['villages_covered']:,}"),
         ("people covered", f"{f['people_covered']:,}"),
-        ("rural people covered", f"{f['coverage_share']:.1%}"),
+        ("share of all people covered", f"{f['people_covered_share']:.1%}"),
+        ("share of rural people covered", f"{f['rural_people_covered_share']:.1%}"),
+        (
+            "share of the people uncovered at the start now reached",
+            f"{f['initially_uncovered_reached_share']:.1%}",
+        ),
         ("people newly reached", f"{reached:,}"),
+        ("places served by the operators", f"{f.get('places_served', 0):,}"),
+        ("people served by the operators", f"{f.get('people_served', 0):,}"),
         ("new villages per day (mean)", f"{summary['mean_new_villages_per_day']:.2f}"),
         ("capex", f"US$ {f['capex_cumulative_usd']:,.0f}"),
         ("cash at the end", f"US$ {f['cash_usd']:,.0f}"),
@@ -642,22 +669,41 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     cpp = summary["capex_per_person_reached_usd"]
     if cpp is not None:
         rows.append(("capex per person reached", f"US$ {cpp:,.2f}"))
-    for key, m in summary["days_to_coverage"].items():
-        rows.append((f"{key[:-3]}% of rural people covered", m["date"] or "not reached"))
-    for ref in summary.get("references", []):
-        sim = ref["simulated"]
-        shown = "outside the horizon" if sim is None else f"{sim:,.0f}"
+    for key, m in summary["days_to_reach"].items():
         rows.append(
-            (
-                f"{ref['metric']} on {ref['date']}",
-                f"{shown} (vs {ref['reference']:,.0f}: {ref['label']})",
-            )
+            (f"{key[:-3]}% of the people uncovered at the start reached", m["date"] or "not yet")
         )
     for label, value in rows:
         table.add_row(label, value)
-    console = Console()
-    console.print(table)
+    console = _wide_console()
+    _print_whole(console, table)
+    refs = summary.get("references", [])
+    if refs:
+        _print_whole(console, _references_table(refs))
     console.print(f"results in {out}/")
+
+
+def _references_table(refs: list[dict[str, Any]]) -> Any:
+    """Published figures beside the simulated values: one row each, nothing cut."""
+    from rich.table import Table
+
+    table = Table(title="published figures and the simulation", title_justify="left")
+    table.add_column("figure (source)", overflow="fold", ratio=3)
+    table.add_column("metric on date", overflow="fold", ratio=2)
+    table.add_column("published", justify="right", no_wrap=True)
+    table.add_column("simulated", justify="right", no_wrap=True)
+    table.add_column("difference", justify="right", no_wrap=True)
+    for ref in refs:
+        sim, pub = ref["simulated"], ref["reference"]
+        diff = "—" if sim is None or not pub else f"{(sim - pub) / pub:+.0%}"
+        table.add_row(
+            ref["label"],
+            f"{ref['metric']} on {ref['date']}",
+            f"{pub:,.0f}",
+            "outside the horizon" if sim is None else f"{sim:,.0f}",
+            diff,
+        )
+    return table
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -700,7 +746,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.missing:
         missing = store_for(out).missing(tasks)
         for t in missing:
-            print(f"point {t.point} {design.points[t.point]} policy {t.policy} replication {t.rep}")
+            values = " ".join(f"{k}={v}" for k, v in design.points[t.point].items())
+            print(f"point {t.point} {values} policy {t.policy or 'none'} replication {t.rep}")
         if not args.quiet:
             print(f"{len(missing)} of {len(tasks)} runs missing", file=sys.stderr)
         return 0
@@ -721,6 +768,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         },
     )
     if not args.quiet:
+        _print_sweep(summary)
         print(
             f"{summary['runs']} runs ({len(design.points)} points × {len(policies)} policies × "
             f"{args.reps} replications); results in {out}/"
@@ -728,9 +776,34 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_sweep(summary: dict[str, Any]) -> None:
+    """Each point under each policy: its values and mean outcomes over the replications."""
+    from rich.table import Table
+
+    from .report.experiments import SWEEP_TABLE
+
+    table = Table(title=f"{summary['scenario']}: mean outcome of each point")
+    table.add_column("point", justify="right", no_wrap=True)
+    for path in summary["parameters"]:
+        table.add_column(path, justify="right", no_wrap=True)
+    table.add_column("policy", no_wrap=True)
+    labels = {n: REPLICATION_ROWS.get(n, n.replace("_", " ")) for n in SWEEP_TABLE}
+    for n in SWEEP_TABLE:
+        table.add_column(labels[n], justify="right", no_wrap=True)
+    for row in summary["table"]:
+        table.add_row(
+            str(row["point"]),
+            *(str(row["values"][p]) for p in summary["parameters"]),
+            row["policy"] or "—",
+            *(_fmt_metric(n, row[n]) for n in SWEEP_TABLE),
+        )
+    _print_whole(_wide_console(), table)
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .errors import InputError
     from .experiments.calibrate import calibrate, check_calibration
+    from .experiments.executors import default_jobs
     from .report.calibration import write_calibration
 
     started = time.perf_counter()
@@ -739,7 +812,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         overrides.append(f"calibration.replications={args.reps}")
     args.overrides = overrides
     scenario = _load(args)
-    if scenario.calibration is None:
+    spec = scenario.calibration
+    if spec is None:
         raise InputError(
             "the scenario has no calibration: block (targets and parameters to fit)",
             source=str(args.scenario),
@@ -748,68 +822,140 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     check_calibration(scenario)
     out = _destination(args, Path("results") / f"{scenario.name}-calibration")
     world = _world(args, scenario)
-    total = scenario.calibration.max_evaluations
-    with _progress(args, total, f"{scenario.name}: calibrating") as tick:
-        res = calibrate(scenario, world=world, on_eval=lambda e: tick())
+    check_calibration(scenario, world)  # zones: the world's, now that it is known
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    total = spec.max_evaluations + (2 * len(spec.parameters) if spec.identification else 0)
+    with _progress(args, total, f"{scenario.name}: calibrating (at most)") as tick:
+        res = calibrate(
+            scenario, world=world, on_eval=lambda e: tick(), on_check=lambda e: tick(), jobs=jobs
+        )
     timing = {"total_wall_seconds": round(time.perf_counter() - started, 3)}
     summary = write_calibration(
         res,
         out,
         plots=scenario.outputs.plots and not args.no_plots,
         extra_manifest={"timing": timing, "command": ["rollout-sim", *args.argv]},
+        source=args.scenario,
     )
     _maybe_report(args, out)
+    warn = _warn(args)
+    for text in summary["warnings"]:  # also under --quiet: the fit is not what it seems
+        warn(text)
+    for text in summary["calibrated_file_notes"]:
+        _note(args, f"scenario.calibrated.yaml: {text}")
     if not args.quiet:
         _print_calibration(summary, out)
     return 0
 
 
 def _print_calibration(summary: dict[str, Any], out: Path) -> None:
+    from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
+    from rich.text import Text
+
+    def number(v: Any) -> str:
+        """A calibration figure in full (tables never cut digits)."""
+        if v is None or isinstance(v, bool):
+            return "—"
+        v = float(v)
+        if abs(v) >= 1000:
+            return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
+        return f"{v:.4g}"
+
+    def table(head: list[str], rows: list[list[str]], text: int) -> Any:
+        """Columns after the first *text* never wrap: a number is shown whole or not at all.
+        (Titles are printed apart: rich would wrap them to the table's width.)"""
+        t = Table()
+        for j, name in enumerate(head):
+            width = max([len(name), *(len(Text.from_markup(r[j]).plain) for r in rows)])
+            if j < text:
+                t.add_column(name, overflow="fold")
+            else:
+                t.add_column(name, justify="right", no_wrap=True, min_width=width)
+        for r in rows:
+            t.add_row(*r)
+        return t
 
     console = _wide_console()
-    table = Table(
-        title=f"{summary['scenario']}: calibration by {summary['method']} "
-        f"({len(summary['evaluations'])} evaluations × "
+    evaluations = len(summary["evaluations"])
+    ident = summary.get("identification") or {}
+    checks = len(ident.get("evaluations") or [])
+    prows = []
+    for p in summary["parameters"]:
+        identified = p.get("identified")
+        prows.append(
+            [
+                p["path"],
+                f"{number(p['bounds'][0])}–{number(p['bounds'][1])}",
+                number(p["before"]),
+                f"[bold]{number(p['after'])}[/bold]",
+                number(p.get("sensitivity")),
+                "—" if identified is None else "yes" if identified else "[red]NO[/red]",
+            ]
+        )
+    params = table(
+        ["parameter", "bounds", "before", "after", "sensitivity", "identified"], prows, 1
+    )
+    trows = []
+    for row in summary["rows"]:
+        if row["rel_tolerance"] is not None:
+            tol = f"±{row['rel_tolerance'] * 100:g}%"
+        elif row["tolerance"] is not None:
+            tol = f"±{number(row['tolerance'])}"
+        else:
+            tol = "—"
+        error, within = row["error_pct"], row["within"]
+        label = row["label"] or ""
+        if row["weight"] != 1:
+            label = f"{label} (weight {row['weight']:g})".strip()
+        trows.append(
+            [
+                label,
+                row["metric"],
+                row["date"],
+                number(row["value"]),
+                tol,
+                number(row["before"]),
+                f"[bold]{number(row['after'])}[/bold]",
+                "—" if error is None else f"{error:+.1f}%",
+                "—" if within is None else "[green]yes[/green]" if within else "[red]no[/red]",
+            ]
+        )
+    targets = table(
+        ["label", "metric", "date", "target", "tolerance", "before", "after", "error", "within?"],
+        trows,
+        3,
+    )
+    if not console.is_terminal:  # a file has no width to keep to: never wrap a table there
+        wide = console.options.update_width(10_000)
+        needed = max(Measurement.get(console, wide, t).maximum for t in (params, targets))
+        console = Console(width=max(console.width, needed))
+    console.print(
+        f"[bold]{summary['scenario']}: calibration by {summary['method']}[/bold] ({evaluations} "
+        f"evaluations{f' + {checks} to check identification' if checks else ''} × "
         f"{summary['replications_per_evaluation']} replications)"
     )
-    table.add_column("")
-    table.add_column("target", justify="right")
-    table.add_column("before", justify="right")
-    table.add_column("after", justify="right")
-    for p in summary["parameters"]:
-        table.add_row(
-            p["path"],
-            f"{p['bounds'][0]:g}–{p['bounds'][1]:g}",
-            f"{p['before']:g}",
-            f"[bold]{p['after']:g}[/bold]",
-        )
-    for t in summary["targets"]:
-        if t["kind"] == "window_mean":
-            label = f"mean {t['metric']} {t['start']}…{t['end']}"
-            tol = f" ± {t['tolerance']:g}" if t["tolerance"] else ""
-            table.add_row(
-                label,
-                f"{t['value']:g}{tol}",
-                f"{t['before']:.3f}",
-                f"[bold]{t['after']:.3f}[/bold]",
-            )
-        else:
-            for (d, obs), b, a in zip(t["observed"], t["before"], t["after"], strict=True):
-                table.add_row(
-                    f"{t['metric']} on {d}", f"{obs:,.0f}", f"{b:,.0f}", f"[bold]{a:,.0f}[/bold]"
-                )
-    console.print(table)
-    windows = [t for t in summary["targets"] if t["kind"] == "window_mean"]
-    if not windows:
-        verdict = "least-squares fit to the observed series"
-    elif summary["within_tolerance"]:
-        verdict = "within tolerance"
-    else:
-        verdict = "NOT within tolerance"
+    console.print(params)
     console.print(
-        f"{verdict}; {summary['message']}. Calibrated scenario: {out}/scenario.calibrated.yaml"
+        "sensitivity: tolerances the targets move across the whole range (< 1: not identified)",
+        style="dim",
     )
+    console.print("[bold]targets[/bold], before and after (means over the replications)")
+    console.print(targets)
+    toleranced = [r for r in summary["rows"] if r["within"] is not None and r["weight"] > 0]
+    if not toleranced:
+        verdict = "fitted (no target has a tolerance)"
+    elif summary["within_tolerance"]:
+        verdict = "every fitted target within its tolerance"
+    else:
+        verdict = "NOT every fitted target within its tolerance"
+    objective = summary["objective"]
+    console.print(
+        f"{verdict}; objective {number(objective['before'])} → "
+        f"{number(objective['after'])}; {summary['message']}."
+    )
+    console.print(f"Calibrated scenario: {out}/scenario.calibrated.yaml")
 
 
 def _progress(args: argparse.Namespace, total: int, text: str) -> Any:
@@ -842,6 +988,10 @@ def _progress(args: argparse.Namespace, total: int, text: str) -> Any:
         ) as progress:
             task = progress.add_task(text, total=total)
             yield lambda: progress.advance(task)
+            # A search may stop before its budget (within tolerance, converged): the work is
+            # done, so the bar ends full rather than at "11/40" with an ETA.
+            done = progress.tasks[0].completed
+            progress.update(task, total=max(done, 1), completed=max(done, 1))
 
     return bar()
 
@@ -863,8 +1013,25 @@ def _fmt_metric(name: str, value: float | None, short: bool = False) -> str:
     return f"{value:,.2f}"
 
 
+#: The replications table: metric and its label, the same words as the single run's table.
+REPLICATION_ROWS = {
+    "people_covered": "people covered",
+    "people_covered_net": "people covered, net of outages",
+    "people_served": "people served by the operators",
+    "villages_covered": "villages covered",
+    "places_served": "places served by the operators",
+    "sites_on_air": "sites on air",
+    "mean_new_villages_per_day": "new villages per day (mean)",
+    "days_to_reach_50pct": "days to reach 50% of the people uncovered at the start",
+    "capex_usd": "capex",
+    "public_cost_usd": "public cost",
+    "availability": "availability",
+    "defaults": "defaults",
+    "public_cost_per_person_reached_usd": "public cost per person reached (average)",
+}
+
+
 def _print_replications(summary: dict[str, Any], out: Path) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     m = summary["metrics"]
@@ -872,30 +1039,19 @@ def _print_replications(summary: dict[str, Any], out: Path) -> None:
         title=f"{summary['scenario']} — {summary['replications']} replications"
         + (f", policy {summary['policy']}" if summary["policy"] else "")
     )
-    table.add_column("metric")
-    table.add_column("mean", justify="right")
-    table.add_column(summary["interval"], justify="right")
-    for name in (
-        "people_covered",
-        "people_covered_net",
-        "villages_covered",
-        "sites_on_air",
-        "mean_new_villages_per_day",
-        "days_to_50pct",
-        "capex_usd",
-        "public_cost_usd",
-        "availability",
-        "defaults",
-    ):
+    table.add_column("metric", overflow="fold")
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column(summary["interval"], justify="right", no_wrap=True)
+    for name, label in REPLICATION_ROWS.items():
         if name in m:
             s = m[name]
             table.add_row(
-                name,
+                label,
                 _fmt_metric(name, s["mean"]),
                 f"{_fmt_metric(name, s['lo'])} – {_fmt_metric(name, s['hi'])}",
             )
-    console = Console()
-    console.print(table)
+    console = _wide_console()
+    _print_whole(console, table)
     console.print(f"results in {out}/")
 
 
@@ -909,6 +1065,18 @@ def _wide_console() -> Any:
     return console
 
 
+def _print_whole(console: Any, table: Any) -> None:
+    """Print *table* without cutting or folding a number: if it needs more columns than the
+    console has, it gets them (a narrow terminal then wraps whole lines, never a number)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    need = Measurement.get(console, console.options.update(max_width=100_000), table).maximum
+    if need > console.width:
+        console = Console(width=need, force_terminal=console.is_terminal)
+    console.print(table)
+
+
 def _print_comparison(comp: Any, summary: dict[str, Any], out: Path) -> None:
     from rich.table import Table
 
@@ -920,9 +1088,9 @@ def _print_comparison(comp: Any, summary: dict[str, Any], out: Path) -> None:
         title=f"{summary['scenario']}: {reps} replications per policy",
         caption=f"mean, and below it the {summary['interval']}",
     )
-    table.add_column("policy")
+    table.add_column("policy", no_wrap=True)
     for label in HEADLINE.values():
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     for pol in comp.policies:
         cells = []
         for name in HEADLINE:
@@ -935,16 +1103,16 @@ def _print_comparison(comp: Any, summary: dict[str, Any], out: Path) -> None:
                     f"–{_fmt_metric(name, s['hi'], True)}[/dim]"
                 )
         table.add_row(pol, *cells)
-    console.print(table)
+    _print_whole(console, table)
     diffs = summary["differences"]
     if diffs:
         dt = Table(
             title=f"difference from {comp.baseline}, paired",
             caption=f"mean, and below it the {summary['difference_ci']}",
         )
-        dt.add_column("policy")
+        dt.add_column("policy", no_wrap=True)
         for label in HEADLINE.values():
-            dt.add_column(label, justify="right")
+            dt.add_column(label, justify="right", no_wrap=True)
         for pol, by_metric in diffs.items():
             cells = []
             for name in HEADLINE:
@@ -960,7 +1128,7 @@ def _print_comparison(comp: Any, summary: dict[str, Any], out: Path) -> None:
                 )
                 cells.append(f"{_fmt_metric(name, d['difference'], True)}\n{ci}")
             dt.add_row(pol, *cells)
-        console.print(dt)
+        _print_whole(console, dt)
     console.print(f"results in {out}/")
 
 
@@ -1022,9 +1190,17 @@ def _main(argv: Sequence[str] | None) -> int:
     except InputError as exc:
         if args.debug:
             traceback.print_exc()
-        if exc.source is None and getattr(args, "scenario", None) is not None:
-            exc.source = str(args.scenario)  # world checks name a key path, not the file
-        print(f"error: {exc.line()}", file=sys.stderr)
+        problems = [exc, *getattr(exc, "others", [])]
+        for problem in problems:
+            if problem.source is None and getattr(args, "scenario", None) is not None:
+                problem.source = str(args.scenario)  # world checks name a key path only
+        if args.command == "validate" and isinstance(exc, ScenarioError) and exc.others:
+            for problem in problems:  # validate lists every problem, one line each
+                print(f"error: {problem.line(with_others=False)}", file=sys.stderr)
+            if exc.unlisted:
+                print(f"error: ... and {exc.unlisted} more problems not listed", file=sys.stderr)
+        else:
+            print(f"error: {exc.line()}", file=sys.stderr)
         return 2
     except WriteError as exc:
         if args.debug:

@@ -57,6 +57,7 @@ def simulate(
     # Draws are indexed by village, not by the order of events, so a site sees the same build
     # time, failure times and repair times under every policy (common random numbers).
     u_build = streams["build_times"].random(n)
+    u_permit = streams["permit_times"].random(n)
     tiebreak = streams["siting"].random(n)
     mtbf_min = min(scenario.maintenance.failures.mtbf_days.values())
     block = min(32, max(4, math.ceil(2 * horizon / mtbf_min) + 4))
@@ -81,6 +82,7 @@ def simulate(
             horizon_days=horizon,
             depots=_depots(world, op.depots),
             u_build=u_build,
+            u_permit=u_permit,
             tiebreak=tiebreak,
             failure_draws=failure_draws,
             repair_draws=repair_draws,

@@ -7,6 +7,7 @@ with those parts, and the CLI turns it into that line and exit code 2.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 __all__ = ["InputError", "ScenarioError", "SimulationError", "format_value", "one_line"]
@@ -23,7 +24,12 @@ def one_line(text: str) -> str:
 
 def format_value(value: Any, limit: int = 60) -> str:
     """Render a user value compactly for an error line (long values are cut)."""
-    text = repr(value)
+    if isinstance(value, dt.date):  # as the user wrote it (2019-07-01), not datetime.date(...)
+        return value.isoformat()
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python converts to text
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1:,} digits>"
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
@@ -79,7 +85,24 @@ class InputError(Exception):
 
 
 class ScenarioError(InputError):
-    """A scenario file, or an override of one, is invalid."""
+    """A scenario file, or an override of one, is invalid.
+
+    *others* are further problems found in the same check (each a complete error of its
+    own): the line says how many there are; ``validate`` lists them all.
+    """
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        self.others: list[ScenarioError] = []
+        #: Problems beyond those in *others* (counted, not kept).
+        self.unlisted = 0
+        super().__init__(message, **kw)
+
+    def line(self, with_others: bool = True) -> str:
+        text = super().line()
+        n = len(getattr(self, "others", ())) + getattr(self, "unlisted", 0)
+        if with_others and n:
+            text += f" (and {n} more problem{'s' if n > 1 else ''})"
+        return text
 
 
 class SimulationError(RuntimeError):

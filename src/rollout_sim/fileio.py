@@ -370,7 +370,7 @@ def prepare_results_dir(
     writes into the same place are recovered first (the notes say what was done).
     """
     if str(target) in ("", "."):
-        raise _refuse(target, label, "the current folder")
+        raise _refuse(target, label, "it is the current folder")
     path = _absolute(target)
     danger = _protected(protect)
     for candidate in (path, path.resolve()):
@@ -407,7 +407,7 @@ def prepare_file(
     """Check that a single file may be written to *target*: absent, or one *owned* says
     this tool wrote (a report, a schema). Raises like :func:`prepare_results_dir`."""
     if str(target) in ("", "."):
-        raise _refuse(target, label, "the current folder")
+        raise _refuse(target, label, "it is the current folder")
     path = _absolute(target)
     for f in protect:
         if path == _absolute(f) or path.resolve() == _absolute(f).resolve():

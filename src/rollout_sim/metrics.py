@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .model.backhaul import BH_NAMES
-from .results import Results
+from .results import FOOTPRINT_COLUMNS, Results
 
 __all__ = [
     "availability",
@@ -21,9 +21,15 @@ __all__ = [
 MILESTONES = (0.25, 0.5, 0.75)
 
 
+#: What milestones measure: the share of the people with no coverage at the start that the
+#: rollout has reached (a share of everyone would count the towns covered on day 0).
+MILESTONE_SERIES = "initially_uncovered_reached_share"
+
+
 def days_to_share(results: Results, share: float) -> int | None:
-    """First day (0-based) at whose end coverage reaches *share* of the population, or None."""
-    hit = np.flatnonzero(results.daily["coverage_share"] >= share)
+    """First day (0-based) at whose end the rollout has reached *share* of the people who had
+    no coverage at the start, or None."""
+    hit = np.flatnonzero(results.daily[MILESTONE_SERIES] >= share)
     return int(hit[0]) if len(hit) else None
 
 
@@ -145,7 +151,9 @@ def summarise(results: Results) -> dict[str, Any]:
     def total(rows: np.ndarray, category: str) -> float:
         return _r(abs(lg.amount[rows & (lg.category == category)].sum()))
 
+    footprint = results.operator_daily
     for i, name in enumerate(results.operators):
+        fp = footprint[name]
         mine = sites.operator == i
         rows = lg.operator == i
         m = results.maintenance[i] if i < len(results.maintenance) else _NO_MAINT
@@ -163,6 +171,10 @@ def summarise(results: Results) -> dict[str, Any]:
                     for k in range(1, len(BH_NAMES))
                 },
                 "people_newly_covered": int(sites.people_new[mine].sum()),
+                "initial_sites": int((mine & (sites.on_air_day == 0)).sum()),
+                # As operators report: inside the coverage of its in-service sites, whoever
+                # else covers them; and what it covered first (see operators.csv).
+                "footprint": {c: int(fp[c][-1]) for c in FOOTPRINT_COLUMNS},
                 "capex_usd": total(rows, "capex"),
                 "revenue_usd": total(rows, "revenue"),
                 "opex_usd": total(rows, "opex"),
@@ -206,11 +218,15 @@ def summarise(results: Results) -> dict[str, Any]:
             "sites_on_air": int(d["sites_on_air"][-1]),
             "villages_covered": int(d["villages_covered"][-1]),
             "people_covered": int(d["people_covered"][-1]),
-            "coverage_share": _r(d["coverage_share"][-1], 6),
+            "rural_people_covered_share": _r(d["rural_people_covered_share"][-1], 6),
+            "people_covered_share": _r(d["people_covered_share"][-1], 6),
+            "initially_uncovered_reached_share": _r(d["initially_uncovered_reached_share"][-1], 6),
             "capex_cumulative_usd": _r(capex),
             "cash_usd": _r(d["cash_usd"][-1]),
             "debt_usd": _r(d["debt_usd"][-1]),
             "people_covered_net": int(d["people_covered_net"][-1]),
+            "places_served": int(d["places_served"][-1]),
+            "people_served": int(d["people_served"][-1]),
             "sites_down": int(d["sites_down"][-1]),
             "subscribers": _r(d["subscribers"][-1], 1),
             "revenue_cumulative_usd": _r(d["revenue_cumulative_usd"][-1]),
@@ -235,6 +251,8 @@ def summarise(results: Results) -> dict[str, Any]:
         "instruments": by_instrument,
         "references": references(results),
         "impact": impact_summary_of(results),
-        "days_to_coverage": milestones,
+        "days_to_reach": milestones,
+        "days_to_reach_means": "days until the rollout has reached this share of the people "
+        "with no coverage at the start",
         "operators": operators,
     }

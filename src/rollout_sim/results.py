@@ -20,11 +20,13 @@ from .scenario.schema import Scenario
 from .world.build import World
 
 if TYPE_CHECKING:
+    from .model.coverage_state import Footprint
     from .model.funding import FundingDesk
     from .model.network import Network
     from .model.operator import OperatorAgent
+    from .model.records import Trace
 
-__all__ = ["TIMESERIES_COLUMNS", "LedgerTable", "Results", "SitesTable"]
+__all__ = ["FOOTPRINT_COLUMNS", "TIMESERIES_COLUMNS", "LedgerTable", "Results", "SitesTable"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -36,7 +38,7 @@ TIMESERIES_COLUMNS = (
     "villages_covered",
     "new_villages_covered",
     "people_covered",
-    "coverage_share",
+    "rural_people_covered_share",
     "capex_cumulative_usd",
     "cash_usd",
     "sites_down",
@@ -48,7 +50,46 @@ TIMESERIES_COLUMNS = (
     "interest_cumulative_usd",
     "debt_usd",
     "public_cost_cumulative_usd",
+    "places_served",
+    "people_served",
+    "people_covered_share",
+    "initially_uncovered_reached_share",
 )
+
+
+#: Per operator and day, as operators report their networks (``operators.csv``): sites built
+#: and in service, places and people inside the coverage of its in-service sites (whoever else
+#: covers them), and those it covered first (nobody's site had covered them before).
+FOOTPRINT_COLUMNS = (
+    "sites_built",
+    "sites_in_service",
+    "places_served",
+    "people_served",
+    "places_first_covered",
+    "people_first_covered",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class FootprintTrace:
+    """One operator's footprint at every change: (time, places served, people served, its
+    sites in service)."""
+
+    time: FloatArray
+    places: FloatArray
+    people: FloatArray
+    service_time: FloatArray
+    service: FloatArray
+
+
+def _trace(fp: Footprint, service: Trace | None) -> FootprintTrace:
+    return FootprintTrace(
+        time=np.frombuffer(fp.time, dtype=np.float64).copy(),
+        places=np.array(fp.place_count, dtype=np.float64),
+        people=np.array(fp.people_count, dtype=np.float64),
+        service_time=np.zeros(0) if service is None else np.array(service.time, dtype=np.float64),
+        service=np.zeros(0) if service is None else np.array(service.value, dtype=np.float64),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,6 +197,12 @@ class Results:
     service_changes: tuple[FloatArray, NDArray[np.int32], NDArray[np.int8]] = field(
         default_factory=lambda: (np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, np.int8))
     )
+    #: Per operator: its footprint at every change (see :attr:`operator_daily`).
+    footprints: tuple[FootprintTrace, ...] = ()
+    #: Every modelled operator's sites together (the rollout's footprint, counted once).
+    rollout: FootprintTrace | None = None
+    #: Operator whose site covered each village first (-1: the starting network, or never).
+    first_op: NDArray[np.int16] = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     #: The funding policy this run used (None: no policy).
     policy: str | None = None
     public: PublicTable = field(default_factory=PublicTable.empty)
@@ -208,6 +255,7 @@ class Results:
                 "failure_days": list(a.maintenance.failure_days),
                 "wait_days": list(a.maintenance.wait_days),
                 "downtime_days": list(a.maintenance.downtime_days),
+                "log": a.maintenance.log,
                 "defaulted": a.credit.defaulted,
             }
             for a in agents
@@ -235,6 +283,14 @@ class Results:
             events=list(network.events),
             maintenance=maintenance,
             service_changes=network.coverage.changes(),
+            footprints=tuple(
+                _trace(fp, tr)
+                for fp, tr in zip(
+                    network.coverage.footprints, network.op_service_trace, strict=True
+                )
+            ),
+            first_op=network.coverage.first_op.copy(),
+            rollout=_trace(network.coverage.rollout, None),
             policy=funding.policy.name if funding.policy is not None else None,
             public=PublicTable(
                 time=np.array(funding.flows.time, dtype=np.float64),
@@ -310,7 +366,9 @@ class Results:
             "villages_covered": villages,
             "new_villages_covered": villages - prev,
             "people_covered": people,
-            "coverage_share": rural_people / total,
+            # Every share says what it is a share of: the rural population; all people; the
+            # people without coverage at the start (what the rollout can change).
+            "rural_people_covered_share": rural_people / total,
             "capex_cumulative_usd": flow("capex"),
             "cash_usd": np.round(cash, 2),
             "sites_down": _step_at(self.down_times, self.down_counts, day_end, 0.0),
@@ -326,7 +384,49 @@ class Results:
             "public_cost_cumulative_usd": np.round(
                 _step_at(self.public.time, np.cumsum(self.public.amount), at, 0.0), 2
             ),
+            **self._rollout_served(day_end),
+            "people_covered_share": people / max(int(pop.sum()), 1),
+            "initially_uncovered_reached_share": (people - self.initial_people_covered)
+            / max(int(pop.sum()) - self.initial_people_covered, 1),
         }
+
+    def _rollout_served(self, day_end: FloatArray) -> dict[str, FloatArray]:
+        """Places and people inside the coverage of the modelled operators' in-service sites
+        (whoever else covers them too): the rollout's footprint, as operators report it."""
+        fp = self.rollout
+        if fp is None:
+            zeros = np.zeros(len(day_end))
+            return {"places_served": zeros, "people_served": zeros.copy()}
+        return {
+            "places_served": _step_at(fp.time, fp.places, day_end, 0.0),
+            "people_served": _step_at(fp.time, fp.people, day_end, 0.0),
+        }
+
+    @cached_property
+    def operator_daily(self) -> dict[str, dict[str, FloatArray]]:
+        """Per operator, its :data:`FOOTPRINT_COLUMNS` at the end of each day."""
+        h = self.horizon_days
+        day_end = np.arange(1, h + 1, dtype=np.float64)
+        pop = self.world.villages.population
+        first = self.first_covered_day
+        out: dict[str, dict[str, FloatArray]] = {}
+        for k, name in enumerate(self.operators):
+            fp = self.footprints[k]
+            built = np.sort(self.sites.built_day[self.sites.operator == k])
+            mine = np.flatnonzero((self.first_op == k) & np.isfinite(first))
+            order = mine[np.argsort(first[mine], kind="stable")]
+            first_times = first[order]
+            out[name] = {
+                "sites_built": np.searchsorted(built, day_end, side="left").astype(float),
+                "sites_in_service": _step_at(fp.service_time, fp.service, day_end, 0.0),
+                "places_served": _step_at(fp.time, fp.places, day_end, 0.0),
+                "people_served": _step_at(fp.time, fp.people, day_end, 0.0),
+                "places_first_covered": np.searchsorted(first_times, day_end, "left").astype(float),
+                "people_first_covered": _step_at(
+                    first_times, np.cumsum(pop[order]).astype(np.float64), day_end, 0.0
+                ),
+            }
+        return out
 
     @cached_property
     def impact_sets(self) -> dict[str, dict[str, FloatArray]]:

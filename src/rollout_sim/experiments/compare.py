@@ -18,7 +18,7 @@ from ..world.build import World
 from .executors import SerialExecutor
 from .replications import ReplicationSet
 from .runner import execute
-from .stats import Interval, interval, paired_difference
+from .stats import Interval, interval, paired_difference, paired_ratio
 from .tasks import RunRecord, Task, assemble, remember_world, scenario_payload
 
 __all__ = [
@@ -58,6 +58,20 @@ class Comparison:
     def difference(self, policy: str, metric: str) -> Interval:
         base = self.sets[self.baseline].metrics[metric]
         return paired_difference(base, self.sets[policy].metrics[metric], self.ci_level)
+
+    def icer(self, policy: str) -> Interval:
+        """Public cost per *additional* person reached against the baseline (incremental
+        cost-effectiveness ratio): Δ public cost ÷ Δ people reached, paired on the same
+        replications, with Fieller's interval. Not the average cost per person: a policy that
+        spends little more than the baseline to reach many more people is cheap here."""
+        b, p = self.sets[self.baseline].metrics, self.sets[policy].metrics
+        return paired_ratio(
+            b["public_cost_usd"],
+            p["public_cost_usd"],
+            b["people_reached"],
+            p["people_reached"],
+            self.ci_level,
+        )
 
 
 def policy_order(scenario: Scenario, policies: Sequence[str] | None) -> tuple[str, list[str]]:

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..engine import simulate
-from ..metrics import availability, days_to_share, mean_new_villages_per_day, people_days_lost
 from ..model.streams import replication_seeds
+from ..outcomes import MILESTONE_SHARES, reduce_run
 from ..results import Results
 from ..scenario.schema import Scenario
 from ..world.build import World, build_world
@@ -46,65 +45,14 @@ KEPT_SERIES = (
     "cash_usd",
     "debt_usd",
     "public_cost_cumulative_usd",
+    "places_served",
+    "people_served",
 )
-
-MILESTONE_SHARES = (0.25, 0.5, 0.75)
-
-
-def year_ends(start: date, horizon_days: int) -> list[tuple[int, int]]:
-    """(year, day index) of every 31 December inside the horizon."""
-    out = []
-    for year in range(start.year, start.year + horizon_days // 365 + 2):
-        day = (date(year, 12, 31) - start).days
-        if 0 <= day < horizon_days:
-            out.append((year, day))
-    return out
 
 
 def replication_metrics(r: Results) -> dict[str, float]:
-    """One replication's outcomes as a flat dict of numbers (NaN: not reached / undefined)."""
-    d = r.daily
-    reached = float(d["people_covered"][-1] - r.initial_people_covered)
-    public = float(r.public.amount.sum())
-    out: dict[str, float] = {
-        "people_covered": float(d["people_covered"][-1]),
-        "people_covered_net": float(d["people_covered_net"][-1]),
-        "people_reached": reached,
-        "villages_covered": float(d["villages_covered"][-1]),
-        "sites_on_air": float(d["sites_on_air"][-1]),
-    }
-    for year, day in year_ends(r.scenario.start_date, r.horizon_days):
-        out[f"people_covered_{year}"] = float(d["people_covered"][day])
-    for share in MILESTONE_SHARES:
-        hit = days_to_share(r, share)
-        out[f"days_to_{int(share * 100)}pct"] = np.nan if hit is None else float(hit)
-    av = availability(r)
-    out.update(
-        {
-            "mean_new_villages_per_day": mean_new_villages_per_day(r),
-            "capex_usd": float(d["capex_cumulative_usd"][-1]),
-            "public_cost_usd": round(public, 2),
-            "public_cost_per_person_usd": public / reached if reached > 0 else np.nan,
-            "availability": np.nan if av is None else av,
-            "people_days_lost": people_days_lost(r),
-            "defaults": float(sum(1 for _, _, k, _ in r.events if k == "default")),
-            "revenue_usd": float(d["revenue_cumulative_usd"][-1]),
-            "debt_usd": float(d["debt_usd"][-1]),
-            "cash_usd": float(d["cash_usd"][-1]),
-        }
-    )
-    if r.scenario.impact.enabled:
-        imp = r.impact_daily
-        for name in ("low", "central", "high"):
-            lifted = float(imp[f"people_out_of_poverty_{name}"][-1])
-            out[f"people_out_of_poverty_{name}"] = lifted
-            out[f"people_out_of_extreme_poverty_{name}"] = float(
-                imp[f"people_out_of_extreme_poverty_{name}"][-1]
-            )
-            out[f"people_out_of_poverty_per_million_public_usd_{name}"] = (
-                lifted / (public / 1e6) if public > 0 else np.nan
-            )
-    return out
+    """One replication's outcomes as a flat dict of numbers (see :mod:`rollout_sim.outcomes`)."""
+    return reduce_run(r)
 
 
 @dataclass

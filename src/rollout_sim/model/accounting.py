@@ -64,7 +64,13 @@ class Accounts:
         self.revenue_from = "subscribers" if share >= 1 else "mobile operators (wholesale)"
 
     def close(self, t: float) -> None:
-        """Book the period from the last accounting date to *t*."""
+        """Book the period from the last accounting date to *t*: every flow of the instant is
+        booked before any waiting payment is served, so the month's running costs come before
+        waiting capex (priority order), whatever arrived first."""
+        with self.treasury.hold():
+            self._close(t)
+
+    def _close(self, t: float) -> None:
         t1, t2 = self._last_t, t
         self._last_t = t
         if t2 <= t1:
@@ -113,6 +119,11 @@ class Accounts:
             for amount, what in ((opex, "site running costs"), (spend, "preventive maintenance")):
                 if amount <= 0:
                     continue
-                if self.cost_support is not None:
-                    self.cost_support("opex", amount, what)  # funds pay their share in first
-                self.treasury.pay(amount, "opex", what)
+                self.treasury.pay(amount, "opex", what, support=self._support("opex", amount, what))
+
+    def _support(self, kind: str, amount: float, what: str) -> Callable[[], object] | None:
+        """Funds' share of a bill, booked once the bill is queued (see Treasury.pay)."""
+        support = self.cost_support
+        if support is None:
+            return None
+        return lambda: support(kind, amount, what)

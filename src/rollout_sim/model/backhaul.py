@@ -3,8 +3,11 @@
 A site can use (DESIGN §2.2): fibre, when a PoP is within the spur distance; microwave, one hop
 within its zone's range to a PoP or to a relay (an on-air or funded site of the same operator, or
 an existing 4G site); satellite, anywhere if allowed. The option with the lowest life cost
-(capex + opex × life years) is chosen. Fibre and PoP hops are fixed; relay hops appear when a
-site is funded (:meth:`BackhaulPlanner.add_relay`), which is why rollout spreads out from fibre.
+(capex + opex × life years) is chosen. Relay hops appear when a site is funded
+(:meth:`BackhaulPlanner.add_relay`), which is why rollout spreads out from fibre; fibre and PoP
+hops appear when a PoP opens (:meth:`BackhaulPlanner.open_pops`): a world's PoPs may open on
+dates of their own (Peru's regional fibre networks), and a planner starts from those open from
+the start.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from ..scenario.schema import Backhaul
 from ..world.build import World
+from ..world.peru import OPEN_FROM_START
 
 __all__ = ["BH_FIBRE", "BH_MICROWAVE", "BH_NAMES", "BH_NONE", "BH_SATELLITE", "BackhaulPlanner"]
 
@@ -33,7 +38,10 @@ class BackhaulPlanner:
     """One operator's view of backhaul: best option, its capex, and the microwave parent.
 
     ``parent[v]`` is the village index of the relay site, ``-1 - k`` for PoP *k*, and unused
-    unless the option is microwave.
+    unless the option is microwave. ``pop_dist_km[v]`` / ``pop_nearest[v]`` are the distance
+    to and index of the nearest PoP open so far (``pop_open``); when a PoP opens they are
+    updated for the candidates within reach of one of its options (spur or hop): a claimed site
+    keeps the option it was claimed with, and beyond every reach the distance does not matter.
     """
 
     def __init__(self, world: World, spec: Backhaul, satellite_cap: int | None = None) -> None:
@@ -44,7 +52,16 @@ class BackhaulPlanner:
         mw = spec.microwave
         sat = spec.satellite
         life = spec.life_years
-        d_pop = world.pop_dist_km
+        #: PoPs open so far: at first those open from the start (all of them in a world
+        #: without opening dates, which then plans exactly as before dates existed).
+        self.pop_open = world.pop_open_ordinal <= OPEN_FROM_START
+        if self.pop_open.all():
+            d_pop = world.pop_dist_km.copy()
+            nearest = world.pop_nearest.copy()
+        else:
+            d_pop, nearest = _nearest(world, np.flatnonzero(self.pop_open))
+        self.pop_dist_km: FloatArray = d_pop
+        self.pop_nearest: IntArray = nearest
         self.fibre_ok = d_pop <= fib.spur_max_km
         self.fibre_capex = np.where(
             self.fibre_ok, fib.capex_fixed_usd + fib.capex_per_km_usd * d_pop, np.inf
@@ -58,9 +75,13 @@ class BackhaulPlanner:
         # Microwave: nearest relay within range; PoPs are relays from day 0.
         pop_ok = d_pop <= world.hop_km
         self.mw_dist = np.where(pop_ok, d_pop, np.inf)
-        self.parent = np.where(pop_ok, -1 - world.pop_nearest, 0).astype(np.int64)
+        self.parent = np.where(pop_ok, -1 - nearest, 0).astype(np.int64)
         self.kind = np.zeros(n, dtype=np.int8)
         self.capex = np.zeros(n, dtype=np.float64)
+        #: Microwave hops between a relay site and its terrestrial root (a PoP, a fibre or an
+        #: existing site: 0); a relay at ``max_hops`` offers no further hop.
+        self.hops = np.zeros(n, dtype=np.int16)
+        self.max_hops = mw.max_hops
         self.refresh(np.arange(n))
 
     def refresh(self, villages: IntArray) -> None:
@@ -84,8 +105,18 @@ class BackhaulPlanner:
         capex[best == BH_SATELLITE] = self.spec.satellite.capex_usd
         self.capex[v] = capex
 
-    def add_relay(self, site: int, candidates: NDArray[np.bool_]) -> IntArray:
-        """A relay appears at *site*: returns candidate villages whose option got better."""
+    def add_relay(self, site: int, candidates: NDArray[np.bool_], root: bool = False) -> IntArray:
+        """A relay appears at *site* (a *root*: an existing site with a backhaul of its own):
+        returns candidate villages whose option got better. A microwave site at the end of a
+        chain of ``max_hops`` hops relays nothing: one hub failure would drop the whole chain,
+        and a rural hop's capacity is shared by every site behind it."""
+        if root or self.kind[site] != BH_MICROWAVE:
+            self.hops[site] = 0
+        else:
+            p = int(self.parent[site])
+            self.hops[site] = 1 + (int(self.hops[p]) if p >= 0 else 0)
+        if self.max_hops is not None and self.hops[site] >= self.max_hops:
+            return np.zeros(0, dtype=np.int64)
         xy = self.world.villages.xy
         # One query per zone at that zone's hop range: a highlands village 35 km away is out
         # of range, so it is never fetched (half the points of one query at the longest hop).
@@ -108,9 +139,83 @@ class BackhaulPlanner:
         changed = (self.kind[near] != old_kind) | (self.capex[near] != old_capex)
         return np.asarray(near[changed], dtype=np.int64)
 
+    def opening_ordinals(self) -> list[int]:
+        """The distinct date ordinals on which PoPs not yet open will open, in order."""
+        pending = self.world.pop_open_ordinal[~self.pop_open]
+        return [int(o) for o in np.unique(pending)]
+
+    def open_pops(self, ordinal: int, candidates: NDArray[np.bool_]) -> IntArray:
+        """Open every PoP due by date ordinal *ordinal*: the *candidates* in reach of one get
+        its fibre spur or microwave hop if it beats what they had. Returns the candidates whose
+        option got better (cheaper or another kind, or a shorter link), like :meth:`add_relay`.
+
+        Vectorised: one ball query from the new PoPs over all villages, one nearest-PoP query
+        for the villages it finds.
+        """
+        world = self.world
+        due = np.flatnonzero(~self.pop_open & (world.pop_open_ordinal <= ordinal))
+        if len(due) == 0:
+            return np.zeros(0, dtype=np.int64)
+        self.pop_open[due] = True
+        xy = world.villages.xy
+        at = xy[world.pops[due]]
+        reach = max(self.spec.fibre.spur_max_km, float(world.hop_km.max(initial=0.0)))
+        found = world.village_tree.query_ball_point(at, reach)
+        lists = [np.asarray(f, dtype=np.int64) for f in found]
+        near = np.unique(np.concatenate(lists)) if lists else np.zeros(0, dtype=np.int64)
+        near = near[candidates[near]]
+        if len(near) == 0:
+            return near
+        d, k = cKDTree(at).query(xy[near])
+        d = np.asarray(d, dtype=np.float64)
+        pop = due[np.asarray(k, dtype=np.int64)]
+        old_kind = self.kind[near].copy()
+        old_capex = self.capex[near].copy()
+        old_link = self._link_km(near)
+        fib = self.spec.fibre
+        closer = d < self.pop_dist_km[near]
+        v, dv = near[closer], d[closer]
+        self.pop_dist_km[v] = dv
+        self.pop_nearest[v] = pop[closer]
+        self.fibre_ok[v] = dv <= fib.spur_max_km
+        self.fibre_capex[v] = np.where(
+            self.fibre_ok[v], fib.capex_fixed_usd + fib.capex_per_km_usd * dv, np.inf
+        )
+        self.fibre_life[v] = self.fibre_capex[v] + fib.opex_per_year_usd * self.spec.life_years
+        hop = (d <= world.hop_km[near]) & (d < self.mw_dist[near])
+        self.mw_dist[near[hop]] = d[hop]
+        self.parent[near[hop]] = -1 - pop[hop]
+        self.refresh(near)
+        changed = (
+            (self.kind[near] != old_kind)
+            | (self.capex[near] != old_capex)
+            | (self._link_km(near) < old_link)
+        )
+        return np.asarray(near[changed], dtype=np.int64)
+
+    def _link_km(self, villages: IntArray) -> FloatArray:
+        """Length of each village's terrestrial link in its current option (inf: none): what
+        the nearest-backhaul siting ranks by."""
+        kind = self.kind[villages]
+        return np.where(
+            kind == BH_FIBRE,
+            self.pop_dist_km[villages],
+            np.where(kind == BH_MICROWAVE, self.mw_dist[villages], np.inf),
+        )
+
     def use_satellite(self) -> None:
         """Count one satellite site; close the option (for every candidate) at the cap."""
         self.satellite_used += 1
         if self.satellite_cap is not None and self.satellite_used >= self.satellite_cap:
             self.satellite_open = False
             self.refresh(np.flatnonzero(self.kind == BH_SATELLITE))
+
+
+def _nearest(world: World, open_pops: IntArray) -> tuple[FloatArray, IntArray]:
+    """Distance to and index (into ``world.pops``) of the nearest of *open_pops* from every
+    village (inf and -1 where none is open)."""
+    n = len(world)
+    if len(open_pops) == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    d, k = cKDTree(world.villages.xy[world.pops[open_pops]]).query(world.villages.xy)
+    return np.asarray(d, dtype=np.float64), open_pops[np.asarray(k, dtype=np.int64)]

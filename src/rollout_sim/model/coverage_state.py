@@ -4,6 +4,11 @@ Two counters per village: ``planned`` counts sites claimed (being built or on ai
 cover it, which drives siting ("newly covered people" of a candidate); ``on_air`` counts on-air
 sites covering it, which drives the reported coverage. Each update touches only the villages
 the site covers (and, for ``gain``, the candidate sites that cover those), never all villages.
+
+Each modelled operator also has its own **footprint**, counted as operators report it: the
+places (and their people) inside the coverage of its in-service sites, whoever else covers
+them too; and the places it covered *first* (no site of anyone covered them before). The
+sites of the starting network belong to no modelled operator (operator ``-1``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,32 @@ __all__ = ["CoverageState"]
 IntArray = NDArray[np.int64]
 
 
+class Footprint:
+    """One operator's served places and people, kept incrementally, with their history."""
+
+    def __init__(self, n: int) -> None:
+        self.on_air: list[int] = [0] * n  # the operator's in-service sites covering each place
+        self.places = 0
+        self.people = 0
+        #: (time, places served, people served) after every change.
+        self.time: array[float] = array("d", [0.0])
+        self.place_count: array[int] = array("q", [0])
+        self.people_count: array[int] = array("q", [0])
+
+    def record(self, t: float) -> None:
+        if self.time[-1] == t:  # several switches at one instant: keep the last state
+            self.place_count[-1] = self.places
+            self.people_count[-1] = self.people
+            return
+        self.time.append(t)
+        self.place_count.append(self.places)
+        self.people_count.append(self.people)
+
+
 class CoverageState:
     """Per-village cover counts, totals kept incrementally, and each candidate's gain."""
 
-    def __init__(self, index: CoverageIndex, population: IntArray) -> None:
+    def __init__(self, index: CoverageIndex, population: IntArray, operators: int = 0) -> None:
         n = len(population)
         self.index = index
         self.population = population
@@ -34,6 +61,12 @@ class CoverageState:
         self._pop: list[int] = population.tolist()
         self._covers: list[list[int] | None] = [None] * n
         self._first: dict[int, float] = {}
+        #: Operator whose site covered each place first (-1: the starting network or never).
+        self.first_op = np.full(n, -1, dtype=np.int16)
+        self.footprints = [Footprint(n) for _ in range(operators)]
+        #: The footprint of every modelled operator together (places served by any of them):
+        #: the rollout's own reach, counted once. With one operator it is that operator's.
+        self.rollout = self.footprints[0] if operators == 1 else Footprint(n)
         #: Every change of a village's served state: (time, village, +1 gained / −1 lost),
         #: appended in blocks, one per site switched (for impact estimates over outages).
         self.change_time: array[float] = array("d")
@@ -49,6 +82,8 @@ class CoverageState:
         self.gain = np.bincount(rows, weights=population[index.indices], minlength=n).astype(
             np.int64
         )
+        #: gain_places[v] = places a site at v would newly cover (for places_per_dollar).
+        self.gain_places = counts.astype(np.int64)
 
     def plan(self, site: int) -> int:
         """Count a claimed site in ``planned``; returns the people it newly plans to cover."""
@@ -64,6 +99,7 @@ class CoverageState:
         offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         sites = self.index.t_indices[offsets]
         np.subtract.at(self.gain, sites, np.repeat(self.population[fresh], counts))
+        np.subtract.at(self.gain_places, sites, 1)
         return int(self.population[fresh].sum())
 
     @property
@@ -97,19 +133,25 @@ class CoverageState:
             np.repeat(np.frombuffer(self.change_sign, dtype=np.int8), counts),
         )
 
-    def switch_on(self, site: int, t: float) -> tuple[int, int]:
-        """A site comes into service: returns (villages, people) covered *for the first time*.
+    def switch_on(self, site: int, t: float, op: int = -1) -> tuple[int, int]:
+        """A site of operator *op* comes into service: returns (villages, people) covered *for
+        the first time*.
 
         Net counts (``villages_covered``/``people_covered``) also rise for villages that had
-        lost cover in an outage.
+        lost cover in an outage; so does the operator's footprint.
         """
         on = self._on_air
         pop = self._pop
         fresh = []
-        for u in self._cov(site):
+        cov = self._cov(site)
+        for u in cov:
             if on[u] == 0:
                 fresh.append(u)
             on[u] += 1
+        if op >= 0:
+            self._footprint_on(self.footprints[op], cov, t)
+            if len(self.footprints) > 1:
+                self._footprint_on(self.rollout, cov, t)
         if not fresh:
             return 0, 0
         self.change_time.append(t)
@@ -120,23 +162,49 @@ class CoverageState:
         first_v = first_p = 0
         people = 0
         seen = self._first
+        first_op = self.first_op
         for u in fresh:
             people += pop[u]
             if u not in seen:
                 seen[u] = t
+                first_op[u] = op
                 first_v += 1
                 first_p += pop[u]
         self.people_covered += people
         return first_v, first_p
 
-    def switch_off(self, site: int, t: float) -> tuple[int, int]:
-        """A site goes off air: returns (villages, people) that lost their last cover."""
+    def _footprint_on(self, fp: Footprint, cov: list[int], t: float) -> None:
+        on, pop = fp.on_air, self._pop
+        for u in cov:
+            if on[u] == 0:
+                fp.places += 1
+                fp.people += pop[u]
+            on[u] += 1
+        fp.record(t)
+
+    def _footprint_off(self, fp: Footprint, cov: list[int], t: float) -> None:
+        on, pop = fp.on_air, self._pop
+        for u in cov:
+            on[u] -= 1
+            if on[u] == 0:
+                fp.places -= 1
+                fp.people -= pop[u]
+        fp.record(t)
+
+    def switch_off(self, site: int, t: float, op: int = -1) -> tuple[int, int]:
+        """A site of operator *op* goes off air: returns (villages, people) that lost their
+        last cover."""
         on = self._on_air
         lost = []
-        for u in self._cov(site):
+        cov = self._cov(site)
+        for u in cov:
             on[u] -= 1
             if on[u] == 0:
                 lost.append(u)
+        if op >= 0:
+            self._footprint_off(self.footprints[op], cov, t)
+            if len(self.footprints) > 1:
+                self._footprint_off(self.rollout, cov, t)
         if not lost:
             return 0, 0
         self.change_time.append(t)

@@ -15,7 +15,7 @@ import simpy
 
 from ..scenario.schema import CreditLine
 from .finance import Treasury, cents
-from .loans import LoanBook
+from .loans import LoanBook, annuity_payment
 
 __all__ = ["CreditDesk", "Facility"]
 
@@ -156,7 +156,9 @@ class CreditDesk:
             total += b * r
             if month > f.book.grace_months:
                 left = max(f.book.last_month - month + 1, 1)
-                payment = b / left if r == 0 else b * r / (1 - (1 + r) ** -left)
+                # Not b·r / (1 − (1+r)^−left): with a tiny rate 1 + r == 1 and that divides
+                # by zero; the shared annuity handles every rate down to 0.
+                payment = annuity_payment(b, r, left)
                 total += max(payment - b * r, 0.0)
         return cents(total)
 

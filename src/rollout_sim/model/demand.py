@@ -34,11 +34,17 @@ DEFAULT_CHUNK: Final = 4_000_000
 _SMALL_Q_TAU: Final = 30.0
 #: Number of Taylor terms of e^x − 1 − x for |x| < 1: the next term is below 1/20! ≈ 4e-19.
 _PHI_TERMS: Final = 17
+#: Below this q the imitation term is negligible (its relative effect is O(q·τ) with τ at most
+#: 100 years) and the q = 0 closed forms are used: dividing by a q this small would lose the
+#: result's precision to subnormal arithmetic, and by q = 0 it is undefined.
+_PURE_INNOVATION_Q: Final = 1e-100
 
 
 def _check_pq(p: float, q: float) -> None:
-    if not (np.isfinite(p) and np.isfinite(q) and p > 0 and q > 0):
-        raise ValueError(f"Bass coefficients must be finite and > 0, got p={p!r}, q={q!r}")
+    if not (np.isfinite(p) and np.isfinite(q) and p > 0 and q >= 0):
+        raise ValueError(
+            f"Bass coefficients must be finite, p > 0 and q >= 0, got p={p!r}, q={q!r}"
+        )
 
 
 def _check_unit_interval(name: str, value: float) -> None:
@@ -51,7 +57,8 @@ def bass_fraction(tau_years: ArrayLike, p: float, q: float) -> FloatArray:
 
     Written as ``−expm1(−bτ) / (1 + a·e^{−bτ})`` with a = q/p, b = p + q, which is accurate both
     near τ = 0 (no 1 − e^{−bτ} cancellation) and for large τ (e^{−bτ} underflows harmlessly to 0,
-    so F → 1). NaN in, NaN out. O(n) time and memory for n values of τ.
+    so F → 1). With q = 0 (pure innovation) it is 1 − e^{−pτ}, the same formula with a = 0.
+    NaN in, NaN out. O(n) time and memory for n values of τ.
     """
     _check_pq(p, q)
     tau = np.asarray(tau_years, dtype=np.float64)
@@ -97,11 +104,18 @@ def bass_integral(tau_years: ArrayLike, p: float, q: float) -> FloatArray:
     * q·τ > 30: ``G = τ − (log1p(a) − log1p(a e^{−bτ})) / q``, which never overflows (e^{−bτ}
       underflows to 0 for huge τ, leaving G = τ − ln(1 + a)/q, the asymptote).
 
-    NaN in, NaN out; +inf gives +inf. O(n) time and memory for n values of τ.
+    With q = 0 (pure innovation) the limit is G = τ − (1 − e^{−pτ})/p, used for every q below
+    ``_PURE_INNOVATION_Q``. NaN in, NaN out; +inf gives +inf. O(n) time and memory for n values
+    of τ.
     """
     _check_pq(p, q)
     tau = np.asarray(tau_years, dtype=np.float64)
     tau_pos = np.where(tau > 0, tau, 0.0)
+    if q < _PURE_INNOVATION_Q:
+        # The limit q → 0 of G: τ − (1 − e^{−pτ})/p = φ(−pτ)/p, with no cancellation at small
+        # τ (where G ≈ pτ²/2) and no overflow at large τ (φ(−pτ) → pτ − 1).
+        g0 = _exp_minus_one_minus(-p * tau_pos) / p
+        return np.asarray(np.where(tau <= 0, 0.0, np.where(np.isnan(tau), np.nan, g0)))
     small = q * tau_pos <= _SMALL_Q_TAU
     # Clip so that the small-τ branch never sees an argument that would overflow e^{qτ}.
     tau_small = np.where(small, tau_pos, 0.0)

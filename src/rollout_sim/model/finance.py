@@ -5,13 +5,19 @@ ledger rows, so "cash = sum of the ledger" holds by construction. Payments that 
 wait in a queue and are served when money arrives (an event, not polling): repairs first,
 then running costs, then capex, first come first served within a class. A capex payment that
 cash cannot cover may draw on the operator's credit lines (see :mod:`.credit`).
+
+A going concern protects its running costs: capex is paid only while cash stays above a
+reserve (a fixed amount, plus some months of running costs, plus the next debt service).
+Money a funder pays *towards* a bill (an opex fund's share) is booked only once the bill is
+in the queue, so it can never be spent on a bill of lower priority first.
 """
 
 from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -125,9 +131,11 @@ class Treasury:
         self.credit: CreditSource | None = None
         #: Cash kept back from capex (running costs and repairs may use it).
         self.capex_reserve = 0.0
-        #: More cash to keep back, computed when needed (next month's debt service).
-        self.reserve_extra: Callable[[], float] | None = None
+        #: More cash to keep back, computed when needed: next month's debt service, months of
+        #: running costs (a list: every source is added up).
+        self.reserve_extra: list[Callable[[], float]] = []
         self.capex_support: CapexSupport | None = None
+        self._held = 0
 
     @property
     def cash(self) -> float:
@@ -153,12 +161,21 @@ class Treasury:
         self.serve()
 
     def pay(
-        self, amount: float, category: str, counterparty: str, ref: str = "", village: int = -1
+        self,
+        amount: float,
+        category: str,
+        counterparty: str,
+        ref: str = "",
+        village: int = -1,
+        support: Callable[[], object] | None = None,
     ) -> simpy.Event:
         """An event that succeeds once *amount* has been paid.
 
         Payments wait behind earlier ones of the same or a higher priority class. A capex
         payment names its *village* so that subsidies for that site can be applied.
+        *support* books money a funder pays towards this bill (with :meth:`book`); it is called
+        after the bill is queued and before anything is served, so that money goes to this
+        bill in its priority class, never to a waiting bill of a lower class.
         """
         event = self.env.event()
         if category not in PAYMENT_PRIORITY:
@@ -177,11 +194,30 @@ class Treasury:
                 village,
             ),
         )
+        if support is not None:
+            support()
         self.serve()
         return event
 
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Book several flows of one instant, then serve once, in priority order.
+
+        Without it, money arriving first (revenue, equity) would pay waiting capex before the
+        running costs of the same instant were even queued.
+        """
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held:
+                self.serve()
+
     def serve(self) -> None:
         """Pay waiting payments in order while money allows (credit may top up capex)."""
+        if self._held:
+            return
         while self._waiting:
             p = self._waiting[0]
             capex = p.category == "capex"
@@ -191,9 +227,7 @@ class Treasury:
             own = cents(p.amount - support)
             keep = 0.0
             if capex:
-                keep = self.capex_reserve
-                if self.reserve_extra is not None:
-                    keep += self.reserve_extra()
+                keep = self.capex_reserve + sum(extra() for extra in self.reserve_extra)
             cash = self.cash
             if own + keep > cash:
                 short = cents(own + keep - cash)
@@ -207,11 +241,14 @@ class Treasury:
             p.event.succeed(p.amount)
 
     def cancel(self, category: str) -> int:
-        """Fail every waiting payment of *category* with :class:`Halted`; returns how many."""
+        """Fail every waiting payment of *category* with :class:`Halted`; returns how many.
+
+        A payment nobody waits for (a repair booked as payable) is dropped quietly."""
         keep = [p for p in self._waiting if p.category != category]
         dropped = [p for p in self._waiting if p.category == category]
         self._waiting = keep
         heapq.heapify(self._waiting)
         for p in dropped:
+            p.event.defused = True  # no process needs to hear of it
             p.event.fail(Halted(category))
         return len(dropped)

@@ -276,7 +276,10 @@ class FundingDesk:
     def running_cost_support(
         self, op: int, kind: str, amount: float, treasury: Treasury, ref: str = ""
     ) -> float:
-        """Opex funds' share of a running or repair cost incurred now (paid in at once)."""
+        """Opex funds' share of a running or repair cost incurred now (paid in at once).
+
+        Call it as the *support* of the bill's :meth:`Treasury.pay`, after the bill is queued.
+        """
         now = self.env.now
         total = 0.0
         for x in self._mine(op, OpexFund):
@@ -290,7 +293,9 @@ class FundingDesk:
             if got <= 0:
                 continue
             total = cents(total + got)
-            treasury.receive(got, "subsidy", x.label, ref or kind)
+            # Booked, not served: the bill it pays is already queued (Treasury.pay(support=)),
+            # and serving here could spend it on a waiting bill of a lower priority.
+            treasury.book(got, "subsidy", x.label, ref or kind)
             self.flows.add(now, x.label, s.funder, op, f"{kind}_fund", got, ref)
         return total
 

@@ -13,11 +13,29 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["LoanBook"]
+__all__ = ["LoanBook", "annuity_payment"]
+
+#: Below this r·n the annuity uses its series in r: the closed form's 1 − (1 + r)^−n would be a
+#: difference of nearly equal numbers (and exactly 0, a division by zero, once 1 + r == 1).
+_SMALL_RN = 1e-9
 
 
 def _cents(amount_usd: float) -> float:
     return round(amount_usd, 2)
+
+
+def annuity_payment(balance_usd: float, monthly_rate: float, months: int) -> float:
+    """Level payment amortising *balance_usd* over *months* at *monthly_rate* (unrounded).
+
+    ``B·r / (1 − (1+r)^−n)``, with 1 − (1+r)^−n computed as −expm1(−n·log1p(r)) so it keeps
+    full precision for small r. As r → 0 the payment tends to B/n; below r·n = 1e-9 the series
+    B/n·(1 + r(n+1)/2) is used, whose next term is O((r·n)²) ≈ 1e-18 relative: exact to the
+    cent for any balance, and defined for every rate down to 0.
+    """
+    r, n = monthly_rate, months
+    if r * n < _SMALL_RN:
+        return balance_usd / n * (1.0 + r * (n + 1) / 2.0)
+    return balance_usd * r / -math.expm1(-n * math.log1p(r))
 
 
 @dataclass(frozen=True)
@@ -218,8 +236,4 @@ class LoanBook:
 
     def _annuity_usd(self, balance_usd: float, months_left: int) -> float:
         """Level payment amortising *balance_usd* over *months_left* months, to the cent."""
-        r = self._monthly_rate
-        if r == 0:
-            return _cents(balance_usd / months_left)
-        # 1 − (1+r)^−n via expm1/log1p: exact-ish even when r is tiny.
-        return _cents(balance_usd * r / -math.expm1(-months_left * math.log1p(r)))
+        return _cents(annuity_payment(balance_usd, self._monthly_rate, months_left))

@@ -15,6 +15,7 @@ import math
 from array import array
 from collections.abc import Callable, Generator
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,13 @@ from scipy.sparse.csgraph import dijkstra
 from ..scenario.schema import Maintenance, Operator
 from .crews import IdlePool
 from .distributions import ppf
-from .finance import Halted, Treasury
+from .finance import Treasury
 from .network import Network
+from .records import FailureLog
 
 __all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
+
+DAYS_PER_YEAR = 365.25
 
 FloatArray = NDArray[np.float64]
 
@@ -158,7 +162,7 @@ class MaintenanceCrews:
         self.cost_support: Callable[[str, float, str], float] | None = None
         self.failure_draws = failure_draws
         self.repair_draws = repair_draws
-        self._queue: list[tuple[float, int, int, float]] = []
+        self._queue: list[tuple[float, int, int, int]] = []  # (−people, seq, village, log row)
         self._seq = 0
         self._repaired: dict[int, simpy.Event] = {}
         self._idle = IdlePool(env)
@@ -168,6 +172,7 @@ class MaintenanceCrews:
         self.failure_days: array[float] = array("d")  # when each failure happened
         self.wait_days: array[float] = array("d")  # from failure to a crew taking the job
         self.downtime_days: array[float] = array("d")  # from failure to repair
+        self.log = FailureLog()
         for crew in range(spec.maintenance_crews):
             env.process(self._crew(crew))
 
@@ -187,6 +192,13 @@ class MaintenanceCrews:
             return row[k]
         return float(ppf(dist, np.array([u]))[0])
 
+    def expected_repair_usd_year(self, v: int) -> float:
+        """Expected repair spending a year at a site at *v* (failure rate × repair cost, at
+        the rate outside the rainy season): part of the running costs a reserve covers."""
+        if not self.enabled:
+            return 0.0
+        return float(self.rate[v] * DAYS_PER_YEAR * self.cost[v])
+
     def start_site(self, v: int) -> None:
         """Called when site *v* first comes on air."""
         if self.enabled:
@@ -198,7 +210,9 @@ class MaintenanceCrews:
         target = _interp(now, self._ct, self._ch) + e / self._rate[v]
         if target >= self._ch[-1]:
             return math.inf  # after the horizon
-        return _interp(target, self._ch, self._ct) - now
+        # Mapping now to the clock and back rounds: with a tiny e / rate (or e = 0, a uniform
+        # of 0) the result can come out a hair before now, and SimPy refuses a negative delay.
+        return max(_interp(target, self._ch, self._ct) - now, 0.0)
 
     def _life(self, v: int) -> Generator[simpy.Event, Any, None]:
         while True:
@@ -213,11 +227,13 @@ class MaintenanceCrews:
         first); returns the event of its repair."""
         self.failures += 1
         self.failure_days.append(self.env.now)
+        down_before = self.network.down_count
         affected = self.network.fail(v)
+        row = self.log.add(v, self.env.now, affected, self.network.down_count - down_before)
         done = self._repaired[v] = self.env.event()
         if not self.stopped:
             self._seq += 1
-            heapq.heappush(self._queue, (-float(affected), self._seq, v, self.env.now))
+            heapq.heappush(self._queue, (-float(affected), self._seq, v, row))
             self._notify()
         return done
 
@@ -232,26 +248,29 @@ class MaintenanceCrews:
             if not self._queue:
                 yield self._idle.wait()
                 continue
-            _, _, v, failed_at = heapq.heappop(self._queue)
+            _, _, v, row = heapq.heappop(self._queue)
+            failed_at = self.log.failed[row]
+            self.log.taken[row] = env.now
             self.wait_days.append(env.now - failed_at)
             ref = str(self.network.world.villages.ids[v])
-            if self.cost_support is not None:
-                self.cost_support("repair", float(self.cost[v]), ref)
-            try:
-                yield self.treasury.pay(
-                    float(self.cost[v]),
-                    "repair",
-                    "maintenance",
-                    str(self.network.world.villages.ids[v]),
-                )
-            except Halted:
-                return
+            cost = float(self.cost[v])
+            support = self.cost_support
+            # The repair is booked as payable and the crew goes: a going concern's crew does
+            # not sit idle waiting for money (the bill is paid first when cash comes in).
+            self.treasury.pay(
+                cost,
+                "repair",
+                "maintenance",
+                ref,
+                support=None if support is None else partial(support, "repair", cost, ref),
+            )
             travel = float(self.travel_days[v])
             if not np.isfinite(travel):
                 travel = 0.0  # no path on the graph: assume the site is reachable by other means
             duration = self._repair_duration(v)
             yield env.timeout(travel + duration)
             self.repairs += 1
+            self.log.repaired[row] = env.now
             self.downtime_days.append(env.now - failed_at)
             self.network.repair(v)
             self._repaired[v].succeed()

@@ -28,10 +28,11 @@ class Network:
 
     def __init__(self, env: simpy.Environment, world: World, ledger: Ledger) -> None:
         n = len(world)
+        ops = len(ledger.operators)
         self.env = env
         self.world = world
         self.ledger = ledger
-        self.coverage = CoverageState(world.coverage, world.villages.population)
+        self.coverage = CoverageState(world.coverage, world.villages.population, ops)
         self.sites = SiteLog()
         self.events: list[tuple[float, int, str, str]] = []
         #: Site row (in ``sites``) at each village, -1 where none.
@@ -61,6 +62,9 @@ class Network:
         self.built_count = 0
         self.on_air_count = 0
         self.down_count = 0
+        #: Per operator: its sites in service now, and (time, count) at every change.
+        self.op_in_service = [0] * ops
+        self.op_service_trace = [Trace() for _ in range(ops)]
 
         self.existing_4g = np.flatnonzero(world.villages.service == 2)
         for v in self.existing_4g.tolist():
@@ -82,6 +86,10 @@ class Network:
         now = self.env.now
         self.net_trace.add(now, self.coverage.people_covered)
         self.down_trace.add(now, self.down_count)
+        for op, trace in enumerate(self.op_service_trace):
+            count = self.op_in_service[op]
+            if not trace.value or trace.value[-1] != count:
+                trace.add(now, count)
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -118,7 +126,10 @@ class Network:
             if self.in_service[x] or not self.built[x] or not self.hw_up[x]:
                 continue
             self.in_service[x] = True
-            villages, people = self.coverage.switch_on(x, now)
+            op = int(self.site_op[x])
+            villages, people = self.coverage.switch_on(x, now, op)
+            if op >= 0:
+                self.op_in_service[op] += 1
             if np.isnan(self.on_air_at[x]):
                 self.on_air_at[x] = now
                 self.people_new[x] = people
@@ -128,7 +139,7 @@ class Network:
                 self.sites.people_new[row] = people
                 self.on_air_count += 1
                 self.on_air_trace.add(now, self.on_air_count)
-                hook = self.on_first_air.get(int(self.site_op[x]))
+                hook = self.on_first_air.get(op)
                 if hook is not None:
                     hook(x)
             else:
@@ -148,7 +159,10 @@ class Network:
             if not self.in_service[x]:
                 continue
             self.in_service[x] = False
-            self.coverage.switch_off(x, now)
+            op = int(self.site_op[x])
+            self.coverage.switch_off(x, now, op)
+            if op >= 0:
+                self.op_in_service[op] -= 1
             self.down_since[x] = now
             self.down_count += 1
             stack.extend(self.children.get(x, ()))

@@ -1,14 +1,25 @@
 """An operator's build pipeline as SimPy processes, with its money, credit and maintenance.
 
-Each build crew loops: take the best candidate from the siting queue (or sleep until the queue
-gets one), claim it, wait until its capex is paid (cash, then credit), build for the site's
-drawn duration, then hand it to the network, which puts it on air at once if its backhaul is up
-or with its parent otherwise. Nothing polls: crews wake on queue pushes, payments on cash
-arrivals, sites on their parents. A default stops new builds for good.
+Two pipelines, chosen by the scenario:
+
+* **turnkey** (no ``permit_days``): each build crew loops: take the best candidate from the
+  siting queue (or sleep until the queue gets one), claim it, wait until its capex is paid
+  (cash, then credit), build for the site's drawn duration. A crew is a slot of the whole
+  pipeline.
+* **permits apart from works** (``permit_days`` given): a planning desk keeps up to
+  ``permit_capacity`` sites in preparation; each is permitted (a drawn duration that holds no
+  crew; upgrades of existing sites need none), then its capex is paid, then it waits in a FIFO
+  for a construction crew, which only builds. Crews are teams that build.
+
+A built site goes to the network, which puts it on air at once if its backhaul is up or with
+its parent otherwise. Nothing polls: crews wake on queue pushes, payments on cash arrivals,
+sites on their parents. A default stops new builds for good. An operator may start with
+initial assets: existing sites of its own, in service on day 0.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Generator
 from datetime import date
 from typing import Any
@@ -19,7 +30,7 @@ from numpy.typing import NDArray
 
 from ..scenario.schema import Backhaul, Maintenance, Operator
 from .accounting import Accounts, month_starts
-from .backhaul import BH_MICROWAVE, BH_SATELLITE, BackhaulPlanner
+from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BH_SATELLITE, BackhaulPlanner
 from .credit import CreditDesk
 from .crews import IdlePool
 from .distributions import ppf
@@ -49,6 +60,7 @@ class OperatorAgent:
         horizon_days: int,
         depots: NDArray[np.int64],
         u_build: FloatArray,
+        u_permit: FloatArray,
         tiebreak: FloatArray,
         failure_draws: VillageDraws,
         repair_draws: VillageDraws,
@@ -92,6 +104,13 @@ class OperatorAgent:
             mask = v.zone == z
             days[mask] = ppf(spec.build_days[name], u_build[mask])
         self.build_days = np.where(self.is_upgrade, days * spec.upgrade_time_factor, days)
+        #: Days of permits before works may start (none for upgrades: the site exists).
+        self.permit_days = np.zeros(n)
+        if spec.permit_days is not None:
+            for z, name in enumerate(v.zone_names):
+                mask = v.zone == z
+                self.permit_days[mask] = ppf(spec.permit_days[name], u_permit[mask])
+            self.permit_days[self.is_upgrade] = 0.0
         self.site_opex = by_zone(spec.opex_usd_year)
         self.backhaul_opex = np.array(
             [
@@ -106,8 +125,9 @@ class OperatorAgent:
 
         self.funding = funding
         self.backhaul = BackhaulPlanner(world, backhaul_spec, backhaul_spec.satellite.max_sites)
+        self._open_fibre(start_date, horizon_days)
         for s in network.existing_4g.tolist():
-            self.backhaul.add_relay(s, eligible)
+            self.backhaul.add_relay(s, eligible, root=True)
         subsidised = funding.has_capex_subsidy(index)
         self.queue = CandidateQueue(
             spec.siting.strategy,
@@ -118,6 +138,7 @@ class OperatorAgent:
             tiebreak,
             list_rank,
             relief=self._expected_subsidy if subsidised else None,
+            people_per_place=spec.siting.people_per_place,
         )
         self._idle = IdlePool(self.env)
         self.capex_paid = 0.0
@@ -133,7 +154,13 @@ class OperatorAgent:
         if subsidised:
             self.treasury.capex_support = self._capex_subsidy
         if self.credit.facilities:
-            self.treasury.reserve_extra = self.credit.next_service_usd
+            self.treasury.reserve_extra.append(self.credit.next_service_usd)
+        #: Yearly running cost of the operator's claimed sites: opex, preventive maintenance
+        #: and expected repairs (the reserve of a going concern is months of it).
+        self.running_cost_usd_year = 0.0
+        if spec.capex_reserve_months > 0:
+            months = spec.capex_reserve_months
+            self.treasury.reserve_extra.append(lambda: self.running_cost_usd_year * months / 12)
         self.maintenance = MaintenanceCrews(
             self.env,
             network,
@@ -148,6 +175,7 @@ class OperatorAgent:
             repair_draws,
         )
         self.maintenance.cost_support = self._cost_support
+        self._placing_initial = False
         network.on_first_air[index] = self._first_on_air
         self.accounts = Accounts(
             network,
@@ -161,9 +189,21 @@ class OperatorAgent:
         )
         self.treasury.receive(spec.cash_usd, "equity", "shareholders", "starting cash")
         funding.start_equity(index, self.treasury)
+        if spec.initial_sites:
+            self._initial_assets(spec.initial_sites)
         self.env.process(self._books(start_date, horizon_days))
-        for crew in range(spec.build_crews):
-            self.env.process(self._crew(crew))
+        if spec.permit_days is None:
+            for crew in range(spec.build_crews):
+                self.env.process(self._crew(crew))
+        else:
+            #: Sites permitted and paid for, waiting for a crew (few: at most the capacity).
+            self.ready: simpy.Store = simpy.Store(self.env)
+            self.preparing = 0
+            self.prep_capacity = spec.permit_capacity or 2 * spec.build_crews
+            self._slot = IdlePool(self.env)
+            self.env.process(self._planner())
+            for crew in range(spec.build_crews):
+                self.env.process(self._builder(crew))
 
     # --- queue ---------------------------------------------------------------------------
 
@@ -202,28 +242,142 @@ class OperatorAgent:
             yield env.timeout(float(self.build_days[v]))
             self.network.finish_build(v)
 
-    def _claim(self, v: int) -> int:
+    # --- permits apart from works --------------------------------------------------------
+
+    def _planner(self) -> Generator[simpy.Event, Any, None]:
+        """Keep the preparation pipeline full: claim the best candidate, start its permits."""
+        while not self.halted:
+            if self.preparing >= self.prep_capacity:
+                yield self._slot.wait()
+                continue
+            v = self._next_candidate()
+            if v is None:
+                yield self._wait_for_candidates()
+                continue
+            site = self._claim(v)
+            self.preparing += 1
+            self.env.process(self._prepare(site, v))
+
+    def _prepare(self, site: int, v: int) -> Generator[simpy.Event, Any, None]:
+        """Permits (no crew held), then capex, then the queue for a crew."""
+        if self.permit_days[v] > 0:
+            yield self.env.timeout(float(self.permit_days[v]))
+        if self.halted:
+            return
+        try:
+            yield self.treasury.pay(
+                self.network.sites.capex_usd[site],
+                "capex",
+                "contractors",
+                str(self.network.world.villages.ids[v]),
+                village=v,
+            )
+        except Halted:
+            return
+        self.capex_paid += self.network.sites.capex_usd[site]
+        self._funded(v)
+        yield self.ready.put((site, v))
+
+    def _builder(self, crew: int) -> Generator[simpy.Event, Any, None]:
+        """A construction crew: take the next site ready for works, build it."""
+        while not self.halted:
+            site, v = yield self.ready.get()
+            self.preparing -= 1
+            self._slot.wake(1)
+            self.network.sites.build_start_day[site] = self.env.now
+            yield self.env.timeout(float(self.build_days[v]))
+            self.network.finish_build(v)
+
+    # --- initial assets ------------------------------------------------------------------
+
+    def _initial_assets(self, count: int) -> None:
+        """The operator's existing sites, in service on day 0: its pre-4G sites in its area
+        (upgraded before the start), best first by its own siting strategy (lazy greedy: a
+        site's priority only falls as others are placed)."""
+        priority = self.queue.priority
+        pool = np.flatnonzero(self.queue.eligible & self.is_upgrade)
+        heap = [(-priority(int(v)), float(self.queue.tiebreak[v]), int(v)) for v in pool]
+        heapq.heapify(heap)
+        self._placing_initial = True
+        placed = 0
+        while heap and placed < count:
+            p, tie, v = heap[0]
+            if not self.queue.eligible[v] or self.network.claimed[v]:
+                heapq.heappop(heap)
+                continue
+            now = -priority(v)
+            if now != p:  # its priority fell since it was queued: put it back in order
+                heapq.heapreplace(heap, (now, tie, v))
+                continue
+            heapq.heappop(heap)
+            if self.backhaul.kind[v] == BH_NONE:
+                self.backhaul.kind[v] = BH_SATELLITE  # an existing site has some backhaul
+            site = self._claim(v, capex=0.0)  # sunk before the start
+            self.network.sites.build_start_day[site] = self.env.now
+            self._funded(v)
+            self.network.finish_build(v)
+            placed += 1
+        self._placing_initial = False
+
+    def _funded(self, v: int) -> None:
+        """A site's capex is paid: it is a relay for planning the next ones."""
+        improved = self.backhaul.add_relay(v, self.queue.eligible)
+        if len(improved) and self.queue.push(improved.tolist()):
+            self._idle.wake(len(improved))
+
+    def _open_fibre(self, start_date: date, horizon_days: int) -> None:
+        """Fibre PoPs with opening dates (Peru's regional networks): those open by the start
+        are planned with from day 0 (this runs before the siting queue is built); each later
+        opening within the horizon, at the start of its day, gives the candidates in its reach
+        a fibre spur or PoP hop and re-queues those that improved, as a funded relay does."""
+        start = start_date.toordinal()
+        self.backhaul.open_pops(start, np.ones(len(self.network.world), dtype=bool))
+        days = [o - start for o in self.backhaul.opening_ordinals() if o - start < horizon_days]
+        if not days:
+            return
+
+        def openings() -> Generator[simpy.Event, Any, None]:
+            for day in days:
+                yield self.env.timeout(day - self.env.now)
+                improved = self.backhaul.open_pops(start + day, self.queue.eligible)
+                if len(improved) and self.queue.push(improved.tolist()):
+                    self._idle.wake(len(improved))
+
+        self.env.process(openings())
+
+    def _claim(self, v: int, capex: float | None = None) -> int:
         net = self.network
         bh = self.backhaul
         kind = int(bh.kind[v])
-        parent = int(bh.parent[v]) if kind == BH_MICROWAVE else 0
+        # The site table records the microwave parent, or the PoP a fibre spur runs to
+        # (-1 - k: the nearest PoP *open now*, which may not be the nearest of all).
+        if kind == BH_MICROWAVE:
+            parent = int(bh.parent[v])
+        elif kind == BH_FIBRE:
+            parent = -1 - int(bh.pop_nearest[v])
+        else:
+            parent = 0
         if kind == BH_SATELLITE:
             bh.use_satellite()
         self.queue.eligible[v] = False
-        capex = float(self.site_capex[v] + bh.capex[v])
+        if capex is None:
+            capex = float(self.site_capex[v] + bh.capex[v])
         site = net.sites.add(
             v, self.index, bool(self.is_upgrade[v]), kind, parent, self.env.now, capex
         )
         # Only a relay site is a parent in the network's backhaul tree; PoPs are roots.
         net.claim(v, site, self.index, parent if kind == BH_MICROWAVE else -1)
         self.opex_usd_year[v] = self.site_opex[v] + self.backhaul_opex[kind]
+        self.running_cost_usd_year += (
+            self.opex_usd_year[v]
+            + self.spec.preventive_usd_per_site_year
+            + self.maintenance.expected_repair_usd_year(v)
+        )
         return site
 
     def _start(self, site: int, v: int) -> None:
         self.network.sites.build_start_day[site] = self.env.now
-        improved = self.backhaul.add_relay(v, self.queue.eligible)
-        if len(improved) and self.queue.push(improved.tolist()):
-            self._idle.wake(len(improved))
+        self._funded(v)
 
     # --- funding hooks -------------------------------------------------------------------
 
@@ -260,6 +414,8 @@ class OperatorAgent:
 
     def _first_on_air(self, v: int) -> None:
         self.maintenance.start_site(v)
+        if self._placing_initial:
+            return  # an existing site: no output-based payment for it
         net = self.network
         row = int(net.site_of[v])
         self.funding.on_air(
@@ -294,6 +450,8 @@ class OperatorAgent:
                 self.index, "builds_stopped", f"{cancelled} site(s) waiting for capex cancelled"
             )
         self._idle.wake_all()  # crews waiting for candidates see `halted` and stop
+        if self.spec.permit_days is not None:
+            self._slot.wake_all()  # so does the planning desk
         if self.spec.on_default == "stop_maintenance":
             self.maintenance.stop()
             self.network.log_event(self.index, "maintenance_stopped", "after default")

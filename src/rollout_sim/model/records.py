@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-__all__ = ["SiteLog", "Trace"]
+__all__ = ["FailureLog", "SiteLog", "Trace"]
 
 
 @dataclass
@@ -65,3 +65,29 @@ class Trace:
     def add(self, t: float, value: float) -> None:
         self.time.append(t)
         self.value.append(value)
+
+
+@dataclass
+class FailureLog:
+    """One row per site failure: when, where, whom it cut off, and how it was repaired.
+
+    ``taken`` (a crew took the job) and ``repaired`` stay NaN while the failure is open."""
+
+    village: array[int] = field(default_factory=lambda: array("q"))
+    failed: array[float] = field(default_factory=lambda: array("d"))
+    people: array[int] = field(default_factory=lambda: array("q"))
+    sites_down: array[int] = field(default_factory=lambda: array("q"))
+    taken: array[float] = field(default_factory=lambda: array("d"))
+    repaired: array[float] = field(default_factory=lambda: array("d"))
+
+    def add(self, village: int, t: float, people: int, sites_down: int) -> int:
+        self.village.append(village)
+        self.failed.append(t)
+        self.people.append(people)
+        self.sites_down.append(sites_down)
+        self.taken.append(float("nan"))
+        self.repaired.append(float("nan"))
+        return len(self.village) - 1
+
+    def __len__(self) -> int:
+        return len(self.village)

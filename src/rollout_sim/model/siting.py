@@ -23,6 +23,7 @@ __all__ = ["STRATEGIES", "CandidateQueue"]
 
 STRATEGIES: Final = (
     "people_per_dollar",
+    "places_per_dollar",
     "largest_population",
     "nearest_backhaul",
     "random",
@@ -50,6 +51,7 @@ class CandidateQueue:
         tiebreak: FloatArray,
         list_rank: FloatArray | None = None,
         relief: Callable[[int], float] | None = None,
+        people_per_place: float | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown siting strategy {strategy!r}")
@@ -63,6 +65,7 @@ class CandidateQueue:
         #: Expected subsidy towards a site's capex: people per dollar counts the operator's
         #: own dollars, which is how a capex subsidy steers where an operator builds.
         self.relief = relief
+        self.people_per_place = people_per_place
         n = len(eligible)
         self.version = np.zeros(n, dtype=np.int64)
         self.queued = np.zeros(n, dtype=bool)
@@ -86,6 +89,18 @@ class CandidateQueue:
                 return float(cov.gain[v]) / max(cost - relief(v), 1.0)
 
             return per_own_dollar
+        if self.strategy == "places_per_dollar":
+            # Localities are what a rollout counted in places like Peru ("27 localities a
+            # day"): the most newly covered places per dollar; people break ties.
+            places = cov.gain_places
+            relief_fn = self.relief
+            per_person = 1e-9 if self.people_per_place is None else 1.0 / self.people_per_place
+
+            def places_per_dollar(v: int) -> float:
+                cost = float(capex[v] + bh.capex[v]) - (relief_fn(v) if relief_fn else 0.0)
+                return (float(places[v]) + float(cov.gain[v]) * per_person) / max(cost, 1.0)
+
+            return places_per_dollar
         if self.strategy == "largest_population":
             pop = cov.population
             return lambda v: float(pop[v])
@@ -94,7 +109,7 @@ class CandidateQueue:
             def nearest(v: int) -> float:
                 k = bh.kind[v]
                 if k == BH_FIBRE:
-                    return -float(bh.world.pop_dist_km[v])
+                    return -float(bh.pop_dist_km[v])  # nearest PoP open now
                 if k == BH_MICROWAVE:
                     return -float(bh.mw_dist[v])
                 return -1e12  # satellite: no terrestrial link, last

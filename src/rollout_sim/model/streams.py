@@ -20,6 +20,7 @@ STREAMS: Final = {
     "failures": 3,
     "repairs": 4,
     "adoption": 5,
+    "permit_times": 6,
 }
 
 

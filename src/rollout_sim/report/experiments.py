@@ -82,11 +82,47 @@ def _manifest(scenario: Scenario, extra: dict[str, Any], tmp: Path) -> dict[str,
     return write_manifest(tmp, fields)
 
 
-def _fan(rset: ReplicationSet, scenario: Scenario, colour: str, q: tuple[float, float]) -> Any:
+def _fan(
+    rset: ReplicationSet,
+    scenario: Scenario,
+    colour: str,
+    q: tuple[float, float],
+    series: str = "people_covered",
+) -> Any:
+    """The band of what *series* gained since day 0 (people or villages reached), per day."""
     from ..plots import FanData
 
-    b = band(rset.series["people_covered"], q)
+    values = rset.series[series]
+    b = band(values - values[:, :1], q)
     return FanData(scenario.start_date, b.median, b.lo, b.hi, colour)
+
+
+def _fan_context(scenario: Scenario, rset: ReplicationSet, total_population: int) -> dict[str, Any]:
+    """What a fan chart draws besides its bands: the scenario's references on the scale of
+    people and places reached (their day-0 values subtracted), and a note on the start."""
+    from ..plots import reference_points
+
+    people0 = float(rset.series["people_covered"][0, 0])
+    places0 = float(rset.series["villages_covered"][0, 0])
+    days = rset.series["people_covered"].shape[1]
+    refs = scenario.references
+    start = scenario.start_date
+    share = people0 / max(total_population, 1)
+    return {
+        "references": reference_points(
+            refs, start, days, {"people_reached": 0.0, "people_covered": people0}
+        ),
+        "place_references": reference_points(
+            refs, start, days, {"villages_reached": 0.0, "villages_covered": places0}
+        ),
+        "note": f"newly covered since {start.isoformat()}; "
+        + (
+            f"covered at the start: {people0:,.0f} of {total_population:,} people "
+            f"({share:.1%}), {places0:,.0f} places"
+            if people0 > 0
+            else f"no coverage at the start ({total_population:,} people)"
+        ),
+    }
 
 
 def write_replications(
@@ -127,12 +163,15 @@ def write_replications(
             from ..plots import fan_figure, policy_colour, save_figure
 
             pols = [p.name for p in sc.policies]
-            fan = _fan(rset, sc, policy_colour(pols, rset.policy), q)
+            colour = policy_colour(pols, rset.policy)
+            name = rset.policy or sc.name
             fig = fan_figure(
-                [(rset.policy or sc.name, fan)],
-                title=f"{sc.name}: people covered, {rset.reps} replications (seed {sc.seed})",
-                total_population=total_population,
+                [(name, _fan(rset, sc, colour, q))],
+                places=[(name, _fan(rset, sc, colour, q, "villages_covered"))],
+                title=f"{sc.name}: people and places reached, {rset.reps} replications "
+                f"(seed {sc.seed})",
                 band_label=f"{lo}–{hi} of replications",
+                **_fan_context(sc, rset, total_population),
             )
             save_figure(fig, tmp / "plots" / "coverage.png")
         _manifest(
@@ -148,16 +187,29 @@ def write_replications(
     return summary
 
 
+#: Public cost per additional person reached against the baseline (an ICER): a row of
+#: differences.csv whose ``difference`` is the ratio, with Fieller's interval.
+ICER = "public_cost_per_additional_person_usd"
+
 #: Metrics shown in the console tables, in order, with short column labels.
 HEADLINE = {
     "people_covered": "people",
-    "days_to_50pct": "days to 50%",
+    "days_to_reach_50pct": "days to reach 50%",
     "mean_new_villages_per_day": "villages/day",
     "public_cost_usd": "public cost",
-    "public_cost_per_person_usd": "$/person",
+    "public_cost_per_person_reached_usd": "$/person (avg)",
+    ICER: "$/extra person",
     "availability": "avail.",
     "defaults": "defaults",
 }
+
+
+def _diff_json(d: Any) -> dict[str, Any]:
+    return {
+        "difference": None if not np.isfinite(d.mean) else round(d.mean, 4),
+        "ci": [None if not np.isfinite(x) else round(x, 4) for x in (d.lo, d.hi)],
+        "n": d.n,
+    }
 
 
 def write_comparison(
@@ -207,11 +259,14 @@ def write_comparison(
                     d.n,
                 ]
             )
-            summary_diffs[pol][n] = {
-                "difference": None if not np.isfinite(d.mean) else round(d.mean, 4),
-                "ci": [None if not np.isfinite(x) else round(x, 4) for x in (d.lo, d.hi)],
-                "n": d.n,
-            }
+            summary_diffs[pol][n] = _diff_json(d)
+        icer = comp.icer(pol)
+        # An ICER is not a difference of two means: its baseline and policy columns are blank.
+        diff_rows.append(
+            [pol, comp.baseline, ICER, "", "", _num(icer.mean), _num(icer.lo), _num(icer.hi),
+             icer.n]
+        )  # fmt: skip
+        summary_diffs[pol][ICER] = _diff_json(icer)
     summary = {
         "scenario": sc.name,
         "baseline": comp.baseline,
@@ -293,21 +348,27 @@ def _comparison_plots(
     sc = comp.scenario
     pols = [p.name for p in sc.policies]
     reps = comp.sets[comp.baseline].reps
-    fans = [
-        (p, _fan(comp.sets[p], sc, policy_colour(pols, p), sc.outputs.band)) for p in comp.policies
+    q = sc.outputs.band
+    fans = [(p, _fan(comp.sets[p], sc, policy_colour(pols, p), q)) for p in comp.policies]
+    places = [
+        (p, _fan(comp.sets[p], sc, policy_colour(pols, p), q, "villages_covered"))
+        for p in comp.policies
     ]
     save_figure(
         fan_figure(
             fans,
-            title=f"{sc.name}: people covered by policy, {reps} replications (seed {sc.seed})",
-            total_population=total_population,
+            places=places,
+            title=f"{sc.name}: people and places reached by policy, {reps} replications "
+            f"(seed {sc.seed})",
             band_label=f"{band_labels[0]}–{band_labels[1]} of replications",
+            **_fan_context(sc, comp.sets[comp.baseline], total_population),
         ),
         folder / "coverage.png",
     )
+    per_person = "public_cost_per_person_reached_usd"  # the average
     rows = []
     for p in comp.policies:
-        iv = comp.summary(p, "public_cost_per_person_usd")
+        iv = comp.summary(p, per_person)
         rows.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
     save_figure(
         interval_figure(
@@ -318,6 +379,24 @@ def _comparison_plots(
         ),
         folder / "public_cost_per_person.png",
     )
+    # What a funder buys with the policy: the cost of its effect, not its average cost.
+    icers = []
+    for p in comp.policies:
+        if p == comp.baseline:
+            continue
+        iv = comp.icer(p)
+        icers.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
+    if icers:
+        save_figure(
+            interval_figure(
+                icers,
+                title=f"{sc.name}: public cost per additional person reached, against "
+                f"{comp.baseline}\n(paired on {reps} replications; {comp.ci_level:.0%} Fieller "
+                "interval; no bar: the interval is unbounded)",
+                xlabel="public US$ per additional person reached (incremental)",
+            ),
+            folder / "public_cost_per_additional_person.png",
+        )
     base = comp.sets[comp.baseline].series["people_covered"]
     diffs = []
     for p in comp.policies:
@@ -329,12 +408,23 @@ def _comparison_plots(
         save_figure(
             difference_figure(
                 diffs,
-                title=f"{sc.name}: people covered, difference from {comp.baseline} (paired)",
-                ylabel=f"people covered − {comp.baseline}",
+                title=f"{sc.name}: people reached, difference from {comp.baseline} (paired "
+                f"on {reps} replications)",
+                ylabel=f"people reached − {comp.baseline}",
                 band_label=f"{comp.ci_level:.0%} CI of the mean difference",
             ),
             folder / "difference_people_covered.png",
         )
+
+
+#: The outcomes a sweep's results table shows per point and policy (means of replications).
+SWEEP_TABLE = (
+    "people_covered",
+    "people_served",
+    "mean_new_villages_per_day",
+    "public_cost_usd",
+    "availability",
+)
 
 
 def write_sweep(
@@ -360,11 +450,28 @@ def write_sweep(
         row += [design.points[rec.point].get(k, "") for k in design.paths]
         row += [_num(float(rec.metrics.get(n, np.nan))) for n in names]
         outcome_rows.append(row)
+    # Mean outcomes of each point under each policy, over its replications (console, report).
+    table = []
+    keys = sorted({(r.point, r.policy or "") for r in records})
+    for point, policy in keys:
+        mine = [r for r in records if r.point == point and (r.policy or "") == policy]
+        entry: dict[str, Any] = {
+            "point": point,
+            "values": {k: design.points[point].get(k) for k in design.paths},
+            "policy": policy or None,
+            "replications": len(mine),
+        }
+        for n in SWEEP_TABLE:
+            vals = np.array([float(r.metrics.get(n, np.nan)) for r in mine])
+            vals = vals[np.isfinite(vals)]
+            entry[n] = round(float(vals.mean()), 4) if len(vals) else None
+        table.append(entry)
     summary = {
         "scenario": scenario.name,
         "parameters": design.paths,
         "points": len(design.points),
         "runs": len(records),
+        "table": table,
     }
     with results_dir(out) as tmp:
         write_csv(tmp / "design.csv", ["point", *design.paths], design_rows)

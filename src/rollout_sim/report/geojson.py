@@ -67,14 +67,20 @@ def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _parent_labels(results: Results) -> list[str]:
-    """``backhaul_parent`` of each site row as in ``sites.csv``: village id, ``pop:k`` or ""."""
+def parent_labels(results: Results) -> list[str]:
+    """``backhaul_parent`` of each site row (``sites.csv``, ``sites.geojson``): a microwave
+    site's parent (village id, or ``pop:k``), a fibre site's PoP (``pop:k``), else ""."""
     s = results.sites
     ids: list[str] = results.world.villages.ids.tolist()
-    return [
-        ("" if kind != BH_MICROWAVE else (f"pop:{-1 - p}" if p < 0 else ids[p]))
-        for kind, p in zip(s.backhaul.tolist(), s.parent.tolist(), strict=True)
-    ]
+
+    def label(kind: int, p: int) -> str:
+        if kind == BH_MICROWAVE:
+            return f"pop:{-1 - p}" if p < 0 else ids[p]
+        if kind == BH_FIBRE and p < 0:
+            return f"pop:{-1 - p}"
+        return ""
+
+    return [label(k, p) for k, p in zip(s.backhaul.tolist(), s.parent.tolist(), strict=True)]
 
 
 def _finite_or_none(values: FloatArray, decimals: int) -> list[float | None]:
@@ -105,7 +111,7 @@ def sites_geojson(results: Results) -> dict[str, Any]:
         s.operator.tolist(),
         s.upgrade.tolist(),
         s.backhaul.tolist(),
-        _parent_labels(results),
+        parent_labels(results),
         _iso_dates(start, s.claim_day),
         _iso_dates(start, s.build_start_day),
         _iso_dates(start, s.on_air_day),
@@ -154,8 +160,12 @@ def sites_geojson(results: Results) -> dict[str, Any]:
     return _collection(features)
 
 
-def villages_geojson(results: Results) -> dict[str, Any]:
+def villages_geojson(results: Results, which: str = "all") -> dict[str, Any]:
     """One Point per village, with its coverage outcome.
+
+    *which*: ``all`` villages, or only those the ``reached`` rollout changed (covered first by
+    a modelled operator's site, or hosting one of its sites) — a national world's full file is
+    tens of MB, almost all of it places nothing happened to.
 
     Properties: id, name, population, zone, region, initial_service (``none``/``2g``/``4g`` at
     day 0), first_covered_date (ISO date of the first day an on-air 4G site covered it, day 0
@@ -170,19 +180,26 @@ def villages_geojson(results: Results) -> dict[str, Any]:
     first_dates = _iso_dates(results.scenario.start_date, first)
     has_site = np.zeros(len(v), dtype=bool)
     has_site[results.sites.village] = True
+    keep = np.ones(len(v), dtype=bool)
+    if which == "reached":
+        keep = has_site | (results.first_op >= 0) if len(results.first_op) else has_site
+    idx = np.flatnonzero(keep)
+    lon = [lon[i] for i in idx.tolist()] if which != "all" else lon
+    lat = [lat[i] for i in idx.tolist()] if which != "all" else lat
+    first_dates = [first_dates[i] for i in idx.tolist()] if which != "all" else first_dates
     zone_names = v.zone_names
     region_names = v.region_names
     columns = zip(
         lon,
         lat,
-        v.ids.tolist(),
-        v.names.tolist(),
-        v.population.tolist(),
-        v.zone.tolist(),
-        v.region.tolist(),
-        v.service.tolist(),
+        v.ids[idx].tolist(),
+        v.names[idx].tolist(),
+        v.population[idx].tolist(),
+        v.zone[idx].tolist(),
+        v.region[idx].tolist(),
+        v.service[idx].tolist(),
         first_dates,
-        has_site.tolist(),
+        has_site[idx].tolist(),
         strict=True,
     )
     features = [
@@ -210,8 +227,9 @@ def backhaul_geojson(results: Results) -> dict[str, Any]:
     """LineStrings of the backhaul: microwave hops and fibre spurs, one per such site row.
 
     A microwave site's line runs from its parent (PoP *k*'s village ``world.pops[k]``, or the
-    parent site's village) to the site; a fibre site's line from the village of its nearest PoP
-    (``world.pop_nearest``), which is the PoP its spur was priced to. Satellite sites have no
+    parent site's village) to the site; a fibre site's line from the village of the PoP its
+    spur was priced to (recorded as its parent ``-1 - k``: the nearest PoP open when it was
+    claimed). Satellite sites have no
     line, nor does a site at its PoP's own village (the line would have zero length).
     Properties: village_id (the site), parent (village id or ``pop:k``), kind
     (``microwave``/``fibre``), operator, on_air_date (ISO or null) and length_km, the straight
@@ -225,7 +243,6 @@ def backhaul_geojson(results: Results) -> dict[str, Any]:
     ids: list[str] = v.ids.tolist()
     x_km, y_km = v.x_km, v.y_km
     pops: list[int] = w.pops.tolist()
-    nearest: list[int] = w.pop_nearest.tolist()
     on_air = _iso_dates(results.scenario.start_date, s.on_air_day)
     features: list[dict[str, Any]] = []
     rows = zip(
@@ -240,9 +257,9 @@ def backhaul_geojson(results: Results) -> dict[str, Any]:
         if bh == BH_MICROWAVE:
             src = pops[-1 - p] if p < 0 else p
             parent = f"pop:{-1 - p}" if p < 0 else ids[p]
-        elif bh == BH_FIBRE and nearest[site] >= 0:
-            src = pops[nearest[site]]
-            parent = f"pop:{nearest[site]}"
+        elif bh == BH_FIBRE and p < 0:
+            src = pops[-1 - p]
+            parent = f"pop:{-1 - p}"
         else:
             continue
         if src == site:

@@ -7,6 +7,11 @@ nothing is fetched from the network (no scripts, fonts or links to other hosts).
 only from what the folder already holds, so writing it twice gives the same bytes: the only
 dates in it are the scenario's, and the only timings those in ``manifest.json``.
 
+It reads like a briefing: the headline with a few plain sentences of what happened, then
+coverage, cost, the policy comparison, poverty, maps and the animated map, files and
+provenance, and last the full parameter table, folded. Every plot in ``plots/`` is embedded
+once: the sections take theirs by name and "Other figures" gets whatever is left.
+
 The assumptions table explains every parameter of the resolved scenario. Its notes come from
 the comments the user wrote in the scenario file (``scenario.source.yaml``, a verbatim copy
 kept by ``run``), and where there is none, from the field's description in the JSON Schema.
@@ -625,19 +630,36 @@ _METRICS: dict[str, tuple[str, str]] = {
     "people_covered_net": ("People covered, net of outages", "count"),
     "villages_covered": ("Villages covered", "count"),
     "sites_on_air": ("Sites on air", "count"),
-    "days_to_25pct": ("Days to 25 % of people covered", "days"),
-    "days_to_50pct": ("Days to 50 % of people covered", "days"),
-    "days_to_75pct": ("Days to 75 % of people covered", "days"),
+    "days_to_reach_25pct": ("Days to reach 25 % of the people uncovered at the start", "days"),
+    "days_to_reach_50pct": ("Days to reach 50 % of the people uncovered at the start", "days"),
+    "days_to_reach_75pct": ("Days to reach 75 % of the people uncovered at the start", "days"),
     "mean_new_villages_per_day": ("New villages covered a day (mean)", "rate"),
     "capex_usd": ("Capex", "money"),
     "public_cost_usd": ("Public cost", "money"),
-    "public_cost_per_person_usd": ("Public cost per person reached", "money"),
+    "public_cost_per_person_reached_usd": ("Public cost per person reached (average)", "money"),
     "availability": ("Availability", "availability"),
     "people_days_lost": ("People-days of service lost", "big"),
     "defaults": ("Defaults", "number"),
     "revenue_usd": ("Revenue", "money"),
     "debt_usd": ("Debt at the horizon", "money"),
     "cash_usd": ("Cash at the horizon", "money"),
+    "public_cost_per_additional_person_usd": (
+        "Public cost per additional person reached (incremental)",
+        "money",
+    ),
+    "people_served": ("People the operators serve (as they report)", "count"),
+    "places_served": ("Places the operators serve (as they report)", "count"),
+}
+
+#: Impact metrics of replications (``people_out_of_poverty_central`` ...): what and which set.
+_IMPACT_METRIC = re.compile(
+    r"^people_out_of_(?P<what>poverty_per_million_public_usd|extreme_poverty|poverty)_"
+    r"(?P<set>[a-z]+)$"
+)
+_IMPACT_WHAT = {
+    "poverty": ("People out of poverty", "count"),
+    "extreme_poverty": ("People out of extreme poverty", "count"),
+    "poverty_per_million_public_usd": ("People out of poverty per US$ 1 M of public cost", "rate"),
 }
 
 #: The few metrics of the headline for replications and comparisons.
@@ -646,10 +668,10 @@ _HEADLINE_METRICS = (
     "people_reached",
     "villages_covered",
     "sites_on_air",
-    "days_to_50pct",
+    "days_to_reach_50pct",
     "capex_usd",
     "public_cost_usd",
-    "public_cost_per_person_usd",
+    "public_cost_per_person_reached_usd",
     "availability",
     "defaults",
 )
@@ -664,6 +686,10 @@ def _metric_label(name: str) -> tuple[str, Callable[[Any], str]]:
     m = _YEAR_METRIC.match(name)
     if m:
         return f"People covered at the end of {m.group(1)}", _count
+    m = _IMPACT_METRIC.match(name)
+    if m:
+        label, fmt = _IMPACT_WHAT[m.group("what")]
+        return f"{label} ({m.group('set')} estimate)", _FORMATS[fmt]
     return name.replace("_", " "), _number
 
 
@@ -765,14 +791,76 @@ def _table(
     return Table(tuple(map(cell, head)), tuple(tuple(map(cell, r)) for r in rows), caption)
 
 
+#: What the report embeds from ``plots/``, in the order it looks for a name: the PNG, the
+#: animation, and the SVG only where there is neither (the SVGs are the PNGs for print).
+_IMAGE_TYPES = (("png", "image/png"), ("gif", "image/gif"), ("svg", "image/svg+xml"))
+
+
 def _image(results_dir: Path, name: str, alt: str, caption: str) -> Image | None:
-    """``plots/<name>.png`` as a data URI (an SVG of that name if there is no PNG)."""
-    for ext, mime in (("png", "image/png"), ("svg", "image/svg+xml")):
+    """``plots/<name>.png`` (or ``.gif``, or ``.svg``) as a data URI; None if there is none."""
+    for ext, mime in _IMAGE_TYPES:
         path = regular_member(results_dir, f"plots/{name}.{ext}")
         if path is not None:
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             return Image(f"data:{mime};base64,{data}", alt, caption)
     return None
+
+
+def _plot_names(results_dir: Path) -> list[str]:
+    """The names (without extension) of every embeddable plot in ``plots/``, sorted.
+
+    Only regular files inside the folder count (:func:`regular_member`): a ``plots`` that is
+    a link, or a plot that is one, is not listed, so it is never read.
+    """
+    plots = results_dir / "plots"
+    if plots.is_symlink() or not plots.is_dir():
+        return []
+    try:
+        entries = sorted(os.listdir(plots))
+    except OSError:
+        return []
+    exts = {ext for ext, _ in _IMAGE_TYPES}
+    names = set()
+    for entry in entries:
+        stem, dot, ext = entry.rpartition(".")
+        if dot and ext in exts and regular_member(results_dir, f"plots/{entry}") is not None:
+            names.add(stem)
+    return sorted(names)
+
+
+class _Figures:
+    """The folder's plots, handed out to sections by name; :meth:`rest` gives the ones no
+    section asked for, so that every plot in ``plots/`` is in the report."""
+
+    def __init__(self, results_dir: Path) -> None:
+        self.dir = results_dir
+        self.names = _plot_names(results_dir)
+        self.used: set[str] = set()
+
+    def take(self, name: str, alt: str, caption: str) -> Image | None:
+        self.used.add(name)
+        return _image(self.dir, name, alt, caption) if name in self.names else None
+
+    def rest(self) -> list[Image]:
+        out = []
+        for name in self.names:
+            if name in self.used:
+                continue
+            alt, caption = _OTHER_FIGURES.get(name, (name.replace("_", " "), ""))
+            img = _image(self.dir, name, alt, caption or f"plots/{name}")
+            if img is not None:
+                out.append(img)
+        return out
+
+
+#: Captions of plots that no section places (a sweep's, or one added later).
+_OTHER_FIGURES = {
+    "sweep_people_covered": (
+        "People covered across the sweep",
+        "People covered at the horizon against each swept value: every run a dot, the means "
+        "joined.",
+    ),
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -931,16 +1019,22 @@ def _run_headline(summary: Mapping[str, Any]) -> Table:
         for d in defaults
         if isinstance(d, dict)
     )
-    m50 = (summary.get("days_to_coverage") or {}).get("50pct") or {}
+    m50 = (summary.get("days_to_reach") or {}).get("50pct") or {}
     rows = [
+        ("People reached (newly covered)", _count(summary.get("people_reached")), ""),
         (
             "People covered at the horizon",
             _count(final.get("people_covered")),
             of(final.get("people_covered"), population),
         ),
-        ("People reached (newly covered)", _count(summary.get("people_reached")), ""),
         ("People covered, net of outages", _count(final.get("people_covered_net")), ""),
-        ("Coverage share of people", _share(final.get("coverage_share")), ""),
+        ("Share of all people covered", _share(final.get("people_covered_share")), ""),
+        ("Share of rural people covered", _share(final.get("rural_people_covered_share")), ""),
+        (
+            "Share of the people uncovered at the start now reached",
+            _share(final.get("initially_uncovered_reached_share")),
+            "",
+        ),
         (
             "Villages covered",
             _count(final.get("villages_covered")),
@@ -951,7 +1045,11 @@ def _run_headline(summary: Mapping[str, Any]) -> Table:
             _count(final.get("sites_on_air")),
             f"{_count(final.get('sites_built'))} built",
         ),
-        ("Days to 50 % of people covered", _days(m50.get("day")), str(m50.get("date") or "")),
+        (
+            "Days to reach 50 % of the people uncovered at the start",
+            _days(m50.get("day")),
+            str(m50.get("date") or ""),
+        ),
         ("New villages covered a day (mean)", _rate(summary.get("mean_new_villages_per_day")), ""),
         (
             "Capex",
@@ -1053,6 +1151,7 @@ def _references(summary: Mapping[str, Any]) -> Table | None:
             "Date",
             Cell("Reported", num=True),
             Cell("Simulated", num=True),
+            Cell("Simulated ÷ reported", num=True),
         ],
         [
             (
@@ -1061,10 +1160,18 @@ def _references(summary: Mapping[str, Any]) -> Table | None:
                 str(r.get("date", "")),
                 Cell(_count(r.get("reference")), num=True),
                 Cell(_count(r.get("simulated")), num=True),
+                Cell(_ratio(r.get("simulated"), r.get("reference")), num=True),
             )
             for r in refs
         ],
+        caption="The scenario's published or planned figures (references), beside the "
+        "simulated value on the same date; the coverage chart draws them as points.",
     )
+
+
+def _ratio(a: Any, b: Any) -> str:
+    x, y = _float(a), _float(b)
+    return f"{x / y:.0%}" if x is not None and y else "—"
 
 
 def _operators(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -1260,6 +1367,12 @@ def _rms(observed: Sequence[Any], simulated: Any) -> float | None:
 
 
 def _calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
+    ident = cal.get("identification") or {}
+
+    def at_row(column: Any, k: int) -> Any:
+        """Row *k* of a Jacobian column of calibration.json (None if it is missing)."""
+        return column[k] if isinstance(column, list) and k < len(column) else None
+
     params = _table(
         [
             "Parameter",
@@ -1268,6 +1381,8 @@ def _calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
             "Integer",
             Cell("Before", num=True),
             Cell("After", num=True),
+            Cell("Sensitivity", num=True),
+            "Identified",
         ],
         [
             (
@@ -1276,52 +1391,122 @@ def _calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
                 "yes" if p.get("integer") else "no",
                 Cell(_number(p.get("before")), num=True),
                 Cell(_number(p.get("after")), num=True),
+                Cell(_number(p.get("sensitivity")), num=True),
+                {True: "yes", False: "NO"}.get(p.get("identified"), "—"),
             )
             for p in cal.get("parameters") or []
         ],
-        caption="Parameters fitted: the scenario's value before and the fitted value after.",
+        caption="Parameters fitted: the scenario's value before and the fitted value after. "
+        "Sensitivity: how many tolerances in all the targets move across the parameter's whole "
+        "range, measured at the fit; below 1 the targets cannot pin the parameter down.",
     )
+    # One row per target point (calibration.json's rows); a target without rows (a file from
+    # an older version) gets one row summarising it.
+    by_target: dict[Any, list[Mapping[str, Any]]] = {}
+    for row in cal.get("rows") or []:
+        by_target.setdefault(row.get("index"), []).append(row)
     target_rows = []
-    for t in cal.get("targets") or []:
-        if t.get("kind", "window_mean") == "window_mean":
-            what = f"mean over {t.get('start')} to {t.get('end')}"
-            value, tol = _number(t.get("value")), _number(t.get("tolerance"))
-            before, after = _number(t.get("before")), _number(t.get("after"))
-            got, want, tolerance = (_float(t.get(k)) for k in ("after", "value", "tolerance"))
-            within = "—"
-            if got is not None and want is not None and tolerance is not None:
-                within = "yes" if abs(got - want) <= tolerance else "no"
-        else:
+    for i, t in enumerate(cal.get("targets") or []):
+        for r in by_target.get(i, []):
+            rel, tol = _float(r.get("rel_tolerance")), r.get("tolerance")
+            tolerance = (
+                f"±{rel * 100:g}%"
+                if rel is not None
+                else (f"±{_number(tol)}" if _is_number(tol) else "—")
+            )
+            error = _float(r.get("error_pct"))
+            weight = _float(r.get("weight"))
+            label = str(r.get("label") or "")
+            if weight is not None and weight != 1:
+                label = f"{label} (weight {weight:g})".strip()
+            target_rows.append(
+                (
+                    label,
+                    Cell(str(r.get("metric", "?")), cls="key"),
+                    str(r.get("date") or "—"),
+                    Cell(_number(r.get("value")), num=True),
+                    Cell(tolerance, num=True),
+                    Cell(_number(r.get("before")), num=True),
+                    Cell(_number(r.get("after")), num=True),
+                    Cell("—" if error is None else f"{error:+.1f}%", num=True),
+                    {True: "yes", False: "no"}.get(r.get("within"), "—"),  # type: ignore[arg-type]
+                )
+            )
+        if i in by_target:
+            continue
+        kind = t.get("kind", "window_mean")
+        within = "—"
+        if kind == "series":
             observed = t.get("observed") or []
             what = f"observed series ({t.get('file', '?')}, {len(observed)} points)"
             value, tol = "series", "—"
             before = f"RMS error {_number(_rms(observed, t.get('before')))}"
             after = f"RMS error {_number(_rms(observed, t.get('after')))}"
-            within = "—"
+        else:
+            if kind == "window_mean":
+                what = f"mean over {t.get('start')} to {t.get('end')}"
+            else:
+                what = str(t.get("date") or "start")
+            value, tol = _number(t.get("value")), _number(t.get("tolerance"))
+            before, after = _number(t.get("before")), _number(t.get("after"))
+            got, want, margin = (_float(t.get(k)) for k in ("after", "value", "tolerance"))
+            if got is not None and want is not None and margin is not None:
+                within = "yes" if abs(got - want) <= margin else "no"
         target_rows.append(
             (
-                str(t.get("metric", "?")),
+                str(t.get("label") or ""),
+                Cell(str(t.get("metric", "?")), cls="key"),
                 what,
                 Cell(value, num=True),
                 Cell(tol, num=True),
                 Cell(before, num=True),
                 Cell(after, num=True),
+                Cell("—", num=True),
                 within,
             )
         )
     targets = _table(
         [
+            "Label",
             "Metric",
-            "Target",
-            Cell("Value", num=True),
+            "Date",
+            Cell("Target", num=True),
             Cell("Tolerance", num=True),
             Cell("Before", num=True),
             Cell("After", num=True),
+            Cell("Error", num=True),
             "Within tolerance",
         ],
         target_rows,
-        caption="Targets: the simulated value before and after calibration.",
+        caption="Targets: the simulated value (mean over the replications) before and after "
+        "calibration, at each date; error relative to the target. Weight 0: shown, not fitted.",
     )
+    tables = [params, targets]
+    warnings = [str(w) for w in cal.get("warnings") or []]
+    jacobian = ident.get("jacobian") or {}
+    rows = [str(r) for r in ident.get("rows") or []]
+    if jacobian and rows:
+        names = list(jacobian)
+        tables.append(
+            _table(
+                ["Target", *(Cell(n, num=True) for n in names)],
+                [
+                    (
+                        label,
+                        *(Cell(_number(at_row(jacobian.get(n), k)), num=True) for n in names),
+                    )
+                    for k, label in enumerate(rows)
+                ],
+                caption="Identification: how far each fitted target moves, in tolerances "
+                "(× √weight), across each parameter's whole range (finite differences at the "
+                f"fit, ±{(_float(ident.get('step_share_of_range')) or 0.05):.0%} of each "
+                "range, on the same replications).",
+            )
+        )
+    if warnings:
+        tables.append(
+            _table(["Warning"], [(w,) for w in warnings], caption="What the fit cannot tell.")
+        )
     evaluations = cal.get("evaluations") or []
     names = [str(p.get("path")) for p in cal.get("parameters") or []]
     trace = _table(
@@ -1340,9 +1525,281 @@ def _calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
             )
             for i, e in enumerate(evaluations)
         ],
-        caption="Every evaluation, in the order it was made.",
+        caption="Every evaluation of the search, in the order it was made.",
     )
-    return [params, targets, trace]
+    tables.append(trace)
+    return tables
+
+
+# --------------------------------------------------------------------------------------------
+# The story: a few sentences a reader can lift into a briefing, from summary.json
+
+
+def _reached_places(summary: Mapping[str, Any]) -> float | None:
+    final = _float((summary.get("final") or {}).get("villages_covered"))
+    start = _float((summary.get("initial") or {}).get("villages_covered"))
+    return final - start if final is not None and start is not None else None
+
+
+def _run_story(summary: Mapping[str, Any]) -> list[str]:
+    """What a single run did, in plain sentences: reach, coverage before and after, cost,
+    the published figures, poverty."""
+    final: Mapping[str, Any] = summary.get("final") or {}
+    initial: Mapping[str, Any] = summary.get("initial") or {}
+    population = _float(summary.get("population"))
+    start_people = _float(initial.get("people_covered"))
+    story = []
+    start, end = summary.get("start_date"), summary.get("end_date")
+    days = summary.get("horizon_days")
+    period = f"From {start} to {end}" if start and end else f"Over {_count(days)} days"
+    before = _share(start_people / population) if start_people is not None and population else "—"
+    story.append(
+        f"{period}, the rollout reached {_count(summary.get('people_reached'))} people in "
+        f"{_count(_reached_places(summary))} places that had no coverage at the start: "
+        f"{_share(final.get('initially_uncovered_reached_share'))} of the people then "
+        f"uncovered. Coverage of all people went from {before} to "
+        f"{_share(final.get('people_covered_share'))}."
+    )
+    ops = _operators(summary)
+    upgrades = _sum(ops, "upgrades_on_air")
+    story.append(
+        f"It put {_count(final.get('sites_on_air'))} sites on air"
+        + (f" ({_count(upgrades)} of them upgrades of 2G sites)" if upgrades else "")
+        + f" for {_money(final.get('capex_cumulative_usd'))} of capex "
+        f"({_money(summary.get('capex_per_person_reached_usd'))} per person reached); "
+        f"public money: {_money(summary.get('public_cost_usd'))}."
+    )
+    for r in summary.get("references") or []:
+        if not isinstance(r, dict):
+            continue
+        ref, sim = _float(r.get("reference")), _float(r.get("simulated"))
+        if ref is None or sim is None:
+            continue
+        ratio = f" ({sim / ref:.0%} of it)" if ref else ""
+        story.append(
+            f"{r.get('label', 'A published figure')}: simulated {_count(sim)} "
+            f"{str(r.get('metric', '')).replace('_', ' ')} on {r.get('date')}{ratio}."
+        )
+    impact = summary.get("impact")
+    if isinstance(impact, dict) and isinstance(impact.get("central"), dict):
+        key = "people_out_of_poverty_at_horizon"
+        central = impact["central"].get(key)
+        low = (impact.get("low") or {}).get(key)
+        high = (impact.get("high") or {}).get(key)
+        story.append(
+            f"Poverty: about {_count(central)} people lifted out of poverty by the end "
+            f"(central estimate; {_count(low)} to {_count(high)} across the low and high "
+            "estimates)."
+        )
+    return story
+
+
+#: The average public cost per person reached (all public money ÷ all people reached).
+_PER_PERSON_METRIC = "public_cost_per_person_reached_usd"
+
+
+def _metric_mean(metrics: Mapping[str, Any], name: str) -> Any:
+    return (metrics.get(name) or {}).get("mean")
+
+
+def _replications_story(summary: Mapping[str, Any]) -> list[str]:
+    metrics: Mapping[str, Any] = summary.get("metrics") or {}
+    reached = metrics.get("people_reached") or {}
+    interval = str(summary.get("interval") or "interval across replications")
+    return [
+        f"Across {_count(summary.get('replications'))} replications, the rollout reached "
+        f"{_count(reached.get('mean'))} people on average ({interval}: "
+        f"{_count(reached.get('lo'))} to {_count(reached.get('hi'))}), at a public cost of "
+        f"{_money(_metric_mean(metrics, 'public_cost_usd'))} "
+        f"({_money(_metric_mean(metrics, _PER_PERSON_METRIC))} per person reached)."
+    ]
+
+
+def _comparison_story(summary: Mapping[str, Any]) -> list[str]:
+    """One sentence for the baseline, one per policy: what it adds and what that costs."""
+    baseline = str(summary.get("baseline") or "the baseline")
+    metrics: Mapping[str, Any] = summary.get("metrics") or {}
+    base = metrics.get(baseline) or {}
+    story = [
+        f"Under {baseline}, the baseline, the rollout reaches "
+        f"{_count(_metric_mean(base, 'people_reached'))} people on average."
+    ]
+    diffs: Mapping[str, Any] = summary.get("differences") or {}
+    ci = str(summary.get("difference_ci") or "confidence interval").split(" ")[0]
+    for policy, d in diffs.items():
+        if not isinstance(d, dict):
+            continue
+        people = d.get("people_reached") or {}
+        cost = d.get("public_cost_usd") or {}
+        icer = d.get(ICER_METRIC) or {}
+        lo, hi = [*(people.get("ci") or []), None, None][:2]
+        added = _signed(_count)(people.get("difference"))
+        sentence = (
+            f"{policy}: {added} people reached (paired difference, {ci} CI "
+            f"{_signed(_count)(lo)} to {_signed(_count)(hi)}) for "
+            f"{_signed(_money)(cost.get('difference'))} of public cost"
+        )
+        per = icer.get("difference")
+        sentence += (
+            f": {_money(per)} per additional person."
+            if _is_number(per)
+            else "; the cost per additional person is not defined (no clear effect on reach)."
+        )
+        story.append(sentence)
+    return story
+
+
+#: The row of differences.csv that holds the incremental cost per additional person reached.
+ICER_METRIC = "public_cost_per_additional_person_usd"
+
+
+def _icer_table(diff_rows: list[dict[str, str]], comp_rows: list[dict[str, str]]) -> Table:
+    """What each policy buys against the baseline: people it adds, public money it adds, and
+    their ratio (the ``public_cost_per_additional_person_usd`` row of differences.csv, with
+    Fieller's interval), beside the average public cost per person reached."""
+    ci_cols = {
+        m.group("side"): col for col in (diff_rows[0] if diff_rows else {})
+        if (m := _CI_COLUMN.match(col))
+    }  # fmt: skip
+    by = {(r.get("policy", "?"), r.get("metric", "?")): r for r in diff_rows}
+    column = _PER_PERSON_METRIC
+    average = {r.get("policy", "?"): r.get(f"{column}_mean") for r in comp_rows}
+    policies = list(dict.fromkeys(r.get("policy", "?") for r in diff_rows))
+
+    def cell(policy: str, metric: str, fmt: Callable[[Any], str]) -> Cell:
+        r = by.get((policy, metric))
+        if r is None:
+            return Cell("—", num=True)
+        lo, hi = (_float(r.get(ci_cols[k])) if k in ci_cols else None for k in ("lo", "hi"))
+        sub = f"[{fmt(lo)}, {fmt(hi)}]" if lo is not None and hi is not None else "[unbounded]"
+        clear = lo is not None and hi is not None and (lo > 0 or hi < 0)
+        return Cell(fmt(_float(r.get("difference"))), num=True, sub=sub,
+                    cls="clear" if clear else "")  # fmt: skip
+
+    baseline = diff_rows[0].get("baseline", "") if diff_rows else ""
+    return _table(
+        [
+            "Policy",
+            Cell("Additional people reached", num=True),
+            Cell("Additional public cost", num=True),
+            Cell("Public cost per additional person", num=True),
+            Cell("Average public cost per person reached", num=True),
+        ],
+        [
+            (
+                p,
+                cell(p, "people_reached", _signed(_count)),
+                cell(p, "public_cost_usd", _signed(_money)),
+                cell(p, ICER_METRIC, _money),
+                Cell(_money(_float(average.get(p))), num=True),
+            )
+            for p in policies
+        ],
+        caption=f"Against {baseline}, paired on the same replications: below each, its "
+        "confidence interval (Fieller's for the cost per additional person; unbounded when "
+        "the effect on people reached is not clearly different from zero). The incremental "
+        "cost is what the policy's effect costs; the average counts people the operator "
+        "would have reached anyway.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Impact (poverty)
+
+_IMPACT_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("people_out_of_poverty_at_horizon", "People out of poverty at the horizon", _count),
+    ("people_out_of_extreme_poverty_at_horizon", "People out of extreme poverty at the horizon",
+     _count),
+    ("people_out_of_poverty_person_years", "Person-years out of poverty", _count),
+    ("people_out_of_extreme_poverty_person_years", "Person-years out of extreme poverty", _count),
+    ("added_consumption_usd_per_day_at_horizon", "Added consumption a day at the horizon",
+     _money),
+    ("added_consumption_usd_total", "Added consumption over the horizon", _money),
+    ("people_out_of_poverty_per_million_public_usd",
+     "People out of poverty per US$ 1 M of public cost", _rate),
+)  # fmt: skip
+
+_IMPACT_CAPTION = (
+    "Low, central and high: the three parameter sets of docs/impact.md (studies from Nigeria, "
+    "Tanzania and Senegal, applied with the places' poverty rates). Only villages that gained "
+    "coverage count, and only while in service."
+)
+
+
+def _run_impact_table(impact: Mapping[str, Any]) -> Table:
+    """summary.json's ``impact``: one row per measure, one column per parameter set."""
+    sets = [k for k in impact if isinstance(impact.get(k), dict)]
+    keys = [k for k, _, _ in _IMPACT_ROWS]
+    extra = sorted({k for n in sets for k in impact[n] if k not in keys})
+    rows: list[list[str | Cell]] = [
+        [label, *(Cell(fmt(impact[n].get(key)), num=True) for n in sets)]
+        for key, label, fmt in _IMPACT_ROWS
+        if any(key in impact[n] for n in sets)
+    ]
+    rows += [
+        [k.replace("_", " "), *(Cell(_number(impact[n].get(k)), num=True) for n in sets)]
+        for k in extra
+    ]
+    return _table(["Measure", *(Cell(n, num=True) for n in sets)], rows, caption=_IMPACT_CAPTION)
+
+
+def _sets_impact_table(by_policy: Mapping[str, Mapping[str, Any]]) -> Table | None:
+    """Replications' impact metrics: one row per policy, the central estimate with the mean
+    low and high estimates below it."""
+    whats = [w for w in _IMPACT_WHAT if any(f"people_out_of_{w}_central" in m
+                                             for m in by_policy.values())]  # fmt: skip
+    if not whats:
+        return None
+    rows: list[list[str | Cell]] = []
+    for policy, metrics in by_policy.items():
+        cells = []
+        for w in whats:
+            fmt = _FORMATS[_IMPACT_WHAT[w][1]]
+            central, low, high = (
+                _float((metrics.get(f"people_out_of_{w}_{k}") or {}).get("mean"))
+                for k in ("central", "low", "high")
+            )
+            sub = f"{fmt(low)} – {fmt(high)}" if low is not None and high is not None else ""
+            cells.append(Cell(fmt(central), num=True, sub=sub))
+        rows.append([policy, *cells])
+    return _table(
+        ["Policy", *(Cell(_IMPACT_WHAT[w][0], num=True) for w in whats)],
+        rows,
+        caption="At the horizon, mean across replications of the central estimate; below "
+        "it, the means of the low and high estimates. " + _IMPACT_CAPTION,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Captions that say what a chart shows
+
+
+def _ordinal(q: float) -> str:
+    n = q * 100
+    text = f"{n:g}"
+    if not float(n).is_integer():
+        return f"{text}th"
+    k = int(n)
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def _band_text(scenario: Mapping[str, Any], reps: Any) -> str:
+    """What a fan chart's band spans, and what it does and does not mean."""
+    band = (scenario.get("outputs") or {}).get("band") or [0.1, 0.9]
+    lo, hi = (_float(b) for b in [*band, None, None][:2])
+    spans = (
+        f"{_ordinal(lo)}–{_ordinal(hi)} percentile" if lo is not None and hi is not None
+        else "spread"
+    )  # fmt: skip
+    if isinstance(reps, dict):
+        counts = sorted({int(v) for v in reps.values() if _is_number(v)})
+        reps = counts[0] if len(counts) == 1 else "/".join(map(str, counts))
+    return (
+        f"The band: {spans} of {reps} replications; replications differ only in random event "
+        "timing (build times, failures, repairs), so a narrow band means the outcome is robust "
+        "to that noise, not that the inputs are certain."
+    )
 
 
 def _files(results_dir: Path, skip: set[Path]) -> Table:
@@ -1377,8 +1834,21 @@ def _manifest_table(manifest: Mapping[str, Any]) -> Table:
             rows.append((label, str(manifest[key])))
     rows.append(("Seed", str(manifest.get("seed", "—"))))
     rows.append(("Wall time", f"{_rate(_float(wall))} s" if _float(wall) is not None else "—"))
-    if "world_build_seconds" in timing:
-        rows.append(("World build time", f"{_rate(_float(timing['world_build_seconds']))} s"))
+    phases = [
+        (key, label)
+        for key, label in (
+            ("world_build_seconds", "World build time"),
+            ("load_and_world_seconds", "Loading and world"),
+            ("simulation_seconds", "Simulation"),
+            ("tables_seconds", "Writing tables"),
+            ("plots_seconds", "Plots and maps"),
+            ("animation_seconds", "Animated map"),
+            ("geojson_seconds", "GeoJSON"),
+        )
+        if key in timing
+    ]
+    for key, label in phases:
+        rows.append((label, f"{_rate(_float(timing[key]))} s"))
     command = manifest.get("command")
     if isinstance(command, list):
         rows.append(("Command", shlex.join(map(str, command))))
@@ -1404,7 +1874,47 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+#: Cost measures of replications and comparisons, in the order the cost table shows them.
+_COST_METRICS = (
+    "capex_usd",
+    "public_cost_usd",
+    "public_cost_per_person_reached_usd",
+    "revenue_usd",
+    "debt_usd",
+    "cash_usd",
+)
+
+
+def _cost_table(by_policy: Mapping[str, Mapping[str, Any]], interval: str) -> Table:
+    names = [m for m in _COST_METRICS if any(m in v for v in by_policy.values())]
+    rows: list[list[str | Cell]] = []
+    for name in names:
+        label, fmt = _metric_label(name)
+        rows.append([label, *(_interval_cell(v.get(name), fmt) for v in by_policy.values())])
+    return _table(
+        ["Measure", *(Cell(p, num=True) for p in by_policy)],
+        rows,
+        caption=f"Means across replications; below each, the {interval}. Public cost: what "
+        "funders pay out less what comes back, within the horizon.",
+    )
+
+
+def _impact_on(scenario: Mapping[str, Any], summary: Mapping[str, Any]) -> bool:
+    """Whether the folder has poverty estimates: the scenario turned them on, or it holds
+    them (a run's ``impact``, replications' ``people_out_of_poverty_*`` metrics)."""
+    enabled = bool((scenario.get("impact") or {}).get("enabled"))
+    if isinstance(summary.get("impact"), dict):
+        return True
+    metrics = summary.get("metrics") or {}
+    nested = [m for m in metrics.values() if isinstance(m, dict)]
+    found = any(k.startswith("people_out_of_poverty") for m in [metrics, *nested] for k in m)
+    return enabled or found
+
+
 def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
+    """Everything the template shows, in the order a briefing reads: the headline and its
+    story, coverage, cost, the policy comparison, poverty, maps, any other figure, the files,
+    and last (folded) every parameter of the scenario."""
     d = results_dir
     manifest_path = d / "manifest.json"
     manifest = _read_json(manifest_path) if regular_member(d, "manifest.json") else {}
@@ -1435,6 +1945,8 @@ def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read it ({exc})", source=str(source_path)) from None
 
+    figures = _Figures(d)
+    assumptions = _assumptions(scenario, source, _SchemaDescriber(_scenario_schema()))
     ctx: dict[str, Any] = {
         "kind": kind,
         "kind_title": _KIND_TITLES[kind],
@@ -1443,80 +1955,164 @@ def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
         "description": str(scenario.get("description") or "").strip(),
         "facts": _facts(kind, scenario, summary, manifest, calibration),
         "headline": None,
+        "story": [],
         "references": _references(summary),
-        "assumptions": _assumptions(scenario, source, _SchemaDescriber(_scenario_schema())),
+        "assumptions": assumptions,
+        "assumptions_count": sum(len(g.rows) for g in assumptions),
         "assumptions_source": ("scenario.source.yaml" if source is not None else None),
         "assumptions_file": scenario_file.name,
         "coverage_images": [],
-        "finance": None,
+        "cost": None,
         "availability": None,
         "comparison": None,
+        "impact": None,
         "calibration": None,
         "map_images": [],
+        "other_images": [],
         "files": _files(d, skip),
         "manifest": _manifest_table(manifest) if manifest else None,
     }
     fan = kind in ("replications", "comparison")
+    interval = str(summary.get("interval") or "interval across replications")
     if kind == "run":
         ctx["headline"] = _run_headline(summary)
+        ctx["story"] = _run_story(summary)
     elif kind == "replications":
         ctx["headline"] = _replications_headline(summary)
+        ctx["story"] = _replications_story(summary)
     elif kind == "comparison":
         ctx["headline"] = _comparison_headline(summary)
+        ctx["story"] = _comparison_story(summary)
     else:
         ctx["headline"] = _calibration_headline(calibration)
 
-    if kind != "calibration":
-        cov = _image(
-            d,
-            "coverage",
-            "Coverage over time" + (" (fan chart across replications)" if fan else ""),
-            "People and villages covered over time"
-            + (
-                ": the line is the mean or median, the band the spread across replications."
-                if fan
-                else " (built, and net of outages)."
-            ),
-        )
-        ctx["coverage_images"] = [cov] if cov else []
+    refs = " Dots: the scenario's published or planned figures." if ctx["references"] else ""
     if kind == "run":
-        ctx["finance"] = {
-            "image": _image(d, "finance", "Finance over time", "Cash, debt and cumulative flows."),
+        coverage = figures.take(
+            "coverage",
+            "People and places reached over time",
+            "What the rollout changed: people (top) and places (bottom) newly covered since the "
+            "start, from zero (the coverage at the start and the total are in the title). "
+            "Orange: net of outages; dashed: what the modelled operators serve, as they report "
+            "it (inside the coverage of their sites in service, whoever covered those people "
+            "first)." + refs,
+        )
+        footprint = figures.take(
+            "footprint",
+            "What the operators serve",
+            "The operators' footprint, as operators report it: places and people inside the "
+            "coverage of their sites in service, whoever else covers them.",
+        )
+        ctx["coverage_images"] = [img for img in (coverage, footprint) if img]
+    elif fan:
+        coverage = figures.take(
+            "coverage",
+            "People and places reached over time (fan chart across replications)",
+            "People (top) and places (bottom) newly covered since the start, from zero: the "
+            "line is the median of the replications, its value at the end written beside it. "
+            + _band_text(scenario, summary.get("replications"))
+            + refs,
+        )
+        ctx["coverage_images"] = [coverage] if coverage else []
+
+    if kind == "run":
+        ctx["cost"] = {
+            "images": [
+                img
+                for img in (
+                    figures.take(
+                        "finance",
+                        "Money over time",
+                        "Cash and debt (top); cumulative capex, opex, repairs, interest and "
+                        "revenue (bottom); dotted lines: defaults.",
+                    ),
+                )
+                if img
+            ],
             "tables": _finance_tables(summary),
         }
         ctx["availability"] = {
-            "image": _image(
-                d,
+            "image": figures.take(
                 "availability",
                 "Availability over time",
                 "Sites down and the share of covered people actually served.",
             ),
             "tables": _availability_tables(summary),
         }
+    elif fan:
+        metrics = summary.get("metrics") or {}
+        by_policy = (
+            {str(p): metrics.get(p) or {} for p in summary.get("policies") or []}
+            if kind == "comparison"
+            else {str(summary.get("policy") or ctx["title"]): metrics}
+        )
+        ctx["cost"] = {
+            "images": [
+                img
+                for img in (
+                    figures.take(
+                        "public_cost_per_person",
+                        "Public cost per person reached (average)",
+                        "The average: all the public money a policy spends divided by all the "
+                        "people the rollout reaches under it, people the operator would have "
+                        "reached anyway included. What the policy's effect costs is in the "
+                        "policy comparison below.",
+                    ),
+                )
+                if img
+            ],
+            "tables": [_cost_table(by_policy, interval)],
+        }
+        if _impact_on(scenario, summary):
+            table = _sets_impact_table(by_policy)
+            ctx["impact"] = {"images": [], "tables": [table] if table else []}
+    if kind == "run" and _impact_on(scenario, summary):
+        impact = summary.get("impact")
+        ctx["impact"] = {
+            "images": [
+                img
+                for img in (
+                    figures.take(
+                        "impact",
+                        "Poverty effects over time",
+                        "People lifted out of poverty (top) and extreme poverty (bottom): the "
+                        "central estimate, and the range from the low to the high estimate "
+                        "(docs/impact.md).",
+                    ),
+                )
+                if img
+            ],
+            "tables": [_run_impact_table(impact)] if isinstance(impact, dict) else [],
+        }
     if kind == "comparison":
         baseline = summary.get("baseline")
         described = _policy_descriptions(scenario)
+        diff_rows = _read_csv(d / "differences.csv")
+        comp_rows = _read_csv(d / "comparison.csv")
         ctx["comparison"] = {
             "described": [
                 (str(p), described.get(str(p), "")) for p in summary.get("policies") or []
             ],
-            "policies": _comparison_table(_read_csv(d / "comparison.csv"), baseline),
-            "differences": _differences_table(_read_csv(d / "differences.csv")),
+            "buys": _icer_table(diff_rows, comp_rows),
+            "policies": _comparison_table(comp_rows, baseline),
+            "differences": _differences_table(diff_rows),
             "images": [
                 img
                 for img in (
-                    _image(
-                        d,
-                        "public_cost_per_person",
-                        "Public cost per person reached",
-                        "Public cost per person reached, by policy.",
+                    figures.take(
+                        "public_cost_per_additional_person",
+                        "Public cost per additional person reached (incremental)",
+                        f"What each policy's effect costs: (public cost under the policy − under "
+                        f"{baseline}) ÷ (people reached under the policy − under {baseline}), "
+                        "paired on the same replications, with Fieller's interval (no bar: "
+                        "the interval is unbounded). The row "
+                        "public_cost_per_additional_person_usd of differences.csv.",
                     ),
-                    _image(
-                        d,
+                    figures.take(
                         "difference_people_covered",
-                        "Paired difference in people covered",
-                        f"People covered: each policy minus {baseline}, over time, with its "
-                        "confidence band.",
+                        "Paired difference in people reached",
+                        f"People reached: each policy minus {baseline}, over time, with the "
+                        "confidence band of the mean paired difference.",
                     ),
                 )
                 if img
@@ -1525,8 +2121,7 @@ def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
     if kind == "calibration":
         ctx["calibration"] = {
             "tables": _calibration_tables(calibration),
-            "image": _image(
-                d,
+            "image": figures.take(
                 "calibration",
                 "Calibration fit",
                 "The target against the simulated series, before and after.",
@@ -1539,24 +2134,49 @@ def _context(results_dir: Path, kind: Kind, skip: set[Path]) -> dict[str, Any]:
     ctx["map_images"] = [
         img
         for img in (
-            _image(d, "map", "Map of the network", "Villages, sites and backhaul at the horizon."),
-            _image(
-                d, "snapshots", "Coverage snapshots", "Coverage at the end of each calendar year."
+            figures.take(
+                "map",
+                "Map of the network",
+                "Villages by the year they were first covered (muted blue: covered at the start; "
+                "grey: never); sites shaped by backhaul, a dot inside an upgraded 2G site; "
+                "microwave hops, fibre PoPs and depots.",
+            ),
+            figures.take(
+                "snapshots",
+                "Coverage snapshots",
+                "Coverage at the start and at the end of each calendar year: muted blue, covered "
+                "at the start; blue, reached by the rollout; orange, reached since the previous "
+                "panel.",
+            ),
+            figures.take(
+                "rollout",
+                "The rollout, quarter by quarter (animation)",
+                "Animated: one frame a quarter, from the start to the last day (which holds), "
+                "with the date, the people reached and their curve so far. Orange: reached in "
+                "the last quarter. A printed report shows the first frame.",
             ),
         )
         if img
     ]
+    ctx["other_images"] = figures.rest()
 
-    toc = [("headline", "Headline"), ("assumptions", "Assumptions")]
-    if kind != "calibration":
-        toc.append(("coverage", "Coverage"))
-    if kind == "run":
-        toc += [("finance", "Finance"), ("availability", "Availability")]
-    if kind == "comparison":
-        toc.append(("comparison", "Policy comparison"))
+    toc = [("headline", "Headline")]
     if kind == "calibration":
         toc.append(("calibration", "Calibration"))
-    toc += [("map", "Map"), ("files", "Files and provenance")]
+    else:
+        toc.append(("coverage", "Coverage"))
+    if ctx["cost"]:
+        toc.append(("cost", "Cost"))
+    if ctx["availability"]:
+        toc.append(("availability", "Availability"))
+    if ctx["comparison"]:
+        toc.append(("comparison", "Policy comparison"))
+    if ctx["impact"]:
+        toc.append(("impact", "Poverty"))
+    toc.append(("map", "Maps"))
+    if ctx["other_images"]:
+        toc.append(("figures", "Other figures"))
+    toc += [("files", "Files and provenance"), ("assumptions", "Assumptions")]
     ctx["toc"] = toc
     return ctx
 

@@ -24,7 +24,7 @@ from .. import __version__
 from ..fileio import atomic_write, results_dir, write_manifest
 from ..metrics import summarise
 from ..model.backhaul import BH_NAMES
-from ..results import TIMESERIES_COLUMNS, Results
+from ..results import FOOTPRINT_COLUMNS, TIMESERIES_COLUMNS, Results
 from ..scenario.load import dump_scenario, scenario_hash
 
 __all__ = ["versions", "write_csv", "write_run"]
@@ -47,7 +47,9 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 #: How each timeseries column is written (decimals); counts are whole numbers.
 _DECIMALS = {
-    "coverage_share": 6,
+    "rural_people_covered_share": 6,
+    "people_covered_share": 6,
+    "initially_uncovered_reached_share": 6,
     "subscribers": 1,
 }
 _MONEY = {c for c in TIMESERIES_COLUMNS if c.endswith("_usd")}
@@ -139,11 +141,9 @@ def sites_rows(results: Results) -> list[list[Any]]:
     def date_of(day: float) -> str:
         return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
 
-    def parent(kind: int, p: int) -> str:
-        if BH_NAMES[kind] != "microwave":
-            return ""
-        return f"pop:{-1 - p}" if p < 0 else ids[p]
+    from .geojson import parent_labels
 
+    parents = parent_labels(results)
     rows = []
     for i in range(len(s)):
         vi = int(s.village[i])
@@ -155,7 +155,7 @@ def sites_rows(results: Results) -> list[list[Any]]:
                 "upgrade" if s.upgrade[i] else "greenfield",
                 v.zone_names[int(v.zone[vi])],
                 BH_NAMES[int(s.backhaul[i])],
-                parent(int(s.backhaul[i]), int(s.parent[i])),
+                parents[i],
                 _fmt(s.claim_day[i], 4),
                 _fmt(s.build_start_day[i], 4),
                 date_of(s.build_start_day[i]),
@@ -167,6 +167,80 @@ def sites_rows(results: Results) -> list[list[Any]]:
                 int(s.people_new[i]),
             ]
         )
+    return rows
+
+
+OPERATORS_COLUMNS = ["date", "operator", *FOOTPRINT_COLUMNS]
+
+
+def operators_rows(results: Results) -> list[list[Any]]:
+    """Per operator and day, its footprint as operators report it (``operators.csv``)."""
+    dates = [d.isoformat() for d in results.dates()]
+    rows: list[list[Any]] = []
+    for name, series in results.operator_daily.items():
+        columns = [series[c].astype(np.int64).tolist() for c in FOOTPRINT_COLUMNS]
+        rows.extend([day, name, *values] for day, *values in zip(dates, *columns, strict=True))
+    return rows
+
+
+MAINTENANCE_COLUMNS = [
+    "operator",
+    "village_id",
+    "zone",
+    "failed_day",
+    "failed_date",
+    "season",
+    "people_cut_off",
+    "sites_down",
+    "crew_took_day",
+    "wait_days",
+    "repaired_day",
+    "repaired_date",
+    "downtime_days",
+]
+
+
+def _date(start: Any, day: float) -> str:
+    return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
+
+
+def maintenance_rows(results: Results) -> list[list[Any]]:
+    """Every failure (``maintenance.csv``): the site, when, the people it cut off (with its
+    backhaul subtree), the sites down with it, when a crew took the job, when it was repaired
+    (blank: still open at the horizon)."""
+    v = results.world.villages
+    start = results.scenario.start_date
+    seasonal = results.scenario.maintenance.failures.seasonal
+    rainy = set(seasonal.months) if seasonal else set()
+    rows: list[list[Any]] = []
+    for k, name in enumerate(results.operators):
+        if k >= len(results.maintenance) or "log" not in results.maintenance[k]:
+            continue
+        log = results.maintenance[k]["log"]
+        for i in range(len(log)):
+            vi = int(log.village[i])
+            failed, taken, done = log.failed[i], log.taken[i], log.repaired[i]
+            day = start + timedelta(days=int(failed))
+            rows.append(
+                [
+                    name,
+                    str(v.ids[vi]),
+                    v.zone_names[int(v.zone[vi])],
+                    f"{failed:.4f}",
+                    day.isoformat(),
+                    "rainy" if day.month in rainy else "dry",
+                    int(log.people[i]),
+                    int(log.sites_down[i]),
+                    _fmt(taken, 4),
+                    _fmt(taken - failed, 4),
+                    _fmt(done, 4),
+                    ""
+                    if not np.isfinite(done)
+                    else (start + timedelta(days=int(done))).isoformat(),
+                    _fmt(done - failed, 4),
+                ]
+            )
+    rows.sort(key=lambda r: (float(r[3]), r[0], r[1]))
     return rows
 
 
@@ -218,21 +292,38 @@ def write_run(
     extra_manifest: dict[str, Any] | None = None,
     source: Path | None = None,
     geojson: bool = True,
+    timing: dict[str, float] | None = None,
+    started: float | None = None,
 ) -> dict[str, Any]:
     """Write the results folder of one run to *out*; returns the summary.
 
     *source* is the scenario file as the user wrote it (copied as ``scenario.source.yaml`` so
-    that reports can show its comments); *geojson* adds the GIS exports.
+    that reports can show its comments); *geojson* adds the GIS exports. *timing* (phases of
+    the command so far, seconds) gets the writing phases added and is recorded in the
+    manifest under ``timing``, with the command's total from *started* (``perf_counter``).
     """
+    import time
+
+    timing = dict(timing or {})
+    clock = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timing[name] = round(now - clock, 3)
+        clock = now
+
     from ..plots import (  # matplotlib only when writing
         availability_figure,
         coverage_figure,
         finance_figure,
+        footprint_figure,
         impact_figure,
         save_figure,
     )
 
     summary = summarise(results)
+    phase("summary_seconds")
     with results_dir(out) as tmp:
         write_csv(tmp / "timeseries.csv", timeseries_columns(results), timeseries_rows(results))
         write_csv(tmp / "sites.csv", SITES_COLUMNS, sites_rows(results))
@@ -245,24 +336,34 @@ def write_run(
             tmp / "events.csv", ["day", "date", "operator", "event", "detail"], events_rows(results)
         )
         write_csv(tmp / "funding.csv", FUNDING_COLUMNS, funding_rows(results))
+        write_csv(tmp / "operators.csv", OPERATORS_COLUMNS, operators_rows(results))
+        write_csv(tmp / "maintenance.csv", MAINTENANCE_COLUMNS, maintenance_rows(results))
         atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(results.scenario))
+        phase("tables_seconds")
         if plots:
             save_figure(coverage_figure(results), tmp / "plots" / "coverage.png")
             save_figure(finance_figure(results), tmp / "plots" / "finance.png")
             save_figure(availability_figure(results), tmp / "plots" / "availability.png")
+            save_figure(footprint_figure(results), tmp / "plots" / "footprint.png")
             if results.impact_daily:
                 save_figure(impact_figure(results), tmp / "plots" / "impact.png")
-            from ..maps import map_figure, snapshots_figure
+            from ..maps import map_figure, snapshots_figure, write_rollout_gif
 
             save_figure(map_figure(results), tmp / "plots" / "map.png")
             save_figure(snapshots_figure(results), tmp / "plots" / "snapshots.png")
+            phase("plots_seconds")
+            write_rollout_gif(results, tmp / "plots" / "rollout.gif")
+            phase("animation_seconds")
         if geojson:
             from .geojson import backhaul_geojson, sites_geojson, villages_geojson, write_geojson
 
             write_geojson(sites_geojson(results), tmp / "sites.geojson")
-            write_geojson(villages_geojson(results), tmp / "villages.geojson")
+            which = results.scenario.outputs.villages_geojson
+            if which != "none":
+                write_geojson(villages_geojson(results, which), tmp / "villages.geojson")
             write_geojson(backhaul_geojson(results), tmp / "backhaul.geojson")
+            phase("geojson_seconds")
         if source is not None and source.is_file():
             shutil.copyfile(source, tmp / "scenario.source.yaml")
         manifest = {
@@ -278,5 +379,9 @@ def write_run(
             "versions": versions(),
             **(extra_manifest or {}),
         }
+        if started is not None:
+            timing["total_wall_seconds"] = round(time.perf_counter() - started, 3)
+        if timing:
+            manifest["timing"] = timing
         write_manifest(tmp, manifest)
     return summary

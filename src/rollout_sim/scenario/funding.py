@@ -7,10 +7,20 @@ policies and names the baseline that the others are compared with.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .types import (
+    MAX_DAYS,
+    MAX_HORIZON_YEARS,
+    MAX_POPULATION,
+    Date,
+    Int,
+    NotBool,
+    PosUsd,
+    Usd,
+)
 
 __all__ = [
     "CapexSubsidy",
@@ -27,9 +37,10 @@ __all__ = [
     "check_drawdown",
 ]
 
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(gt=0, le=1)]
+#: A share that must pay something: (0, 1].
+Share = Annotated[float, Field(gt=0, le=1), NotBool]
+#: A rate or share that may be zero: [0, 1].
+Rate = Annotated[float, Field(ge=0, le=1), NotBool]
 
 
 class _Model(BaseModel):
@@ -39,10 +50,10 @@ class _Model(BaseModel):
 class Viability(_Model):
     """A site is non-viable when its own discounted cash flow over ``years`` is below zero."""
 
-    years: Annotated[int, Field(ge=1, le=50)] = Field(
+    years: Annotated[Int, Field(ge=1, le=50)] = Field(
         10, description="Years of the site's cash flow (FACTS §4: ≈ 10-year payback)."
     )
-    discount_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+    discount_rate: Rate = Field(
         0.15, description="Annual discount rate (FACTS §4: WACC 15%, assumption)."
     )
 
@@ -51,7 +62,7 @@ class Eligibility(_Model):
     """Which sites an instrument pays for (all conditions must hold; default: every site)."""
 
     zones: list[str] | None = Field(None, description="Only sites in these zones.")
-    max_village_population: Annotated[int, Field(ge=0)] | None = Field(
+    max_village_population: Annotated[Int, Field(ge=0, le=MAX_POPULATION)] | None = Field(
         None, description="Only sites whose host village has at most this many people."
     )
     negative_viability: Viability | None = Field(
@@ -67,11 +78,11 @@ class _Instrument(_Model):
         "government", description="Who pays (appears as the counterparty in the ledger)."
     )
     operators: list[str] | None = Field(None, description="Operators it applies to (default: all).")
-    budget_usd: NonNegFloat | None = Field(
+    budget_usd: Usd | None = Field(
         None, description="Most the instrument pays out in all, USD (default: no cap)."
     )
-    start_date: dt.date | None = Field(None, description="Active from (default: scenario start).")
-    end_date: dt.date | None = Field(None, description="Active until (default: the horizon).")
+    start_date: Date | None = Field(None, description="Active from (default: scenario start).")
+    end_date: Date | None = Field(None, description="Active until (default: the horizon).")
 
     @model_validator(mode="after")
     def _window(self) -> _Instrument:
@@ -81,8 +92,8 @@ class _Instrument(_Model):
 
 
 class Payment(_Model):
-    date: dt.date
-    amount_usd: PosFloat
+    date: Date
+    amount_usd: PosUsd
 
 
 def check_drawdown(
@@ -107,7 +118,7 @@ class EquityInjection(_Instrument):
     """Public equity paid into the operator: once (``amount_usd`` at start) or by schedule."""
 
     type: Literal["equity"]
-    amount_usd: PosFloat | None = Field(None, description="One payment at the start date.")
+    amount_usd: PosUsd | None = Field(None, description="One payment at the start date.")
     schedule: list[Payment] | None = Field(None, description="Or several dated payments.")
 
     @model_validator(mode="after")
@@ -121,13 +132,13 @@ class CreditInstrument(_Instrument):
     """A public credit line (concessional or commercial); the funder is the lender."""
 
     type: Literal["credit_line"]
-    limit_usd: NonNegFloat
-    annual_rate: Annotated[float, Field(ge=0, le=1)]
-    grace_months: Annotated[int, Field(ge=0, le=600)] = 0
-    tenor_months: Annotated[int, Field(ge=1, le=1200)]
+    limit_usd: Usd
+    annual_rate: Rate
+    grace_months: Annotated[Int, Field(ge=0, le=600)] = 0
+    tenor_months: Annotated[Int, Field(ge=1, le=1200)]
     drawdown: Literal["on_demand", "tranches"] = "on_demand"
     tranches: list[Payment] | None = None
-    max_debt_to_capex: Annotated[float, Field(gt=0)] | None = None
+    max_debt_to_capex: Annotated[float, Field(gt=0, le=100), NotBool] | None = None
 
     @model_validator(mode="after")
     def _drawdown(self) -> CreditInstrument:
@@ -152,9 +163,9 @@ class OutputBasedSubsidy(_Instrument):
     """Pays per person and/or village newly covered, after a verification delay."""
 
     type: Literal["output_based"]
-    usd_per_person: NonNegFloat = Field(0.0, description="Per person newly covered.")
-    usd_per_village: NonNegFloat = Field(0.0, description="Per village newly covered.")
-    verification_days: NonNegFloat = Field(
+    usd_per_person: Usd = Field(0.0, description="Per person newly covered.")
+    usd_per_village: Usd = Field(0.0, description="Per village newly covered.")
+    verification_days: Annotated[float, Field(ge=0, le=MAX_DAYS), NotBool] = Field(
         90.0, description="Days from a site's first day on air to the payment (assumption)."
     )
     eligibility: Eligibility = Field(default_factory=Eligibility)
@@ -178,7 +189,9 @@ class OpexFund(_Instrument):
 
     type: Literal["opex_fund"]
     share: Share
-    years: PosFloat = Field(description="For this many years from the start date.")
+    years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool] = Field(
+        description="For this many years from the start date (at most 100)."
+    )
     covers: list[CostKind] = Field(
         default_factory=_both_costs, description="Which costs it shares."
     )
@@ -189,10 +202,10 @@ class LoanGuarantee(_Instrument):
 
     type: Literal["loan_guarantee"]
     lenders: list[str] | None = Field(None, description="Lines it covers (default: all).")
-    rate_reduction: Annotated[float, Field(ge=0, le=1)] = Field(
+    rate_reduction: Rate = Field(
         0.0, description="Cut in the annual rate of guaranteed lines (e.g. 0.03)."
     )
-    first_loss_share: Annotated[float, Field(ge=0, le=1)] = Field(
+    first_loss_share: Rate = Field(
         0.5, description="Share of the outstanding debt the guarantor pays the lender at default."
     )
 
@@ -211,7 +224,7 @@ Instrument = Annotated[
 class Policy(_Model):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     description: str = ""
-    instruments: list[Instrument] = Field(default_factory=list)
+    instruments: Annotated[list[Instrument], Field(max_length=100)] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _labels(self) -> Policy:

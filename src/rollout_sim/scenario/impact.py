@@ -28,6 +28,8 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .types import Bool, NotBool
+
 __all__ = [
     "IMPACT_SETS",
     "Impact",
@@ -37,14 +39,15 @@ __all__ = [
 #: Names of the parameter sets, in the order reports show them.
 IMPACT_SETS: Final = ("low", "central", "high")
 
-Years = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
+Years = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False), NotBool]
 #: Fractional consumption gain: 0.06 = +6%. Above 1 (more than doubling consumption) is an order
 #: of magnitude beyond any study in FACTS §6, so it is rejected as a likely unit error (6 ≠ 6%).
-GainFraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+GainFraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NotBool]
 #: Percentage points of a headcount share, 0..100.
-PercentagePoints = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+PercentagePoints = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NotBool]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NotBool]
+#: Consumption per person, US$ a year: at most a million (far above any household survey).
+ConsumptionUsd = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False), NotBool]
 
 
 class _Model(BaseModel):
@@ -61,19 +64,21 @@ class ImpactParameters(_Model):
     the curve steps up at the lag unless a ``[lag, 0]`` point makes it ramp).
     """
 
-    lag_years: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = Field(
+    lag_years: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), NotBool] = Field(
         1.0,
         description="No effect before this many years under coverage. FACTS §6: Nigeria's "
         "effects are 'not immediate' and appear after 1 year; Tanzania's only after > 1 year.",
     )
-    consumption_gain: list[tuple[Years, GainFraction]] = Field(
+    consumption_gain: Annotated[list[tuple[Years, GainFraction]], Field(max_length=1000)] = Field(
         default_factory=lambda: [(1.0, 0.06), (2.0, 0.08)],
         min_length=1,
         description="Fractional gain in consumption per person by years under coverage. "
         "Default: Nigeria (Bahia et al. 2020, PRWP 9230; FACTS §6), +6% after 1 year of 3G/4G "
         "coverage, +8% after 2.",
     )
-    poverty_reduction_pp: list[tuple[Years, PercentagePoints]] = Field(
+    poverty_reduction_pp: Annotated[
+        list[tuple[Years, PercentagePoints]], Field(max_length=1000)
+    ] = Field(
         default_factory=lambda: [(1.0, 3.7), (2.0, 4.9)],
         min_length=1,
         description="Fall of the poverty headcount, percentage points, by years under coverage. "
@@ -81,7 +86,9 @@ class ImpactParameters(_Model):
         "to a log-normal consumption distribution with Peru's rural headcount 44.4% and "
         "σ = 0.62 (module docstring) gives 3.7 and 4.9 pp.",
     )
-    extreme_poverty_reduction_pp: list[tuple[Years, PercentagePoints]] = Field(
+    extreme_poverty_reduction_pp: Annotated[
+        list[tuple[Years, PercentagePoints]], Field(max_length=1000)
+    ] = Field(
         default_factory=lambda: [(1.0, 4.0), (2.0, 7.0)],
         min_length=1,
         description="Fall of the extreme-poverty headcount, percentage points, by years under "
@@ -153,7 +160,7 @@ class Impact(_Model):
     rates (Peru data: the district's INEI rates) use them; others use the scenario-level rates.
     """
 
-    enabled: bool = Field(False, description="Estimate welfare and poverty effects.")
+    enabled: Bool = Field(False, description="Estimate welfare and poverty effects.")
     low: ImpactParameters = Field(
         default_factory=_low,
         description="Smallest effects, outcome by outcome. Consumption: Nigeria's +6% after 1 "
@@ -187,7 +194,7 @@ class Impact(_Model):
         description="Share of people in extreme monetary poverty where the villages carry no "
         "rate. Assumption: Peru rural 12.8% (INEI 2017; not yet in FACTS §6).",
     )
-    consumption_usd_per_person_year: PosFloat = Field(
+    consumption_usd_per_person_year: ConsumptionUsd = Field(
         1200.0,
         description="Baseline consumption per person that the fractional gain applies to, USD "
         "a year. Assumption: about Peru's 2017 poverty line (INEI, S/338 per person a month, "
@@ -195,13 +202,13 @@ class Impact(_Model):
         "because rural lines are lower; with 44% of rural people below the line, mean rural "
         "consumption is of that order.",
     )
-    include_urban: bool = Field(
+    include_urban: Bool = Field(
         False,
         description="Count urban places too. Default no: the studies' effects are driven by "
         "rural households (Nigeria) and the rollout is rural; coverage shares are of rural "
         "people too.",
     )
-    include_initial_coverage: bool = Field(
+    include_initial_coverage: Bool = Field(
         False,
         description="Count villages already served at day 0 (existing 4G). Default no: the "
         "effect of coverage they already had is not the rollout's.",

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -27,12 +28,14 @@ from .schema import Scenario
 
 __all__ = [
     "apply_override",
+    "blame_source",
     "dump_scenario",
     "format_path",
     "load_scenario",
     "parse_scenario",
     "read_yaml",
     "scenario_hash",
+    "set_label",
 ]
 
 PathKey = tuple[str | int, ...]
@@ -104,9 +107,21 @@ class _Loader(yaml.SafeLoader):
         except (yaml.YAMLError, _BadScalar, RecursionError, MemoryError):
             raise
         except (ValueError, OverflowError) as exc:  # 2019-02-30, !!int abc
-            raise _BadScalar(node, str(exc)) from None
+            raise _BadScalar(node, _reason(node, exc)) from None
         except Exception:  # a PyYAML constructor tripping over odd text: no useful detail
             raise _BadScalar(node, "") from None
+
+
+def _reason(node: yaml.Node, exc: Exception) -> str:
+    """Why a scalar could not be read, in the user's terms."""
+    if "integer string conversion" in str(exc):  # Python's guard against huge integers
+        digits = sum(c.isdigit() for c in str(node.value))
+        return f"{digits:,} digits; expected at most {_MAX_DIGITS:,}"
+    return str(exc)
+
+
+#: Most digits of an integer Python converts from text (0 would mean no limit).
+_MAX_DIGITS = sys.get_int_max_str_digits() or 4300
 
 
 def _too_many(how: str) -> str:
@@ -316,6 +331,17 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
     return data, lines
 
 
+#: Longest ``--set`` assignment shown whole in an error line (the value is shown there too).
+_SET_LABEL_CHARS = 100
+
+
+def set_label(assignment: str) -> str:
+    """How an error line names a ``--set``: ``--set key.path=value``, cut short if long."""
+    if len(assignment) > _SET_LABEL_CHARS:
+        assignment = assignment[: _SET_LABEL_CHARS - 3] + "..."
+    return f"--set {assignment}"
+
+
 def _parse_override_path(text: str) -> list[str | int]:
     parts: list[str | int] = []
     for chunk in text.replace("[", ".").replace("]", "").split("."):
@@ -332,7 +358,7 @@ def apply_override(data: dict[str, Any], assignment: str) -> PathKey:
     addressed by index (``operators.0.cash_usd``) or, for lists of named items, by name
     (``operators.ipt.cash_usd``). Returns the resolved key path.
     """
-    source = f"--set {assignment}"
+    source = set_label(assignment)
     key, sep, value_text = assignment.partition("=")
     if not sep or not key.strip():
         raise ScenarioError("expected key.path=value", source="--set", value=assignment)
@@ -411,16 +437,42 @@ def _resolve_ref(schema: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[
     return node
 
 
-def _schema_at(loc: Sequence[str | int], data: Any) -> list[Mapping[str, Any]]:
-    """The JSON-schema objects that may describe the value at *loc* (for 'did you mean')."""
+def _member(node: Mapping[str, Any], value: Any) -> tuple[str, str, str] | None:
+    """(property, tag, $ref) of the discriminated-union member *value* selects, if any."""
+    disc = node.get("discriminator")
+    if not isinstance(disc, Mapping) or not isinstance(value, dict):
+        return None
+    prop = str(disc.get("propertyName", ""))
+    tag = value.get(prop)
+    target = disc.get("mapping", {}).get(tag) if isinstance(tag, str) else None
+    return None if target is None else (prop, str(tag), str(target))
+
+
+def _expand(node: Mapping[str, Any], value: Any, narrow: bool) -> list[Mapping[str, Any]]:
+    """*node* with its references resolved and its union members listed; with *narrow*, a
+    discriminated union whose tag *value* gives is only that member."""
     schema = _json_schema()
-    nodes: list[Mapping[str, Any]] = [schema]
+    node = _resolve_ref(schema, node)
+    member = _member(node, value) if narrow else None
+    if member is not None:
+        return _expand({"$ref": member[2]}, value, narrow)
+    out = [node]
+    for alt in node.get("anyOf", []) + node.get("oneOf", []):
+        out.extend(_expand(alt, value, narrow))
+    return out
+
+
+def _schema_at(
+    loc: Sequence[str | int], data: Any, *, narrow: bool = True
+) -> list[Mapping[str, Any]]:
+    """The JSON-schema objects that may describe the value at *loc* in *data* (for 'did you
+    mean'). With *narrow*, a union member chosen by its tag (``distribution: triangular``) is
+    the only one: the keys of the other distributions are not allowed there."""
+    value = data
+    nodes = _expand(_json_schema(), value, narrow)
     for part in loc:
         nxt: list[Mapping[str, Any]] = []
         for node in nodes:
-            node = _resolve_ref(schema, node)
-            for alt in node.get("anyOf", []) + node.get("oneOf", []):
-                nodes.append(alt)
             if isinstance(part, int) and "items" in node:
                 nxt.append(node["items"])
             elif isinstance(part, str):
@@ -432,15 +484,30 @@ def _schema_at(loc: Sequence[str | int], data: Any) -> list[Mapping[str, Any]]:
                     nxt.extend(
                         v for v in node.get("patternProperties", {}).values() if isinstance(v, dict)
                     )
-        nodes = [_resolve_ref(schema, n) for n in nxt]
-        expanded: list[Mapping[str, Any]] = []
-        for n in nodes:
-            expanded.append(n)
-            expanded.extend(
-                _resolve_ref(schema, a) for a in n.get("anyOf", []) + n.get("oneOf", [])
-            )
-        nodes = expanded
+        found, value = _value_at((part,), value)
+        value = value if found else None
+        nodes = [e for n in nxt for e in _expand(n, value, narrow)]
     return nodes
+
+
+def _tag_at(loc: Sequence[str | int], data: Any) -> tuple[str, str] | None:
+    """(property, tag) if the value at *loc* is a member of a discriminated union."""
+    found, value = _value_at(tuple(loc), data)
+    if not found:
+        return None
+    for node in _schema_at(loc, data, narrow=False):
+        member = _member(node, value)
+        if member is not None:
+            return member[0], member[1]
+    return None
+
+
+def _properties(nodes: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The keys the schema objects allow, in the order the schema declares them."""
+    out: dict[str, None] = {}
+    for node in nodes:
+        out.update(dict.fromkeys(node.get("properties", {})))
+    return list(out)
 
 
 def _data_path(loc: Sequence[str | int], data: Any, kind: str = "") -> PathKey:
@@ -487,18 +554,56 @@ def _value_at(path: PathKey, data: Any) -> tuple[bool, Any]:
     return True, node
 
 
+def _unknown_key(path: PathKey, data: Any) -> str:
+    key = str(path[-1]) if path else "?"
+    allowed = _properties(_schema_at(path[:-1], data))
+    tagged = _tag_at(path[:-1], data)
+    if tagged is not None and key in _properties(_schema_at(path[:-1], data, narrow=False)):
+        # A key of another member of the union (mean_days after distribution: triangular):
+        # not a typo, so say which keys this member takes instead of guessing a near one.
+        prop, tag = tagged
+        keys = [k for k in allowed if k != prop]
+        return f"unknown key {key!r}: with {prop} {tag!r} the keys are {', '.join(keys)}"
+    # Never suggest the key itself (it is allowed elsewhere in a union, not here).
+    return f"unknown key {key!r}{_did_you_mean(key, sorted(k for k in allowed if k != key))}"
+
+
+def _type_message(kind: str, value: Any) -> str | None:
+    """Clearer messages for strict whole numbers and booleans (None: pydantic's own)."""
+    if kind == "int_type":
+        if isinstance(value, bool):
+            return "input should be a valid integer, not a boolean (true/false)"
+        if isinstance(value, float):
+            if value.is_integer():
+                return "input should be a valid integer, written without a decimal point"
+            return "input should be a valid integer, got a number with a fractional part"
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lstrip("+-").isdigit() and len(text) > _MAX_DIGITS:
+                return f"input should be a valid integer of at most {_MAX_DIGITS:,} digits"
+            try:
+                int(text)
+            except ValueError:
+                return "input should be a valid integer, unable to parse string as an integer"
+            return "input should be a valid integer, not text (write it without quotes)"
+    if kind == "bool_type":
+        if isinstance(value, str):
+            return "input should be a valid boolean: true or false, without quotes"
+        return "input should be a valid boolean: true or false"
+    return None
+
+
 def _message(err: Mapping[str, Any], path: PathKey, data: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        key = str(path[-1]) if path else "?"
-        allowed: set[str] = set()
-        for node in _schema_at(path[:-1], data):
-            allowed.update(node.get("properties", {}))
-        return f"unknown key {key!r}{_did_you_mean(key, sorted(allowed))}"
+        return _unknown_key(path, data)
     if kind == "missing":
         return "required key is missing"
     if kind == "date_from_datetime_inexact":  # a bare number, read as seconds since 1970
         return "expected a date as YYYY-MM-DD"
+    typed = _type_message(kind, err.get("input"))
+    if typed is not None:
+        return typed
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -530,7 +635,7 @@ def parse_scenario(
         key = "horizon_years" if "horizon_years" in data else "start_date"
         raise ScenarioError(
             "the horizon ends after 9999-12-31, the last date the tool can handle",
-            source=_blame(source, (key,), lines, overridden),
+            source=_blame(source, (key,), lines, overridden, data, key),
             where=key,
             value=data.get(key, 5) if key == "horizon_years" else str(data.get(key)),
         ) from None
@@ -538,27 +643,67 @@ def parse_scenario(
         errors = exc.errors(include_url=False)
         # A misspelt key also makes the right one "missing": name the misspelling first.
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-        err = errors[0]
-        path = _data_path(err["loc"], data, err["type"])
-        if err["type"] == "union_tag_invalid":  # point at the bad tag itself, and show it
-            path = (*path, str((err.get("ctx") or {}).get("discriminator", "")).strip("'"))
-        message = _message(err, path, data)
-        more = len(errors) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        if not path:  # a check across keys (end_date vs start_date): the message names them
-            raise ScenarioError(message, source=source) from None
-        where_source = _blame(source, path, lines, overridden)
-        found, value = _value_at(path, data)
-        show_value = (
-            found and err["type"] != "extra_forbidden" and not isinstance(value, dict | list)
-        )
-        if show_value:
-            raise ScenarioError(
-                message, source=where_source, where=format_path(path), value=value
-            ) from None
-        raise ScenarioError(message, source=where_source, where=format_path(path)) from None
+        problems = [_problem(err, data, source, lines, overridden) for err in errors[:MAX_PROBLEMS]]
+        first = problems[0]
+        first.others = problems[1:]
+        first.unlisted = len(errors) - len(problems)
+        raise first from None
     return scenario
+
+
+#: Problems of one scenario listed by ``validate`` (and counted in the line of the first).
+MAX_PROBLEMS = 50
+
+
+def _problem(
+    err: Any,
+    data: Mapping[str, Any],
+    source: str,
+    lines: Mapping[PathKey, int] | None,
+    overridden: Mapping[PathKey, str] | None,
+) -> ScenarioError:
+    """One validation problem as a complete error: source (file:line or --set), key path,
+    value and what was expected."""
+    path = _data_path(err["loc"], data, err["type"])
+    if err["type"] == "union_tag_invalid":  # point at the bad tag itself, and show it
+        path = (*path, str((err.get("ctx") or {}).get("discriminator", "")).strip("'"))
+    message = _message(err, path, data)
+    if not path:  # a check across keys (end_date vs start_date): the message names them
+        return ScenarioError(message, source=_blame_keys(source, message, overridden))
+    where_source = _blame(source, path, lines, overridden, data, message)
+    found, value = _value_at(path, data)
+    show_value = found and err["type"] != "extra_forbidden" and not isinstance(value, dict | list)
+    if show_value:
+        return ScenarioError(message, source=where_source, where=format_path(path), value=value)
+    return ScenarioError(message, source=where_source, where=format_path(path))
+
+
+def _override_at(
+    path: PathKey, message: str, overridden: Mapping[PathKey, str] | None, data: Any = None
+) -> str | None:
+    """The ``--set`` assignment to blame for a problem at *path*, if one is to blame.
+
+    In order: an override that wrote *path* or a mapping around it (the first one: it made
+    the value); else the last override inside *path* of a key the *message* names (a check
+    of the mapping it changed, e.g. "need low_days <= mode_days"); else an override of the
+    tag of a union member at *path*'s level (``distribution=triangular`` makes the file's
+    ``mean_days`` unknown).
+    """
+    items = list((overridden or {}).items())
+    for opath, text in items:
+        if path[: len(opath)] == opath:
+            return text
+    for opath, text in reversed(items):
+        inner = opath[len(path) :]
+        if opath[: len(path)] == path and any(isinstance(p, str) and p in message for p in inner):
+            return text
+    for opath, text in reversed(items):
+        parent = opath[:-1]
+        if path[: len(parent)] == parent and data is not None:
+            tagged = _tag_at(parent, data)
+            if tagged is not None and tagged[0] == opath[-1]:
+                return text
+    return None
 
 
 def _blame(
@@ -566,15 +711,36 @@ def _blame(
     path: PathKey,
     lines: Mapping[PathKey, int] | None,
     overridden: Mapping[PathKey, str] | None,
+    data: Any = None,
+    message: str = "",
 ) -> str:
-    """The ``--set`` that wrote *path*, or ``file:line`` of its nearest enclosing key."""
-    for opath, text in (overridden or {}).items():
-        if path[: len(opath)] == opath:
-            return f"--set {text}"
+    """The ``--set`` to blame for *path* (see :func:`_override_at`), or ``file:line`` of its
+    nearest enclosing key."""
+    text = _override_at(path, message, overridden, data)
+    if text is not None:
+        return set_label(text)
     if lines:
         for cut in range(len(path), -1, -1):
             if path[:cut] in lines:
                 return f"{source}:{lines[path[:cut]]}"
+    return source
+
+
+def blame_source(scenario: Scenario, path: PathKey, mentions: str = "") -> str | None:
+    """``--set ...`` if an override of *scenario* is to blame for a problem at *path* found
+    after loading; None: the scenario file is. As :func:`_override_at` with *mentions* for the
+    message: only the keys it names make an override inside *path* to blame (a message that
+    lists every zone would otherwise blame a ``--set`` of any one of them)."""
+    text = _override_at(path, mentions, scenario._overrides)
+    return None if text is None else set_label(text)
+
+
+def _blame_keys(source: str, message: str, overridden: Mapping[PathKey, str] | None) -> str:
+    """For a check across keys (whose message names them): the last ``--set`` of a key the
+    message names, else the file."""
+    for opath, text in reversed(list((overridden or {}).items())):
+        if any(isinstance(p, str) and p in message for p in opath):
+            return set_label(text)
     return source
 
 
@@ -613,6 +779,7 @@ def load_scenario(
                 overridden.setdefault(resolved[:cut], assignment)
                 break
     scenario = parse_scenario(data, source=name, lines=lines, overridden=overridden)
+    scenario._overrides = dict(overridden)
     if scenario.geography.file is not None:
         scenario.geography.file.path = _resolve(scenario.geography.file.path, base)
     if scenario.calibration is not None:

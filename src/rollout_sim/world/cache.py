@@ -31,7 +31,7 @@ from .villages import Villages
 __all__ = ["cache_dir", "load_world", "prepared_world", "save_world"]
 
 _VILLAGE_ARRAYS = ("ids", "names", "lat", "lon", "population", "zone", "region", "service")
-_OPTIONAL = ("urban", "poverty", "extreme_poverty")
+_OPTIONAL = ("urban", "poverty", "extreme_poverty", "ruggedness_m_per_km")
 
 
 def cache_dir() -> Path:
@@ -56,6 +56,7 @@ def save_world(world: World, folder: Path) -> Path | None:
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     arrays.update(
         pops=world.pops,
+        pop_open=world.pop_open_ordinal,
         depots=world.depots,
         radius_km=world.radius_km,
         hop_km=world.hop_km,
@@ -108,6 +109,7 @@ def _consistent(world: World) -> bool:
         and in_range(e.u)
         and in_range(e.v)
         and in_range(world.pops)
+        and len(world.pop_open_ordinal) == len(world.pops)
         and in_range(world.depots)
         and bool(np.all(np.isfinite(v.xy)))
     )
@@ -147,6 +149,7 @@ def _read(path: Path, key: str) -> World | None:
                 coverage,
                 edges,
                 key,
+                z["pop_open"] if "pop_open" in z.files else None,
             )
     except Exception:  # any damage: BadZipFile, a bad CRC, EOFError, bad JSON, odd shapes...
         return None

@@ -1,8 +1,9 @@
 """Read villages from CSV or GeoJSON point files, with one clear error line per problem.
 
-CSV columns: ``id, name, lat, lon, population`` (required) and ``zone, region, service``
-(optional). GeoJSON: a FeatureCollection of Point features whose properties carry the same
-names (``lat``/``lon`` come from the geometry, in RFC 7946 lon/lat order).
+CSV columns: ``id, name, lat, lon, population`` (required) and ``zone, region, service,
+ruggedness_m_per_km`` (optional; service ``3g`` is read as the pre-4G code ``2g``, ruggedness
+defaults to 0 = flat). GeoJSON: a FeatureCollection of Point features whose properties carry
+the same names (``lat``/``lon`` come from the geometry, in RFC 7946 lon/lat order).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import csv
 import io
 import json
 import math
+import os
+import re
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,28 +22,101 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..scenario.types import MAX_VILLAGES
 from .villages import SERVICE_CODES, Villages
 
-__all__ = ["REQUIRED_COLUMNS", "read_villages"]
+__all__ = [
+    "MAX_VILLAGE_FILE_BYTES",
+    "MAX_ZONES",
+    "REQUIRED_COLUMNS",
+    "read_village_bytes",
+    "read_villages",
+]
 
 REQUIRED_COLUMNS = ("id", "name", "lat", "lon", "population")
 OPTIONAL_COLUMNS = ("zone", "region", "service")
+#: Optional too, for terrain-aware coverage (m of climb per km; 0 = flat when absent).
+RUGGEDNESS_COLUMN = "ruggedness_m_per_km"
+#: Service words a file may use for the pre-4G code: 3G sites, like 2G ones, are upgraded to 4G
+#: (the model has no separate 3G layer).
+_SERVICE_ALIASES = {"3g": "2g"}
+#: Steepest ruggedness a file may give, m of climb per km (10 km up per km across: beyond any
+#: terrain; the value only divides a site's reach).
+MAX_RUGGEDNESS_M_PER_KM = 10_000.0
+#: Largest village file read (bytes). Peru's 94,922 places are about 8 MB of CSV; a million
+#: villages (the most a world may have) as GeoJSON is about 200 MB.
+MAX_VILLAGE_FILE_BYTES = 200_000_000
+#: Most distinct zones in a village file (each needs a value in every per-zone table).
+MAX_ZONES = 1000
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_village_bytes(path: str | Path) -> bytes:
+    """The bytes of a village file, refusing anything but a regular file of at most
+    ``MAX_VILLAGE_FILE_BYTES`` with one line.
+
+    Devices and pipes are refused from ``stat`` before they are opened: opening a FIFO blocks
+    until someone writes to it, and ``/dev/zero`` never ends. The read itself is bounded too,
+    in case the file changes between the check and the read.
+    """
+    p = Path(path)
+    source = str(p)
+    try:
+        info = p.stat()
+    except FileNotFoundError:
+        raise InputError("village file not found", source=source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise InputError(f"cannot read village file ({exc})", source=source) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError("is a directory, expected a village file", source=source)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(
+            f"is {_kind(info.st_mode)}; expected a regular village file (CSV or GeoJSON)",
+            source=source,
+        )
+    _check_size(info.st_size, source)
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since the check, opening it must not
+        # wait for a writer (it is a no-op for regular files).
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InputError(
+                    "is not a regular file; expected a village file (CSV or GeoJSON)",
+                    source=source,
+                )
+            raw = fh.read(MAX_VILLAGE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
+    _check_size(len(raw), source)
+    return raw
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_VILLAGE_FILE_BYTES:
+        raise InputError(
+            f"village file is {size / 1e6:,.1f} MB; expected at most "
+            f"{MAX_VILLAGE_FILE_BYTES / 1e6:,.0f} MB (about a million villages)",
+            source=source,
+        )
 
 
 def read_villages(path: str | Path, *, default_zone: str, default_region: str) -> Villages:
     """Read a village file (format by extension: .csv, .geojson/.json)."""
     p = Path(path)
     source = str(p)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError("village file not found", source=source) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a village file", source=source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
-    except ValueError as exc:  # e.g. a NUL byte in the path
-        raise InputError(f"cannot read village file ({exc})", source=source) from None
+    raw = read_village_bytes(p)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -58,11 +135,62 @@ def read_villages(path: str | Path, *, default_zone: str, default_region: str) -
     return _build(rows, source, default_zone, default_region)
 
 
+#: Header names people use for the required columns (case is ignored).
+HEADER_ALIASES = {
+    "latitude": "lat",
+    "longitude": "lon",
+    "lng": "lon",
+    "long": "lon",
+    "pop": "population",
+}
+_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+_KNOWN = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, RUGGEDNESS_COLUMN}
+#: Numeric columns whose decimal comma is read when the file uses another delimiter.
+_NUMERIC = ("lat", "lon", "population", "ruggedness_m_per_km")
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV file: the one of ``,`` ``;`` tab ``|`` that splits its first
+    line into the most known column names (a spreadsheet in a Spanish locale writes ``;``)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    known = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, RUGGEDNESS_COLUMN, *HEADER_ALIASES}
+
+    def score(d: str) -> int:
+        return sum(c.strip().strip('"').lower() in known for c in first.split(d))
+
+    return max((",", ";", "\t", "|"), key=score)
+
+
+def _canonical(name: str) -> str:
+    """A header name as the model knows it: aliases (latitude → lat) and case ignored."""
+    low = name.lower()
+    return HEADER_ALIASES.get(low, low if low in _KNOWN else name)
+
+
+def _decimal(value: Any) -> Any:
+    """A number written with a decimal comma (``-12,5``, ``1.234,5``) in the usual form."""
+    if not isinstance(value, str) or "," not in value:
+        return value
+    return value.replace(".", "").replace(",", ".") if "." in value else value.replace(",", ".")
+
+
 def _csv_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     # newline="": the csv module splits lines itself (\r, \r\n, newlines inside quotes)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    delimiter = sniff_delimiter(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        yield from _csv_dict_rows(reader, text, source)
+        rows = _csv_dict_rows(reader, text, source)
+        if delimiter == ",":
+            yield from rows
+            return
+        # With ';' (or tab, '|') the comma is free to be the decimal mark, as Excel writes it
+        # in Spanish and many other locales.
+        for where, row in rows:
+            out = {k: (_decimal(v) if k in _NUMERIC else v) for k, v in row.items()}
+            pop = out.get("population")
+            if isinstance(pop, str) and _THOUSANDS.fullmatch(pop.strip()):
+                out["population"] = pop.replace(".", "")  # 1.234 people: a thousands point
+            yield where, out
     except csv.Error as exc:
         line = reader.reader.line_num  # DictReader's own count lags behind on errors
         raise InputError(
@@ -73,7 +201,7 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]
 def _csv_dict_rows(
     reader: csv.DictReader[str], text: str, source: str
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header = [_canonical(h.strip()) for h in (reader.fieldnames or [])]
     if not header:
         if text.strip():
             raise InputError(
@@ -82,7 +210,12 @@ def _csv_dict_rows(
         raise InputError("the file is empty; expected a CSV header", source=source)
     reader.fieldnames = header
     repeated = sorted(
-        {c for c in header if c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and header.count(c) > 1}
+        {
+            c
+            for c in header
+            if c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, RUGGEDNESS_COLUMN)
+            and header.count(c) > 1
+        }
     )
     if repeated:
         raise InputError(
@@ -185,8 +318,15 @@ def _build(
     zones: list[str] = []
     regions: list[str] = []
     service: list[int] = []
+    rugged: list[float] = []
     seen: dict[str, str] = {}
     for where, row in rows:
+        if len(ids) >= MAX_VILLAGES:
+            raise InputError(
+                f"more than {MAX_VILLAGES:,} villages; expected at most that many",
+                source=source,
+                where=where,
+            )
         vid = str(row.get("id") if row.get("id") is not None else "").strip()
         if not vid:
             raise InputError("empty village id", source=source, where=f"{where}, column id")
@@ -223,6 +363,7 @@ def _build(
                 value=row.get("population"),
             )
         svc = str(row.get("service") or "none").strip().lower()
+        svc = _SERVICE_ALIASES.get(svc, svc)
         if svc not in SERVICE_CODES:
             raise InputError(
                 f"service must be one of {', '.join(SERVICE_CODES)}",
@@ -238,9 +379,27 @@ def _build(
         zones.append(str(row.get("zone") or "").strip() or default_zone)
         regions.append(str(row.get("region") or "").strip() or default_region)
         service.append(SERVICE_CODES.index(svc))
+        raw_rugged = row.get(RUGGEDNESS_COLUMN)
+        r = 0.0
+        if raw_rugged is not None and str(raw_rugged).strip() != "":
+            r = _number(raw_rugged, source, where, "ruggedness_m_per_km")
+            if not 0 <= r <= MAX_RUGGEDNESS_M_PER_KM:
+                raise InputError(
+                    f"ruggedness must be from 0 to {MAX_RUGGEDNESS_M_PER_KM:,.0f} m per km",
+                    source=source,
+                    where=f"{where}, column ruggedness_m_per_km",
+                    value=raw_rugged,
+                )
+        rugged.append(r)
     if not ids:
         raise InputError("no villages in the file; expected at least one row", source=source)
     zone_names = tuple(sorted(set(zones)))
+    if len(zone_names) > MAX_ZONES:
+        raise InputError(
+            f"{len(zone_names):,} different zones; expected at most {MAX_ZONES:,} (each needs "
+            "a value in every per-zone table of the scenario)",
+            source=source,
+        )
     region_names = tuple(sorted(set(regions)))
     zone_code = {z: i for i, z in enumerate(zone_names)}
     region_code = {r: i for i, r in enumerate(region_names)}
@@ -255,4 +414,5 @@ def _build(
         region=np.array([region_code[r] for r in regions], dtype=np.int32),
         region_names=region_names,
         service=np.array(service, dtype=np.int8),
+        ruggedness_m_per_km=np.array(rugged, dtype=np.float64),
     )

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from ..scenario.schema import SyntheticGeography
+from ..scenario.types import MAX_POPULATION
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -77,6 +78,9 @@ class Villages:
     #: (Peru: the district's INEI rates); None elsewhere.
     poverty: FloatArray | None = None
     extreme_poverty: FloatArray | None = None
+    #: How steep the terrain around the village is, m of climb per km (0 = flat, the default);
+    #: shrinks a site's reach under ``coverage.terrain``.
+    ruggedness_m_per_km: FloatArray | None = None
     x_km: FloatArray = field(init=False)
     y_km: FloatArray = field(init=False)
     #: (n, 2) projected coordinates, km (computed once: the engine reads it per relay).
@@ -89,6 +93,12 @@ class Villages:
                 raise ValueError(f"villages: column {name} has {len(getattr(self, name))} rows")
         if self.urban is None:
             object.__setattr__(self, "urban", np.zeros(n, dtype=bool))
+        if self.ruggedness_m_per_km is None:
+            object.__setattr__(self, "ruggedness_m_per_km", np.zeros(n, dtype=np.float64))
+        elif len(self.ruggedness_m_per_km) != n:
+            raise ValueError(
+                f"villages: column ruggedness_m_per_km has {len(self.ruggedness_m_per_km)} rows"
+            )
         lat0 = float(np.mean(self.lat)) if n else 0.0
         lon0 = float(np.mean(self.lon)) if n else 0.0
         x, y = project(self.lat, self.lon, lat0, lon0)
@@ -133,6 +143,9 @@ class Villages:
             urban=None if self.urban is None else self.urban[keep],
             poverty=None if self.poverty is None else self.poverty[keep],
             extreme_poverty=None if self.extreme_poverty is None else self.extreme_poverty[keep],
+            ruggedness_m_per_km=(
+                None if self.ruggedness_m_per_km is None else self.ruggedness_m_per_km[keep]
+            ),
         )
 
 
@@ -168,7 +181,9 @@ def synthetic_villages(spec: SyntheticGeography, seed: int) -> Villages:
     pop = rng.lognormal(np.log(spec.population_median), spec.population_sigma, size=n)
     towns = min(k, n_cl)
     pop[:towns] = rng.lognormal(np.log(spec.population_median * 20.0), 0.8, size=towns)
-    population = np.maximum(np.rint(pop), 1).astype(np.int64)
+    # Clipped to the most a village file may hold: the tail of a wide log-normal around a large
+    # median would otherwise reach sizes no place has (and beyond int64).
+    population = np.clip(np.rint(pop), 1, MAX_POPULATION).astype(np.int64)
 
     zone_names = tuple(spec.zones)
     shares = np.array(list(spec.zones.values()), dtype=float)
@@ -178,6 +193,9 @@ def synthetic_villages(spec: SyntheticGeography, seed: int) -> Villages:
     region_centres = rng.uniform((0.0, 0.0), (w, h), size=(spec.regions, 2))
     _, region = cKDTree(region_centres).query(xy)
     region_names = tuple(f"region-{i + 1}" for i in range(spec.regions))
+
+    # Per zone, as the spec gives it; a zone it does not name is flat.
+    rugged_by_zone = np.array([spec.ruggedness_m_per_km.get(z, 0.0) for z in zone_names])
 
     service = np.zeros(n, dtype=np.int8)
     n2g = round(n * spec.share_2g)
@@ -200,4 +218,5 @@ def synthetic_villages(spec: SyntheticGeography, seed: int) -> Villages:
         region=np.asarray(region, dtype=np.int32),
         region_names=region_names,
         service=service,
+        ruggedness_m_per_km=rugged_by_zone.astype(np.float64)[zone],
     )
