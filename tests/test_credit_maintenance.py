@@ -450,6 +450,57 @@ def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
     assert net.coverage.people_covered == 1110
 
 
+def test_maintenance_crews_ask_their_funding_for_a_share_of_each_repair(tmp_path: Path) -> None:
+    """Crews are built with the operator's view of the funding desk: a fund's share of each
+    repair is asked for as the bill is queued, and booked before the bill is paid."""
+    from rollout_sim.model.finance import Treasury
+    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
+
+    class RepairFund:  # the part of a FundingPort that crews use
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, float, str]] = []
+
+        def running_cost_support(
+            self, kind: str, amount: float, treasury: Treasury, ref: str = ""
+        ) -> float:
+            self.asked.append((kind, amount, ref))
+            return treasury.book(0.4 * amount, "subsidy", "fund", ref)
+
+    sc = scenario(tmp_path, spaced(3, 30.0), [10, 1000, 100])
+    world = build_world(sc)
+    env = simpy.Environment()
+    net = Network(env, world, Ledger(("op",)))
+    for v in range(3):
+        net.claim(v, net.sites.add(v, 0, False, 3, -1, 0.0, 0.0), 0, -1)
+        net.finish_build(v)
+    maint = type(sc.maintenance).model_validate(
+        {
+            **sc.maintenance.model_dump(mode="json"),
+            "repair_days": {z: {"distribution": "fixed", "days": 1.0} for z in ZONES},
+            "repair_cost_usd": {z: 1000.0 for z in ZONES},
+        }
+    )
+    spec = sc.operators[0].model_copy(update={"maintenance_crews": 1})
+    treasury = Treasury(env, net.ledger, 0)
+    treasury.receive(5000.0, "equity", "shareholders")
+    fund = RepairFund()
+    seed = np.random.SeedSequence(1)
+    crews = MaintenanceCrews(
+        env, net, 0, spec, maint, treasury, world.depots, date(2020, 1, 1), 100,
+        VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4), funding=fund,  # type: ignore[arg-type]
+    )  # fmt: skip
+    for v in range(3):
+        crews.fail(v)
+    env.run(until=10)
+    assert fund.asked == [
+        ("repair", 1000.0, "v1"),
+        ("repair", 1000.0, "v2"),
+        ("repair", 1000.0, "v0"),
+    ]
+    assert net.ledger.category == ["equity"] + ["subsidy", "repair"] * 3
+    assert treasury.cash == 5000.0 - 3 * 600.0
+
+
 def test_credit_crunch_shows_what_the_readme_says() -> None:
     """The example users learn the credit model from: covenant blocks, then a default that
     stops the builds, in most replications, and fewer sites than the quickstart."""

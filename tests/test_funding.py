@@ -239,6 +239,39 @@ def test_capex_subsidy_negative_viability(tmp_path: Path) -> None:
     assert seen[True] and seen[False]  # the case covers both kinds of site
 
 
+def test_funding_rules_read_a_sites_facts(tmp_path: Path) -> None:
+    """An operator's view of the funding desk (its FundingPort) prices a capex subsidy from a
+    site's facts: the zone and host-village rules, the share, and the budget when committed."""
+    import simpy
+
+    from rollout_sim.model.finance import Ledger, Treasury
+    from rollout_sim.model.funding import FundingDesk, SiteFacts
+
+    rule = {"zones": ["highlands"], "max_village_population": 500}
+    inst = {"type": "capex_subsidy", "funder": "m", "share": 0.5, "budget_usd": 8000.0}
+    sc = scenario(
+        tmp_path, XY, POP, zones=["coast", "coast", "highlands", "highlands", "jungle", "jungle"],
+        policies=[{"name": "p", "instruments": [inst | {"eligibility": rule}]}],
+    )  # fmt: skip
+    env = simpy.Environment()
+    desk = FundingDesk(env, sc.policy("p"), sc.operators, sc.start_date, 100, ZONES)
+    port = desk.port(0)
+    assert port.has_capex_subsidy
+
+    def site(zone: str, population: int) -> SiteFacts:
+        return SiteFacts(ZONES.index(zone), population, 300.0, 10_000.0, 4000.0, "v9")
+
+    assert port.capex_support(site("highlands", 500), 10_000.0, commit=False) == 5000.0
+    assert port.capex_support(site("highlands", 501), 10_000.0, commit=False) == 0.0
+    assert port.capex_support(site("coast", 100), 10_000.0, commit=False) == 0.0
+    treasury = Treasury(env, Ledger(("op",)), 0)
+    assert port.capex_support(site("highlands", 80), 10_000.0, True, treasury) == 5000.0
+    # The budget's last 3,000 go to the next site; the subsidy is booked, and is public cost.
+    assert port.capex_support(site("highlands", 80), 10_000.0, True, treasury) == 3000.0
+    assert treasury.cash == 8000.0 and desk.flows.amount == [5000.0, 3000.0]
+    assert desk.flows.ref == ["v9", "v9"] and desk.flows.kind == ["capex_subsidy"] * 2
+
+
 def test_opex_fund_shares_running_and_repair_costs_for_its_years(tmp_path: Path) -> None:
     inst = {"type": "opex_fund", "share": 0.4, "years": 0.5}
     op = {"opex_usd_year": {z: 3650.0 for z in ZONES}}

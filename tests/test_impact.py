@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from rollout_sim import simulate
-from rollout_sim.model.impact import (
+from rollout_sim.impact import (
     DAYS_PER_YEAR,
     exposure_years,
     impact_series,

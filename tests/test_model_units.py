@@ -1,14 +1,21 @@
-"""Units of the model: distributions, the treasury and ledger, random streams."""
+"""Units of the model: distributions, the treasury and ledger, random streams, the records and
+queues the engine runs on."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 import simpy
 from scipy import stats
 
+from rollout_sim.engine import CountingEnvironment
+from rollout_sim.model.crews import PriorityWorkQueue
 from rollout_sim.model.distributions import mean_days, ppf
-from rollout_sim.model.finance import Ledger, Treasury
+from rollout_sim.model.finance import CapexReserve, Halted, Ledger, Treasury
+from rollout_sim.model.funding import SiteFacts
+from rollout_sim.model.records import SiteRegister
 from rollout_sim.model.streams import Streams, replication_seeds
 from rollout_sim.scenario.schema import (
     FixedDays,
@@ -17,6 +24,7 @@ from rollout_sim.scenario.schema import (
     TriangularDays,
     UniformDays,
 )
+from rollout_sim.units import DAYS_PER_YEAR, cents
 
 U = np.array([0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99])
 
@@ -103,3 +111,156 @@ def test_streams_are_independent_and_reproducible() -> None:
     assert rep0 == Streams(5)["failures"].random()
     with pytest.raises(KeyError, match="unknown random stream"):
         Streams(5)["weather"]
+
+
+def test_the_treasury_is_built_with_its_reserve_and_credit() -> None:
+    """The reserve (a fixed part plus parts computed when capex is weighed) and the credit it
+    draws on are given when the treasury is built; the credit's dated flows start then."""
+    env = simpy.Environment()
+    ledger = Ledger(("op",))
+
+    class Bank:
+        def __init__(self) -> None:
+            self.started: list[Treasury] = []
+            self.draws: list[tuple[float, float]] = []
+
+        def start(self, treasury: Treasury) -> None:
+            self.started.append(treasury)
+
+        def draw_for_capex(self, treasury: Treasury, shortfall: float, amount: float) -> bool:
+            self.draws.append((shortfall, amount))
+            treasury.book(shortfall, "loan_drawdown", "bank", "capex")
+            return True
+
+    bank = Bank()
+    debt_service = [20.0]
+    t = Treasury(
+        env, ledger, 0, reserve=CapexReserve(30.0, (lambda: debt_service[0],)), credit=bank
+    )
+    assert bank.started == [t]
+    t.receive(100.0, "equity", "shareholders")
+    # 80 of capex with 30 + 20 kept back needs 130: the bank lends the 30 short.
+    assert t.pay(80.0, "capex", "contractors").triggered
+    assert bank.draws == [(30.0, 80.0)] and t.cash == 50.0
+    # Running costs may use the reserve; capex may not.
+    assert t.pay(40.0, "opex", "power").triggered and t.cash == 10.0
+    assert CapexReserve(30.0, (lambda: 20.0, lambda: 5.5)).usd() == 55.5
+
+
+def test_a_stopped_class_is_paid_no_more() -> None:
+    """After a default the treasury stops paying capex: what waits fails with Halted, and so
+    does every later capex bill; other classes are paid as before."""
+    env = simpy.Environment()
+    ledger = Ledger(("op",))
+    t = Treasury(env, ledger, 0)
+    stopped: list[tuple[str, float]] = []
+
+    def buyer(name: str, delay: float):  # type: ignore[no-untyped-def]
+        yield env.timeout(delay)
+        try:
+            yield t.pay(500.0, "capex", "contractors", name)
+        except Halted:
+            stopped.append((name, env.now))
+
+    def default():  # type: ignore[no-untyped-def]
+        yield env.timeout(2)
+        assert t.stop("capex") == 1
+        t.receive(1000.0, "equity", "shareholders")
+
+    env.process(buyer("waiting", 1))
+    env.process(buyer("later", 3))
+    env.process(default())
+    env.run()
+    assert stopped == [("waiting", 2.0), ("later", 3.0)]
+    assert t.pay(10.0, "opex", "power").triggered
+    assert ledger.category == ["equity", "opex"] and t.cash == 990.0
+
+
+def test_counting_environment_counts_every_scheduled_event() -> None:
+    env = CountingEnvironment()
+
+    def ticker(n: int):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield env.timeout(1.0)
+
+    env.process(ticker(10))
+    env.run()
+    assert env.scheduled == 12  # ten timeouts; the process's start and its end add two
+
+    env = CountingEnvironment()
+    env.process(ticker(30))
+    env.run(until=2.5)
+    # The start, the timeouts due at 1, 2 and 3 (scheduled, though the run stops before the
+    # last), and the event that stops the run at 2.5, which SimPy schedules again as it stops.
+    assert env.scheduled == 1 + 3 + 2
+    assert env.scheduled == next(env._eid)  # SimPy's own numbering, read here only to check
+
+
+def test_repairs_wait_in_a_priority_store_and_crews_stop_when_it_closes() -> None:
+    """Jobs go to the crew that has waited longest, smallest key first; closing the queue
+    stops idle crews at once and busy ones when they ask for the next job."""
+    env = simpy.Environment()
+    queue = PriorityWorkQueue(env, "repairs")
+    log: list[tuple[float, str, object]] = []
+
+    def crew(name: str):  # type: ignore[no-untyped-def]
+        while True:
+            try:
+                job = yield queue.get()
+            except Halted:
+                log.append((env.now, name, "stopped"))
+                return
+            log.append((env.now, name, job))
+            yield env.timeout(1.0)
+
+    def failures():  # type: ignore[no-untyped-def]
+        yield env.timeout(0.5)
+        for job in ((-20.0, 1), (-900.0, 2), (-20.0, 3)):  # (−people, order)
+            queue.put(job)
+        yield env.timeout(2.0)
+        queue.close()
+        queue.put((-5.0, 4))  # dropped: nobody will take it
+
+    env.process(crew("a"))
+    env.process(crew("b"))
+    env.process(failures())
+    env.run()
+    assert log == [
+        (0.5, "a", (-900.0, 2)),
+        (0.5, "b", (-20.0, 1)),
+        (1.5, "a", (-20.0, 3)),
+        (2.5, "b", "stopped"),
+        (2.5, "a", "stopped"),
+    ]
+    assert queue.items == []
+
+
+def test_site_facts_are_a_frozen_record() -> None:
+    facts = SiteFacts(
+        zone=1, village_population=120, people=300.0, capex_usd=5e4, opex_usd_year=5e3, ref="v7"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.people = 1.0  # type: ignore[misc]
+    assert not hasattr(facts, "__dict__")  # slots: a small record, made per payment
+    assert facts == SiteFacts(1, 120, 300.0, 5e4, 5e3, "v7")
+
+
+def test_site_register_keeps_each_fact_once_by_village() -> None:
+    sites = SiteRegister(5)
+    assert sites.add(3, 0, False, 2, 1, 4.0, 30_000.0) == 0
+    assert sites.add(1, 1, True, 1, -1, 6.0, 15_000.0) == 1
+    assert list(sites.rows) == [3, 1] and len(sites) == 2
+    assert sites.operator.tolist() == [-1, 1, -1, 0, -1]
+    assert sites.capex_usd[3] == 30_000.0 and bool(sites.upgrade[1])
+    assert np.isnan(sites.built_day).all()  # filled in as the sites progress
+    with pytest.raises(ValueError, match="already has a site"):
+        sites.add(3, 1, False, 3, 0, 7.0, 1.0)
+
+
+def test_units_are_defined_once() -> None:
+    from rollout_sim.model import accounting, demand, funding, maintenance
+
+    for module in (accounting, demand, funding, maintenance):
+        assert module.DAYS_PER_YEAR is DAYS_PER_YEAR
+    assert DAYS_PER_YEAR == 365.25
+    assert cents(2.675) == round(2.675, 2) and cents(-0.004) == 0.0

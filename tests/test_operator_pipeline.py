@@ -17,7 +17,7 @@ import pytest
 import simpy
 
 from rollout_sim import simulate
-from rollout_sim.model.finance import Ledger, Treasury
+from rollout_sim.model.finance import CapexReserve, Ledger, Treasury
 from rollout_sim.results import FOOTPRINT_COLUMNS
 
 from _worlds import operator, scenario
@@ -40,8 +40,7 @@ def test_a_funds_share_never_pays_capex_before_the_bill_it_is_for() -> None:
     reserve. Now the bill is queued first: opex is paid, the capex keeps waiting."""
     env = simpy.Environment()
     ledger = Ledger(("op",))
-    t = Treasury(env, ledger, 0)
-    t.capex_reserve = 300_000
+    t = Treasury(env, ledger, 0, reserve=CapexReserve(300_000))
     t.receive(329_000, "equity", "shareholders")
     capex = t.pay(80_000, "capex", "contractors")
     assert not capex.triggered and t.cash == 329_000  # 329k − 80k < 300k reserve
@@ -327,3 +326,88 @@ def test_microwave_chains_stop_at_max_hops(tmp_path: Path) -> None:
 
     assert built(2) == [0, 1, 2]
     assert built(None) == [0, 1, 2, 3]
+
+
+# --- the pieces the pipeline is built from ---------------------------------------------------
+
+
+def test_siting_queue_serves_crews_first_come_and_closes(tmp_path: Path) -> None:
+    """The siting queue as a SimPy resource: a request is served with the best candidate,
+    claimed at once (``take``); requests wait, first come first served, until candidates are
+    put back; a closed queue fails every request with Halted."""
+    from rollout_sim.model.backhaul import BackhaulPlanner
+    from rollout_sim.model.finance import Halted
+    from rollout_sim.model.network import Network
+    from rollout_sim.model.siting import CandidateQueue
+    from rollout_sim.world.build import build_world
+
+    sc = scenario(tmp_path, XY, POP)  # no satellite: D and E have no backhaul yet
+    world = build_world(sc)
+    env = simpy.Environment()
+    net = Network(env, world, Ledger(("op",)))
+    backhaul = BackhaulPlanner(world, sc.backhaul)
+    eligible = np.ones(len(world), dtype=bool)
+    taken: list[tuple[float, int]] = []
+
+    def take(v: int) -> int:
+        taken.append((env.now, v))
+        queue.discard(v)
+        return v
+
+    queue = CandidateQueue(
+        env, "largest_population", eligible, net.coverage, backhaul, np.full(5, 1e4),
+        np.zeros(5), claimed=net.claimed, take=take,
+    )  # fmt: skip
+    got: list[tuple[float, str, object]] = []
+
+    def crew(name: str):  # type: ignore[no-untyped-def]
+        while True:
+            try:
+                v = yield queue.get()
+            except Halted:
+                got.append((env.now, name, "stopped"))
+                return
+            got.append((env.now, name, v))
+            yield env.timeout(10.0)
+
+    def planner():  # type: ignore[no-untyped-def]
+        yield env.timeout(15.0)
+        # C is funded: a relay for D (3.5 km away), which now has a microwave hop.
+        queue.put(backhaul.add_relay(2, eligible).tolist())
+        yield env.timeout(10.0)
+        queue.close()
+
+    for name in ("a", "b", "c"):
+        env.process(crew(name))
+    env.process(planner())
+    env.run()
+    # C (200 people), A (100), B (50) at once; at 10 a and b ask again and wait (a first);
+    # at 15 D comes back and goes to a; at 25 the queue closes.
+    assert taken == [(0.0, 2), (0.0, 0), (0.0, 1), (15.0, 3)]
+    assert got == [
+        (0.0, "a", 2), (0.0, "b", 0), (0.0, "c", 1), (15.0, "a", 3),
+        (25.0, "b", "stopped"), (25.0, "c", "stopped"), (25.0, "a", "stopped"),
+    ]  # fmt: skip
+
+
+def test_network_tells_its_listener_of_each_first_day_on_air(tmp_path: Path) -> None:
+    from rollout_sim.model.network import Network
+    from rollout_sim.world.build import build_world
+
+    world = build_world(scenario(tmp_path, XY, POP))
+    env = simpy.Environment()
+    net = Network(env, world, Ledger(("a", "b")))
+    heard: list[tuple[str, int]] = []
+    net.on_first_air(0, lambda v: heard.append(("a", v)))
+    with pytest.raises(ValueError, match="already listens"):
+        net.on_first_air(0, lambda v: None)
+    for v, op in ((0, 0), (2, 1)):
+        net.claim(v, net.sites.add(v, op, False, 1, 0, 0.0, 0.0), op, -1)
+        net.finish_build(v)
+    net.fail(0)
+    net.repair(0)  # back in service: not a first day on air
+    assert heard == [("a", 0)]  # operator b has no listener
+    on_air = net.sites.on_air_day
+    assert on_air[0] == on_air[2] == 0.0 and np.isnan(on_air[[1, 3, 4]]).all()
+    with pytest.raises(ValueError, match="is not operator 1's site"):
+        net.claim(4, net.sites.add(4, 0, False, 3, 0, 0.0, 0.0), 1, -1)

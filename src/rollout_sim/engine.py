@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import SimTime
+from simpy.events import NORMAL, EventPriority
 
 from .model.finance import Ledger
 from .model.funding import FundingDesk
@@ -21,7 +23,25 @@ from .results import Results
 from .scenario.schema import Scenario
 from .world.build import World, build_world
 
-__all__ = ["simulate"]
+__all__ = ["CountingEnvironment", "simulate"]
+
+
+_schedule = simpy.Environment.schedule
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules, as SimPy numbers them (those
+    still pending when the run stops count too): a run's size, ``results.extra["events"]``."""
+
+    def __init__(self, initial_time: SimTime = 0) -> None:
+        super().__init__(initial_time)
+        self.scheduled = 0
+
+    def schedule(
+        self, event: simpy.Event, priority: EventPriority = NORMAL, delay: SimTime = 0
+    ) -> None:
+        self.scheduled += 1
+        _schedule(self, event, priority, delay)  # the base method, looked up once
 
 
 def _depots(world: World, ids: list[str] | None) -> np.ndarray:
@@ -64,7 +84,7 @@ def simulate(
     failure_draws = VillageDraws(streams.seed_for("failures"), n, block)
     repair_draws = VillageDraws(streams.seed_for("repairs"), n, block)
 
-    env = simpy.Environment()
+    env = CountingEnvironment()
     ledger = Ledger(tuple(op.name for op in scenario.operators))
     network = Network(env, world, ledger)
     chosen = scenario.policy(policy)
@@ -86,7 +106,7 @@ def simulate(
             tiebreak=tiebreak,
             failure_draws=failure_draws,
             repair_draws=repair_draws,
-            funding=funding,
+            funding=funding.port(i),
         )
         for i, op in enumerate(scenario.operators)
     ]
@@ -103,8 +123,7 @@ def simulate(
     check_network(network, seed_label, float(horizon))
     for agent in agents:
         agent.close_books(float(horizon))
-    # SimPy numbers every event it schedules; the next number is how many there were.
-    events = next(env._eid)
+    events = env.scheduled
     results = Results.from_run(
         scenario=scenario,
         world=world,

@@ -220,21 +220,23 @@ class Results:
         seed_sequence: np.random.SeedSequence,
         wall_seconds: float,
     ) -> Results:
+        # The network keeps each site's facts by village; a row per site, in claim order.
         s = network.sites
+        rows = np.frombuffer(s.rows, dtype=np.int64) if len(s) else np.zeros(0, dtype=np.int64)
         sites = SitesTable(
-            village=np.array(s.village, dtype=np.int64),
-            operator=np.array(s.operator, dtype=np.int64),
-            upgrade=np.array(s.upgrade, dtype=bool),
-            backhaul=np.array(s.backhaul, dtype=np.int8),
-            parent=np.array(s.parent, dtype=np.int64),
-            claim_day=np.array(s.claim_day, dtype=np.float64),
-            build_start_day=np.array(s.build_start_day, dtype=np.float64),
-            built_day=np.array(s.built_day, dtype=np.float64),
-            on_air_day=np.array(s.on_air_day, dtype=np.float64),
-            capex_usd=np.array(s.capex_usd, dtype=np.float64),
-            villages_new=np.array(s.villages_new, dtype=np.int64),
-            people_new=np.array(s.people_new, dtype=np.int64),
-            people_planned=network.planned_people[np.array(s.village, dtype=np.int64)],
+            village=rows.copy(),
+            operator=s.operator[rows],
+            upgrade=s.upgrade[rows],
+            backhaul=s.backhaul[rows],
+            parent=s.parent[rows],
+            claim_day=s.claim_day[rows],
+            build_start_day=s.build_start_day[rows],
+            built_day=s.built_day[rows],
+            on_air_day=s.on_air_day[rows],
+            capex_usd=s.capex_usd[rows],
+            villages_new=s.villages_new[rows],
+            people_new=s.people_new[rows],
+            people_planned=s.people_planned[rows],
         )
         lg = network.ledger
         ledger = LedgerTable(
@@ -436,7 +438,7 @@ class Results:
         pay for them."""
         if not self.scenario.impact.enabled:
             return {}
-        from .model.impact import impact_series
+        from .impact import impact_series
 
         return impact_series(self, self.scenario.impact)
 

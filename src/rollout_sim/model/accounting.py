@@ -4,26 +4,29 @@ Flows between two accounting dates are evaluated in closed form over the operato
 (vectorised; nothing ticks per village, subscriber or day): revenue from each site's Bass
 adoption curve, less the share of the period the site was down; opex for each built site's
 days in the period. Revenue comes in first, then debt service is due, then running costs are
-queued for payment (ahead of repairs and capex).
+queued for payment (after repairs, ahead of capex).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..scenario.schema import Operator
+from ..units import DAYS_PER_YEAR, cents
 from .credit import CreditDesk
 from .demand import revenue_usd
-from .finance import Treasury, cents
+from .finance import Treasury
 from .network import Network
 
-__all__ = ["Accounts", "month_starts"]
+if TYPE_CHECKING:
+    from .funding import FundingPort
 
-DAYS_PER_YEAR = 365.25
+__all__ = ["Accounts", "month_starts"]
 
 
 def month_starts(start: date, horizon_days: int) -> list[float]:
@@ -48,7 +51,7 @@ class Accounts:
         credit: CreditDesk,
         opex_usd_year: NDArray[np.float64],
         on_default: Callable[[], None],
-        cost_support: Callable[[str, float, str], float] | None = None,
+        funding: FundingPort | None = None,
     ) -> None:
         self.network = network
         self.op = op_index
@@ -57,7 +60,7 @@ class Accounts:
         self.credit = credit
         self.opex_usd_year = opex_usd_year
         self.on_default = on_default
-        self.cost_support = cost_support
+        self.funding = funding
         self._last_down = np.zeros(len(network.world))
         self._last_t = 0.0
         share = spec.revenue.operator_share
@@ -75,7 +78,7 @@ class Accounts:
         self._last_t = t
         if t2 <= t1:
             return
-        net = self.network
+        sites = self.network.sites
         if self.spec.equity_usd_per_year > 0:
             self.treasury.receive(
                 cents(self.spec.equity_usd_per_year * (t2 - t1) / DAYS_PER_YEAR),
@@ -83,11 +86,11 @@ class Accounts:
                 "shareholders",
                 "scheduled equity",
             )
-        mine = np.flatnonzero(net.site_op == self.op)
-        on_air = mine[np.isfinite(net.on_air_at[mine])]
-        down_now = net.downtime_until(t2)
+        mine = np.flatnonzero(sites.operator == self.op)
+        on_air = mine[np.isfinite(sites.on_air_day[mine])]
+        down_now = self.network.downtime_until(t2)
         if len(on_air):
-            since = np.maximum(net.on_air_at[on_air], t1)
+            since = np.maximum(sites.on_air_day[on_air], t1)
             span = t2 - since
             down = down_now[on_air] - self._last_down[on_air]
             up = np.clip(1.0 - np.divide(down, span, out=np.zeros_like(span), where=span > 0), 0, 1)
@@ -95,8 +98,8 @@ class Accounts:
             amounts = revenue_usd(
                 t1,
                 t2,
-                net.on_air_at[on_air],
-                net.people_new[on_air].astype(np.float64),
+                sites.on_air_day[on_air],
+                sites.people_new[on_air].astype(np.float64),
                 ceiling_share=rev.adoption.ceiling_share,
                 p=rev.adoption.p,
                 q=rev.adoption.q,
@@ -107,12 +110,12 @@ class Accounts:
             self.treasury.receive(cents(float(amounts.sum())), "revenue", self.revenue_from)
         self._last_down = down_now
 
-        if not self.credit.service():
+        if not self.credit.service(self.treasury):
             self.on_default()
 
-        built = mine[np.isfinite(net.built_at[mine])]
+        built = mine[np.isfinite(sites.built_day[mine])]
         if len(built):
-            days = t2 - np.maximum(net.built_at[built], t1)
+            days = t2 - np.maximum(sites.built_day[built], t1)
             opex = cents(float((self.opex_usd_year[built] * days).sum()) / DAYS_PER_YEAR)
             prev = self.spec.preventive_usd_per_site_year
             spend = cents(prev * float(days.sum()) / DAYS_PER_YEAR) if prev > 0 else 0.0
@@ -123,7 +126,7 @@ class Accounts:
 
     def _support(self, kind: str, amount: float, what: str) -> Callable[[], object] | None:
         """Funds' share of a bill, booked once the bill is queued (see Treasury.pay)."""
-        support = self.cost_support
-        if support is None:
+        funding, treasury = self.funding, self.treasury
+        if funding is None:
             return None
-        return lambda: support(kind, amount, what)
+        return lambda: funding.running_cost_support(kind, amount, treasury, what)

@@ -1,6 +1,6 @@
 """Backhaul options per candidate site, and the relay frontier that grows as sites are built.
 
-A site can use (DESIGN §2.2): fibre, when a PoP is within the spur distance; microwave, one hop
+A site can use: fibre, when a PoP is within the spur distance; microwave, one hop
 within its zone's range to a PoP or to a relay (an on-air or funded site of the same operator, or
 an existing 4G site); satellite, anywhere if allowed. The option with the lowest life cost
 (capex + opex × life years) is chosen. Relay hops appear when a site is funded
@@ -202,6 +202,11 @@ class BackhaulPlanner:
             self.pop_dist_km[villages],
             np.where(kind == BH_MICROWAVE, self.mw_dist[villages], np.inf),
         )
+
+    def assume_satellite(self, v: int) -> None:
+        """An existing site at *v* with no option here has a backhaul of its own: count it as
+        satellite (what it is likely to use where no terrestrial link reaches)."""
+        self.kind[v] = BH_SATELLITE
 
     def use_satellite(self) -> None:
         """Count one satellite site; close the option (for every candidate) at the cap."""

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from ..scenario.schema import CreditLine
-from .finance import Treasury, cents
+from ..units import cents
+from .finance import Treasury
 from .loans import LoanBook, annuity_payment
+
+if TYPE_CHECKING:
+    from .funding import FundingPort
 
 __all__ = ["CreditDesk", "Facility"]
 
@@ -48,60 +52,66 @@ class Facility:
 
 
 class CreditDesk:
-    """All credit lines of one operator, wired to its treasury."""
+    """All credit lines of one operator: the credit its treasury draws on.
+
+    Built before the treasury, which is given the desk and starts its dated flows
+    (:meth:`start`); whatever the desk books, it books through the treasury it is handed.
+    """
 
     def __init__(
         self,
         env: simpy.Environment,
-        treasury: Treasury,
         specs: list[tuple[CreditLine, str | None]],
         start_date: date,
         capex_paid: Callable[[], float],
         log: Callable[[str, str], None],
-        public_flow: Callable[[str | None, str, float], None] | None = None,
+        funding: FundingPort | None = None,
     ) -> None:
         self.env = env
-        self.treasury = treasury
+        self.start_date = start_date
         self.capex_paid = capex_paid
         self.log = log
-        self.public_flow = public_flow
+        self.funding = funding
         self.defaulted = False
         self.facilities = []
         for spec, public in specs:
             start = float((spec.start_date - start_date).days) if spec.start_date else 0.0
             end = float((spec.end_date - start_date).days) + 1 if spec.end_date else None
             self.facilities.append(Facility(spec, max(start, 0.0), end, public))
-        if any(f.spec.drawdown == "on_demand" for f in self.facilities):
-            treasury.credit = self.draw_for_capex
+
+    def start(self, treasury: Treasury) -> None:
+        """Start the lines' dated flows into *treasury*: lines drawn on demand that open later
+        (capex waiting for money may then draw), and scheduled tranches."""
         for f in self.facilities:
             if f.start_day > 0 and f.spec.drawdown == "on_demand":
-                env.process(self._open_later(f))
+                self.env.process(self._open_later(f, treasury))
             if f.spec.tranches:
-                env.process(self._tranches(f, start_date))
+                self.env.process(self._tranches(f, treasury))
 
     @property
     def debt_usd(self) -> float:
         return cents(sum(f.book.balance_usd for f in self.facilities))
 
-    def _open_later(self, f: Facility) -> Generator[simpy.Event, Any, None]:
+    def _open_later(self, f: Facility, treasury: Treasury) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(f.start_day)
-        self.treasury.serve()  # capex waiting for money may now draw on the line
+        treasury.serve()  # capex waiting for money may now draw on the line
 
-    def _tranches(self, f: Facility, start_date: date) -> Generator[simpy.Event, Any, None]:
+    def _tranches(self, f: Facility, treasury: Treasury) -> Generator[simpy.Event, Any, None]:
         assert f.spec.tranches is not None
         for tranche in f.spec.tranches:
-            day = float((tranche.date - start_date).days)
+            day = float((tranche.date - self.start_date).days)
             if day > self.env.now:
                 yield self.env.timeout(day - self.env.now)
             drawn = f.book.draw(tranche.amount_usd)
             if drawn > 0:
                 self._flow(f, "loan_drawdown", drawn)
-                self.treasury.receive(drawn, "loan_drawdown", f.spec.lender, "tranche")
+                treasury.receive(drawn, "loan_drawdown", f.spec.lender, "tranche")
             else:
                 self.log("tranche_refused", f"{f.spec.lender}: line frozen")
 
-    def draw_for_capex(self, shortfall: float, amount: float) -> bool:
-        """Draw *shortfall* for a capex payment of *amount*, all or nothing. Returns success."""
+    def draw_for_capex(self, treasury: Treasury, shortfall: float, amount: float) -> bool:
+        """Draw *shortfall* into *treasury* for a capex payment of *amount*, all or nothing.
+        Returns success."""
         if self.defaulted:
             return False
         now = self.env.now
@@ -135,13 +145,13 @@ class CreditDesk:
             return False
         for f, take in plan:
             drawn = f.book.draw(take)
-            self.treasury.book(drawn, "loan_drawdown", f.spec.lender, "capex")
+            treasury.book(drawn, "loan_drawdown", f.spec.lender, "capex")
             self._flow(f, "loan_drawdown", drawn)
         return True
 
     def _flow(self, f: Facility, kind: str, amount: float) -> None:
-        if f.public is not None and self.public_flow is not None:
-            self.public_flow(f.public, kind, amount)
+        if f.public is not None and self.funding is not None:
+            self.funding.loan_flow(f.public, kind, amount)
 
     def next_service_usd(self) -> float:
         """An estimate of next month's debt service, kept back from capex (a debt-service
@@ -162,8 +172,9 @@ class CreditDesk:
                 total += max(payment - b * r, 0.0)
         return cents(total)
 
-    def service(self) -> bool:
-        """Pay this month's debt service; returns False (and books nothing) if cash is short."""
+    def service(self, treasury: Treasury) -> bool:
+        """Pay this month's debt service from *treasury*; returns False (and books nothing) if
+        cash is short."""
         now = self.env.now
         dues: list[tuple[Facility, float, float]] = []
         for f in self.facilities:
@@ -175,14 +186,14 @@ class CreditDesk:
             interest, principal = f.book.due(f.months)
             dues.append((f, interest, principal))
         total = cents(sum(i + p for _, i, p in dues))
-        if total > self.treasury.cash:
+        if total > treasury.cash:
             return False
         for f, interest, principal in dues:
             if interest > 0:
-                self.treasury.book(-interest, "interest", f.spec.lender, f"month {f.months}")
+                treasury.book(-interest, "interest", f.spec.lender, f"month {f.months}")
                 self._flow(f, "interest", -interest)
             if principal > 0:
-                self.treasury.book(-principal, "principal", f.spec.lender, f"month {f.months}")
+                treasury.book(-principal, "principal", f.spec.lender, f"month {f.months}")
                 self._flow(f, "principal", -principal)
             f.book.pay(interest, principal)
         return True

@@ -1,42 +1,54 @@
-"""Idle crews waiting for work, woken one per job.
+"""Queues of work that crews wait on: SimPy stores that close when their operator stops.
 
-A shared "work arrived" event would wake every idle crew for each job, and all but one would
-go straight back to sleep: with 200 crews that is a storm of useless resumptions (DESIGN §4).
-Each idle crew waits on its own event instead, and new work wakes as many crews as it can use.
+A crew asks its queue for the next job (``yield queue.get()``) and, when there is none, waits
+in the queue's get queue: SimPy hands each new job to the crew that has waited longest, one job
+per crew, so work wakes exactly the crews it can use (a shared "work arrived" event would wake
+every idle crew for each job, and all but one would go back to sleep). When the operator stops
+(a default), :meth:`close` fails every waiting request, and every later one, with
+:class:`~.finance.Halted`: idle crews stop at once, crews at work finish the job in hand and
+stop when they ask for the next.
 """
 
 from __future__ import annotations
 
-from collections import deque
-
 import simpy
+from simpy.resources.store import StoreGet, StorePut
 
-__all__ = ["IdlePool"]
+from .finance import Halted
+
+__all__ = ["PriorityWorkQueue", "WorkQueue"]
 
 
-class IdlePool:
-    """FIFO of idle crews' wake-up events."""
+class WorkQueue(simpy.Store):
+    """A first-come, first-served :class:`simpy.Store` of jobs that can be closed."""
 
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self._idle: deque[simpy.Event] = deque()
+    def __init__(self, env: simpy.Environment, what: str = "work") -> None:
+        super().__init__(env)
+        self.what = what
+        self.closed = False
 
-    def __len__(self) -> int:
-        return len(self._idle)
+    def close(self) -> None:
+        """No more work: drop the jobs queued; every waiting request, and every later one,
+        fails with :class:`Halted`."""
+        self.closed = True
+        self.items.clear()
+        waiting = list(self.get_queue)
+        self.get_queue.clear()
+        for request in waiting:
+            request.fail(Halted(self.what))
 
-    def wait(self) -> simpy.Event:
-        """An event this crew sleeps on until woken."""
-        event = self.env.event()
-        self._idle.append(event)
-        return event
+    def _do_put(self, event: StorePut) -> bool | None:
+        if self.closed:
+            event.succeed()  # nobody will take it: dropped
+            return None
+        return super()._do_put(event)
 
-    def wake(self, n: int = 1) -> None:
-        """Wake up to *n* idle crews, longest idle first."""
-        while n > 0 and self._idle:
-            event = self._idle.popleft()
-            if not event.triggered:
-                event.succeed()
-                n -= 1
+    def _do_get(self, event: StoreGet) -> bool | None:
+        if self.closed:
+            event.fail(Halted(self.what))
+            return True
+        return super()._do_get(event)
 
-    def wake_all(self) -> None:
-        self.wake(len(self._idle))
+
+class PriorityWorkQueue(WorkQueue, simpy.PriorityStore):
+    """A :class:`simpy.PriorityStore` of jobs (smallest first) that can be closed."""

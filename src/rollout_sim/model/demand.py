@@ -15,6 +15,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..units import DAYS_PER_YEAR
+
 __all__ = [
     "DAYS_PER_YEAR",
     "bass_fraction",
@@ -25,8 +27,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-#: Days in a (Julian) year: converts simulation days to the years of the Bass parameters.
-DAYS_PER_YEAR: Final = 365.25
 #: Default block size, in float64 elements, of the site × time grid (≈ 32 MB per block).
 DEFAULT_CHUNK: Final = 4_000_000
 #: Below this q·τ the integral uses the cancellation-free form; above it, the one that cannot

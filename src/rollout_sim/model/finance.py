@@ -19,11 +19,22 @@ from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 import simpy
 
-__all__ = ["CATEGORIES", "PAYMENT_PRIORITY", "Halted", "Ledger", "Treasury"]
+from ..units import cents
+
+__all__ = [
+    "CATEGORIES",
+    "PAYMENT_PRIORITY",
+    "CapexReserve",
+    "CapexSupport",
+    "CreditSource",
+    "Halted",
+    "Ledger",
+    "Treasury",
+]
 
 #: Ledger categories; inflows are positive amounts, outflows negative.
 CATEGORIES: Final = (
@@ -43,11 +54,6 @@ _CATEGORY = {c: c for c in CATEGORIES}
 #: Order in which waiting payments are served (lower first): repairs bring revenue back, so
 #: they come before the running-cost backlog; capex waits for both.
 PAYMENT_PRIORITY: Final = {"repair": 0, "opex": 1, "capex": 2}
-
-
-def cents(amount: float) -> float:
-    """Round to the cent (every booked amount is)."""
-    return round(amount, 2)
 
 
 class Halted(Exception):
@@ -113,29 +119,70 @@ class _Payment:
     village: int = field(compare=False, default=-1)
 
 
-#: A source of extra money for a capex payment: (shortfall, amount) -> drew enough?
-CreditSource = Callable[[float, float], bool]
 #: Subsidy towards a capex payment: (village, amount, commit) -> USD (booked when committed).
 CapexSupport = Callable[[int, float, bool], float]
 
 
-class Treasury:
-    """An operator's cash: pays in priority order, waits for cash when there is none."""
+class CreditSource(Protocol):
+    """Credit a treasury may draw on: its dated flows (tranches, lines that open later) pay
+    into the treasury from the start, and a capex payment that cash cannot cover may draw."""
 
-    def __init__(self, env: simpy.Environment, ledger: Ledger, op: int) -> None:
+    def start(self, treasury: Treasury) -> None:
+        """Start the dated flows into *treasury* (called once, when the treasury is built)."""
+
+    def draw_for_capex(self, treasury: Treasury, shortfall: float, amount: float) -> bool:
+        """Draw *shortfall* into *treasury* for a capex payment of *amount*; True if drawn."""
+        ...
+
+
+@dataclass(frozen=True)
+class CapexReserve:
+    """Cash a going concern keeps back from capex (running costs and repairs may use it): a
+    fixed amount plus amounts computed when a capex payment is weighed (next month's debt
+    service, months of running costs), added up in order."""
+
+    fixed_usd: float = 0.0
+    extra: tuple[Callable[[], float], ...] = ()
+
+    def usd(self) -> float:
+        return self.fixed_usd + sum(f() for f in self.extra)
+
+
+class Treasury:
+    """An operator's cash: pays in priority order, waits for cash when there is none.
+
+    Built with what it consults when it pays capex: the *reserve* kept back, the *credit* it
+    may draw on (whose dated flows start now) and the subsidies towards a site's capex
+    (*capex_support*).
+
+    The waiting payments are a heap of its own rather than a SimPy ``Container``: a container
+    serves any request its level covers, whereas here the first unpaid payment in priority
+    order blocks every one behind it, and a capex payment's need depends on the reserve, the
+    subsidies and the credit at the moment it is weighed.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        ledger: Ledger,
+        op: int,
+        *,
+        reserve: CapexReserve | None = None,
+        credit: CreditSource | None = None,
+        capex_support: CapexSupport | None = None,
+    ) -> None:
         self.env = env
         self.ledger = ledger
         self.op = op
         self._waiting: list[_Payment] = []
         self._seq = 0
-        self.credit: CreditSource | None = None
-        #: Cash kept back from capex (running costs and repairs may use it).
-        self.capex_reserve = 0.0
-        #: More cash to keep back, computed when needed: next month's debt service, months of
-        #: running costs (a list: every source is added up).
-        self.reserve_extra: list[Callable[[], float]] = []
-        self.capex_support: CapexSupport | None = None
+        self._reserve = CapexReserve() if reserve is None else reserve
+        self._credit = credit
+        self._capex_support = capex_support
         self._held = 0
+        self._stopped: set[str] = set()
+        if credit is not None:
+            credit.start(self)
 
     @property
     def cash(self) -> float:
@@ -180,6 +227,10 @@ class Treasury:
         event = self.env.event()
         if category not in PAYMENT_PRIORITY:
             raise ValueError(f"payments of {category!r} are not queued")
+        if category in self._stopped:
+            event.defused = True  # nobody need hear of it: a payment booked as payable
+            event.fail(Halted(category))
+            return event
         self._seq += 1
         heapq.heappush(
             self._waiting,
@@ -218,32 +269,37 @@ class Treasury:
         """Pay waiting payments in order while money allows (credit may top up capex)."""
         if self._held:
             return
+        capex_support = self._capex_support
         while self._waiting:
             p = self._waiting[0]
             capex = p.category == "capex"
             support = 0.0
-            if capex and self.capex_support is not None and p.village >= 0:
-                support = self.capex_support(p.village, p.amount, False)
+            if capex and capex_support is not None and p.village >= 0:
+                support = capex_support(p.village, p.amount, False)
             own = cents(p.amount - support)
-            keep = 0.0
-            if capex:
-                keep = self.capex_reserve + sum(extra() for extra in self.reserve_extra)
+            keep = self._reserve.usd() if capex else 0.0
             cash = self.cash
             if own + keep > cash:
                 short = cents(own + keep - cash)
-                if not capex or self.credit is None or not self.credit(short, p.amount):
+                if (
+                    not capex
+                    or self._credit is None
+                    or not self._credit.draw_for_capex(self, short, p.amount)
+                ):
                     return
             heapq.heappop(self._waiting)
             if support > 0:
-                assert self.capex_support is not None
-                self.capex_support(p.village, p.amount, True)  # books the subsidy first
+                assert capex_support is not None
+                capex_support(p.village, p.amount, True)  # books the subsidy first
             self.book(-p.amount, p.category, p.counterparty, p.ref)
             p.event.succeed(p.amount)
 
-    def cancel(self, category: str) -> int:
-        """Fail every waiting payment of *category* with :class:`Halted`; returns how many.
+    def stop(self, category: str) -> int:
+        """Pay no more *category* (a stop is final): every waiting payment of it, and every
+        later one, fails with :class:`Halted`. Returns how many were waiting.
 
         A payment nobody waits for (a repair booked as payable) is dropped quietly."""
+        self._stopped.add(category)
         keep = [p for p in self._waiting if p.category != category]
         dropped = [p for p in self._waiting if p.category == category]
         self._waiting = keep

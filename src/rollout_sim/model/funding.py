@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -30,12 +30,54 @@ from ..scenario.funding import (
     Viability,
 )
 from ..scenario.schema import CreditLine, Operator, Revenue, Tranche
+from ..units import DAYS_PER_YEAR, cents
 from .demand import bass_integral
-from .finance import Treasury, cents
+from .finance import Treasury
 
-__all__ = ["FundingDesk", "PublicFlows", "site_npv"]
+__all__ = ["FundingDesk", "FundingPort", "PublicFlows", "SiteFacts", "site_npv"]
 
-DAYS_PER_YEAR = 365.25
+
+@dataclass(frozen=True, slots=True)
+class SiteFacts:
+    """What funding rules look at for one site: its zone (index), the population of its host
+    village, the people it covers newly (expected, for a site not yet claimed), its capex and
+    its running cost a year (site and backhaul, US$), and its reference (the village id)."""
+
+    zone: int
+    village_population: int
+    people: float
+    capex_usd: float
+    opex_usd_year: float
+    ref: str
+
+
+class FundingPort(Protocol):
+    """What one operator needs from the funding desk, asked at the moments that matter: its
+    credit lines and equity when it starts, subsidies towards a capex payment, funds' shares of
+    running and repair costs as they are billed, its public loans' flows, payments for a site's
+    first day on air, and guarantees at a default. Given to the operator (and by it to its
+    credit desk, maintenance crews and books) when they are built."""
+
+    @property
+    def has_capex_subsidy(self) -> bool: ...
+
+    def credit_lines(self, start: date) -> list[tuple[CreditLine, str | None]]: ...
+
+    def start_equity(self, treasury: Treasury) -> None: ...
+
+    def capex_support(
+        self, site: SiteFacts, amount: float, commit: bool, treasury: Treasury | None = None
+    ) -> float: ...
+
+    def running_cost_support(
+        self, kind: str, amount: float, treasury: Treasury, ref: str = ""
+    ) -> float: ...
+
+    def loan_flow(self, label: str | None, kind: str, amount: float) -> None: ...
+
+    def on_air(self, site: SiteFacts, villages: int, people: int, treasury: Treasury) -> None: ...
+
+    def on_default(self, debts: list[tuple[str, float]]) -> None: ...
 
 
 @dataclass
@@ -136,6 +178,10 @@ class FundingDesk:
         self.operators = operators
         self._cache: dict[tuple[int, type], list[_Live]] = {}
 
+    def port(self, op: int) -> FundingPort:
+        """Operator *op*'s view of the desk."""
+        return _OperatorFunding(self, op)
+
     # --- set-up ----------------------------------------------------------------------------
 
     def has_capex_subsidy(self, op: int) -> bool:
@@ -214,22 +260,15 @@ class FundingDesk:
 
     # --- eligibility -----------------------------------------------------------------------
 
-    def eligible(
-        self,
-        rule: Eligibility,
-        zone: int,
-        village_pop: int,
-        people: float,
-        capex: float,
-        opex_year: float,
-        revenue: Revenue,
-    ) -> bool:
-        if rule.zones is not None and self.zone_names[zone] not in rule.zones:
+    def eligible(self, rule: Eligibility, site: SiteFacts, capex: float, revenue: Revenue) -> bool:
+        """Whether *site* meets *rule*, its capex taken as *capex* (what is being paid)."""
+        if rule.zones is not None and self.zone_names[site.zone] not in rule.zones:
             return False
-        if rule.max_village_population is not None and village_pop > rule.max_village_population:
+        limit = rule.max_village_population
+        if limit is not None and site.village_population > limit:
             return False
         if rule.negative_viability is not None:
-            npv = site_npv(people, capex, opex_year, revenue, rule.negative_viability)
+            npv = site_npv(site.people, capex, site.opex_usd_year, revenue, rule.negative_viability)
             if npv >= 0:
                 return False
         return True
@@ -239,7 +278,7 @@ class FundingDesk:
     def capex_support(
         self,
         op: int,
-        site: dict[str, Any],
+        site: SiteFacts,
         amount: float,
         commit: bool,
         treasury: Treasury | None = None,
@@ -253,13 +292,7 @@ class FundingDesk:
             s = x.spec
             assert isinstance(s, CapexSubsidy)
             if not x.active(now) or not self.eligible(
-                s.eligibility,
-                site["zone"],
-                site["village_pop"],
-                site["people"],
-                amount,
-                site["opex_year"],
-                self.operators[op].revenue,
+                s.eligibility, site, amount, self.operators[op].revenue
             ):
                 continue
             want = min(s.share * amount, amount - total)
@@ -269,8 +302,8 @@ class FundingDesk:
             total = cents(total + got)
             if commit:
                 assert treasury is not None
-                treasury.book(got, "subsidy", x.label, site["ref"])
-                self.flows.add(now, x.label, s.funder, op, "capex_subsidy", got, site["ref"])
+                treasury.book(got, "subsidy", x.label, site.ref)
+                self.flows.add(now, x.label, s.funder, op, "capex_subsidy", got, site.ref)
         return total
 
     def running_cost_support(
@@ -300,7 +333,7 @@ class FundingDesk:
         return total
 
     def on_air(
-        self, op: int, site: dict[str, Any], villages: int, people: int, treasury: Treasury
+        self, op: int, site: SiteFacts, villages: int, people: int, treasury: Treasury
     ) -> None:
         """A site's first day on air: schedule output-based payments after verification."""
         now = self.env.now
@@ -308,18 +341,12 @@ class FundingDesk:
             s = x.spec
             assert isinstance(s, OutputBasedSubsidy)
             if not x.active(now) or not self.eligible(
-                s.eligibility,
-                site["zone"],
-                site["village_pop"],
-                site["people"],
-                site["capex"],
-                site["opex_year"],
-                self.operators[op].revenue,
+                s.eligibility, site, site.capex_usd, self.operators[op].revenue
             ):
                 continue
             amount = s.usd_per_person * people + s.usd_per_village * villages
             if amount > 0:
-                self.env.process(self._pay_output(x, op, amount, treasury, site["ref"]))
+                self.env.process(self._pay_output(x, op, amount, treasury, site.ref))
 
     def _pay_output(
         self, x: _Live, op: int, amount: float, treasury: Treasury, ref: str
@@ -352,3 +379,40 @@ class FundingDesk:
                     got = g.take(s.first_loss_share * balance)
                     if got > 0:
                         self.flows.add(now, g.label, s.funder, op, "guarantee_call", got, lender)
+
+
+class _OperatorFunding:
+    """One operator's view of the funding desk (a :class:`FundingPort`)."""
+
+    def __init__(self, desk: FundingDesk, op: int) -> None:
+        self._desk = desk
+        self._op = op
+
+    @property
+    def has_capex_subsidy(self) -> bool:
+        return self._desk.has_capex_subsidy(self._op)
+
+    def credit_lines(self, start: date) -> list[tuple[CreditLine, str | None]]:
+        return self._desk.credit_lines(self._op, start)
+
+    def start_equity(self, treasury: Treasury) -> None:
+        self._desk.start_equity(self._op, treasury)
+
+    def capex_support(
+        self, site: SiteFacts, amount: float, commit: bool, treasury: Treasury | None = None
+    ) -> float:
+        return self._desk.capex_support(self._op, site, amount, commit, treasury)
+
+    def running_cost_support(
+        self, kind: str, amount: float, treasury: Treasury, ref: str = ""
+    ) -> float:
+        return self._desk.running_cost_support(self._op, kind, amount, treasury, ref)
+
+    def loan_flow(self, label: str | None, kind: str, amount: float) -> None:
+        self._desk.loan_flow(self._op, label, kind, amount)
+
+    def on_air(self, site: SiteFacts, villages: int, people: int, treasury: Treasury) -> None:
+        self._desk.on_air(self._op, site, villages, people, treasury)
+
+    def on_default(self, debts: list[tuple[str, float]]) -> None:
+        self._desk.on_default(self._op, debts)

@@ -63,6 +63,6 @@ def check_network(network: Network, seed: object, horizon: float | None = None) 
         if len(trace.value) > 1 and np.any(np.diff(np.array(trace.value)) < 0):
             fail(f"cumulative sites {name} decreased")
     down = network.in_service == False  # noqa: E712 - numpy elementwise
-    ever = np.isfinite(network.on_air_at)
+    ever = np.isfinite(network.sites.on_air_day)
     if int((down & ever).sum()) != network.down_count:
         fail(f"sites down {network.down_count} != {int((down & ever).sum())} counted")

@@ -13,15 +13,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..units import cents
+
 __all__ = ["LoanBook", "annuity_payment"]
 
 #: Below this r·n the annuity uses its series in r: the closed form's 1 − (1 + r)^−n would be a
 #: difference of nearly equal numbers (and exactly 0, a division by zero, once 1 + r == 1).
 _SMALL_RN = 1e-9
-
-
-def _cents(amount_usd: float) -> float:
-    return round(amount_usd, 2)
 
 
 def annuity_payment(balance_usd: float, monthly_rate: float, months: int) -> float:
@@ -125,7 +123,7 @@ class LoanBook:
         """Still drawable: limit − total drawn (repaying does not restore it); 0 if frozen."""
         if self._frozen:
             return 0.0
-        return max(_cents(self._limit_usd - self._drawn_usd), 0.0)
+        return max(cents(self._limit_usd - self._drawn_usd), 0.0)
 
     @property
     def balance_usd(self) -> float:
@@ -161,11 +159,11 @@ class LoanBook:
         """
         if math.isnan(amount_usd):
             raise ValueError("amount_usd is NaN")
-        drawn = _cents(min(max(amount_usd, 0.0), self.available_usd))
+        drawn = cents(min(max(amount_usd, 0.0), self.available_usd))
         if drawn <= 0:
             return 0.0
-        self._drawn_usd = _cents(self._drawn_usd + drawn)
-        self._balance_usd = _cents(self._balance_usd + drawn)
+        self._drawn_usd = cents(self._drawn_usd + drawn)
+        self._balance_usd = cents(self._balance_usd + drawn)
         self._level = None
         return drawn
 
@@ -179,7 +177,7 @@ class LoanBook:
         if isinstance(month, bool) or not isinstance(month, int) or month < 1:
             raise ValueError(f"month must be an integer >= 1, got {month!r}")
         balance = self._balance_usd
-        interest = _cents(balance * self._monthly_rate)
+        interest = cents(balance * self._monthly_rate)
         if balance <= 0:
             self._quoted = None
             return 0.0, 0.0
@@ -194,7 +192,7 @@ class LoanBook:
             payment = self._annuity_usd(balance, self.last_month - month + 1)
         else:
             payment = level.payment_usd
-        principal = min(max(_cents(payment - interest), 0.0), balance)
+        principal = min(max(cents(payment - interest), 0.0), balance)
         self._quoted = (month, balance, payment, principal)
         return interest, principal
 
@@ -209,9 +207,9 @@ class LoanBook:
                 f"payments must be >= 0, got interest {interest_usd!r}, principal {principal_usd!r}"
             )
         before = self._balance_usd
-        repaid = min(_cents(principal_usd), before)
-        self._balance_usd = max(_cents(before - repaid), 0.0)
-        self._interest_paid_usd = _cents(self._interest_paid_usd + interest_usd)
+        repaid = min(cents(principal_usd), before)
+        self._balance_usd = max(cents(before - repaid), 0.0)
+        self._interest_paid_usd = cents(self._interest_paid_usd + interest_usd)
         quoted = self._quoted
         if quoted is not None and quoted[1] == before and quoted[3] == repaid:
             self._level = _Level(quoted[0] + 1, self._balance_usd, quoted[2])
@@ -236,4 +234,4 @@ class LoanBook:
 
     def _annuity_usd(self, balance_usd: float, months_left: int) -> float:
         """Level payment amortising *balance_usd* over *months_left* months, to the cent."""
-        return _cents(annuity_payment(balance_usd, self._monthly_rate, months_left))
+        return cents(annuity_payment(balance_usd, self._monthly_rate, months_left))

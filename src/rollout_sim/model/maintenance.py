@@ -1,22 +1,21 @@
-"""Failures and repairs of one operator's sites (DESIGN §2.5).
+"""Failures and repairs of one operator's sites.
 
 Each site, from its first day on air, fails as a renewal process: an exponential time to failure
 whose rate is the zone's 1/MTBF, lowered by preventive spending and raised in the rainy months.
 A failure takes the site (and its backhaul subtree) off air and queues a repair, most people
-affected first. A maintenance crew pays the repair cost (waiting for cash if need be), travels
-from the nearest depot over the transport graph, repairs, and travels back.
+affected first. A maintenance crew books the repair cost as payable (it never waits for cash),
+travels from the nearest depot over the transport graph, repairs, and travels back.
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from array import array
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from datetime import date, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy
@@ -24,15 +23,17 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from ..scenario.schema import Maintenance, Operator
-from .crews import IdlePool
+from ..units import DAYS_PER_YEAR
+from .crews import PriorityWorkQueue
 from .distributions import ppf
-from .finance import Treasury
+from .finance import Halted, Treasury
 from .network import Network
 from .records import FailureLog
 
-__all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
+if TYPE_CHECKING:
+    from .funding import FundingPort
 
-DAYS_PER_YEAR = 365.25
+__all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
 
 FloatArray = NDArray[np.float64]
 
@@ -110,7 +111,10 @@ def seasonal_clock(
 
 
 class MaintenanceCrews:
-    """Failure processes of one operator's sites and the crews that repair them."""
+    """Failure processes of one operator's sites and the crews that repair them.
+
+    *funding* pays its funds' share of each repair (opex funds covering repairs).
+    """
 
     def __init__(
         self,
@@ -125,6 +129,7 @@ class MaintenanceCrews:
         horizon_days: int,
         failure_draws: VillageDraws,
         repair_draws: VillageDraws,
+        funding: FundingPort | None = None,
     ) -> None:
         self.env = env
         self.network = network
@@ -158,15 +163,17 @@ class MaintenanceCrews:
             self.travel_days = np.where(np.isfinite(hours), hours / 24.0, np.inf)
         else:
             self.travel_days = np.zeros(len(world))
-        #: Called with ("repair", cost, ref) before a repair is paid (opex funds' share).
-        self.cost_support: Callable[[str, float, str], float] | None = None
+        self.funding = funding
         self.failure_draws = failure_draws
         self.repair_draws = repair_draws
-        self._queue: list[tuple[float, int, int, int]] = []  # (−people, seq, village, log row)
+        #: Repairs waiting for a crew, (−people affected, sequence, village, log row): the most
+        #: people first, first come first served among equals. A priority store (a heap) that
+        #: crews take jobs from, not a PriorityResource that jobs queue at for crews: that
+        #: keeps its waiting requests in a sorted list, hundreds of times slower with the long
+        #: queues of a national run.
+        self.repair_queue = PriorityWorkQueue(env, "repairs")
         self._seq = 0
         self._repaired: dict[int, simpy.Event] = {}
-        self._idle = IdlePool(env)
-        self.stopped = False
         self.failures = 0
         self.repairs = 0
         self.failure_days: array[float] = array("d")  # when each failure happened
@@ -231,30 +238,26 @@ class MaintenanceCrews:
         affected = self.network.fail(v)
         row = self.log.add(v, self.env.now, affected, self.network.down_count - down_before)
         done = self._repaired[v] = self.env.event()
-        if not self.stopped:
+        if not self.repair_queue.closed:
             self._seq += 1
-            heapq.heappush(self._queue, (-float(affected), self._seq, v, row))
-            self._notify()
+            self.repair_queue.put((-float(affected), self._seq, v, row))
         return done
 
     # --- repairs -------------------------------------------------------------------------
 
-    def _notify(self) -> None:
-        self._idle.wake(1)
-
     def _crew(self, crew: int) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        while not self.stopped:
-            if not self._queue:
-                yield self._idle.wait()
-                continue
-            _, _, v, row = heapq.heappop(self._queue)
+        while True:
+            try:
+                _, _, v, row = yield self.repair_queue.get()
+            except Halted:
+                return  # maintenance stopped
             failed_at = self.log.failed[row]
             self.log.taken[row] = env.now
             self.wait_days.append(env.now - failed_at)
             ref = str(self.network.world.villages.ids[v])
             cost = float(self.cost[v])
-            support = self.cost_support
+            funding = self.funding
             # The repair is booked as payable and the crew goes: a going concern's crew does
             # not sit idle waiting for money (the bill is paid first when cash comes in).
             self.treasury.pay(
@@ -262,7 +265,9 @@ class MaintenanceCrews:
                 "repair",
                 "maintenance",
                 ref,
-                support=None if support is None else partial(support, "repair", cost, ref),
+                support=None
+                if funding is None
+                else partial(funding.running_cost_support, "repair", cost, self.treasury, ref),
             )
             travel = float(self.travel_days[v])
             if not np.isfinite(travel):
@@ -278,8 +283,7 @@ class MaintenanceCrews:
                 yield env.timeout(travel)  # back to the depot
 
     def stop(self) -> None:
-        """No more repairs (after a default, if the scenario says so)."""
-        self.stopped = True
-        self._queue.clear()
-        self.treasury.cancel("repair")
-        self._idle.wake_all()
+        """No more repairs (after a default, if the scenario says so): repairs under way are
+        finished, no other is started."""
+        self.treasury.stop("repair")
+        self.repair_queue.close()

@@ -5,12 +5,14 @@ is built, its own equipment works, and its backhaul is up: fibre, satellite, a h
 an existing 4G site, or a hop to a parent site that is itself in service. Taking a relay down
 takes its whole in-service subtree down with it; bringing it back restores every descendant
 whose own equipment works. Each change updates coverage incrementally and appends to the
-traces the daily series are built from.
+traces the daily series are built from. What is known about each site (its operator, dates,
+costs, people covered) is kept once, in :attr:`Network.sites`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import isnan
 
 import numpy as np
 import simpy
@@ -18,7 +20,7 @@ import simpy
 from ..world.build import World
 from .coverage_state import CoverageState
 from .finance import Ledger
-from .records import SiteLog, Trace
+from .records import SiteRegister, Trace
 
 __all__ = ["Network"]
 
@@ -33,28 +35,19 @@ class Network:
         self.world = world
         self.ledger = ledger
         self.coverage = CoverageState(world.coverage, world.villages.population, ops)
-        self.sites = SiteLog()
+        self.sites = SiteRegister(n)
         self.events: list[tuple[float, int, str, str]] = []
-        #: Site row (in ``sites``) at each village, -1 where none.
-        self.site_of = np.full(n, -1, dtype=np.int64)
-        #: Operator owning the site at each village, -1 where none (or an existing 4G site).
-        self.site_op = np.full(n, -1, dtype=np.int64)
+        #: Villages with a site of anyone's, built or being built: nobody else may build there.
         self.claimed = np.zeros(n, dtype=bool)
-        self.built = np.zeros(n, dtype=bool)
         self.hw_up = np.ones(n, dtype=bool)
         self.in_service = np.zeros(n, dtype=bool)
         #: Microwave parent site (village index) or -1 (fibre, satellite, PoP, existing 4G).
         self.parent = np.full(n, -1, dtype=np.int64)
         self.children: dict[int, list[int]] = {}
-        self.on_air_at = np.full(n, np.nan)
-        self.built_at = np.full(n, np.nan)
         self.down_since = np.full(n, np.nan)
         self.down_total = np.zeros(n)
-        self.people_new = np.zeros(n, dtype=np.int64)
-        #: People a site was expected to cover newly when it was claimed (for funding rules).
-        self.planned_people = np.zeros(n, dtype=np.int64)
-        #: Called with the village when a site is in service for the first time.
-        self.on_first_air: dict[int, Callable[[int], None]] = {}
+        # Per operator: called with the village when one of its sites is first in service.
+        self._first_air: dict[int, Callable[[int], None]] = {}
         self.built_trace = Trace()
         self.on_air_trace = Trace()
         self.down_trace = Trace()
@@ -69,13 +62,19 @@ class Network:
         self.existing_4g = np.flatnonzero(world.villages.service == 2)
         for v in self.existing_4g.tolist():
             self.claimed[v] = True
-            self.built[v] = True
             self.in_service[v] = True
             self.coverage.plan(v)
             self.coverage.switch_on(v, 0.0)
         self.initial_villages_covered = self.coverage.villages_covered
         self.initial_people_covered = self.coverage.people_covered
         self.net_trace.add(0.0, self.coverage.people_covered)
+
+    def on_first_air(self, op: int, listener: Callable[[int], None]) -> None:
+        """Call *listener* with the village whenever a site of operator *op* comes into service
+        for the first time (an operator registers once, when it is built)."""
+        if op in self._first_air:
+            raise ValueError(f"operator {op} already listens for its sites' first day on air")
+        self._first_air[op] = listener
 
     # --- records -------------------------------------------------------------------------
 
@@ -94,54 +93,60 @@ class Network:
     # --- life cycle ----------------------------------------------------------------------
 
     def claim(self, v: int, site: int, op: int, parent: int) -> None:
+        """Put the site registered as row *site* of ``sites`` (operator *op*) at *v* in the
+        network: nobody else builds at *v*, its microwave *parent* (a village, or -1) carries
+        its backhaul, and the people it will newly cover count as planned."""
+        sites = self.sites
+        if sites.rows[site] != v or sites.operator[v] != op:
+            raise ValueError(f"site row {site} is not operator {op}'s site at village {v}")
         self.claimed[v] = True
-        self.site_of[v] = site
-        self.site_op[v] = op
         self.parent[v] = parent
         if parent >= 0:
             self.children.setdefault(parent, []).append(v)
-        self.planned_people[v] = self.coverage.plan(v)
+        sites.people_planned[v] = self.coverage.plan(v)
 
     def backhaul_up(self, v: int) -> bool:
         p = int(self.parent[v])
         return p < 0 or bool(self.in_service[p])
 
+    def start_build(self, v: int) -> None:
+        """Works start on the site at *v* now."""
+        self.sites.build_start_day[v] = self.env.now
+
     def finish_build(self, v: int) -> None:
         """A site is built; it comes on air now if its backhaul is up, else with its parent."""
         now = self.env.now
-        self.built[v] = True
-        self.built_at[v] = now
+        self.sites.built_day[v] = now
         self.built_count += 1
         self.built_trace.add(now, self.built_count)
-        self.sites.built_day[int(self.site_of[v])] = now
         if self.backhaul_up(v):
             self.bring_up(v)
 
     def bring_up(self, v: int) -> None:
         """Put *v* (built, equipment working, backhaul up) and its waiting subtree in service."""
         now = self.env.now
+        sites = self.sites
         stack = [v]
         while stack:
             x = stack.pop()
-            if self.in_service[x] or not self.built[x] or not self.hw_up[x]:
+            # A site not built yet has no built day; the starting network's sites are always
+            # in service, so they never get this far.
+            if self.in_service[x] or isnan(sites.built_day[x]) or not self.hw_up[x]:
                 continue
             self.in_service[x] = True
-            op = int(self.site_op[x])
+            op = int(sites.operator[x])
             villages, people = self.coverage.switch_on(x, now, op)
             if op >= 0:
                 self.op_in_service[op] += 1
-            if np.isnan(self.on_air_at[x]):
-                self.on_air_at[x] = now
-                self.people_new[x] = people
-                row = int(self.site_of[x])
-                self.sites.on_air_day[row] = now
-                self.sites.villages_new[row] = villages
-                self.sites.people_new[row] = people
+            if isnan(sites.on_air_day[x]):
+                sites.on_air_day[x] = now
+                sites.villages_new[x] = villages
+                sites.people_new[x] = people
                 self.on_air_count += 1
                 self.on_air_trace.add(now, self.on_air_count)
-                hook = self.on_first_air.get(op)
-                if hook is not None:
-                    hook(x)
+                listener = self._first_air.get(op)
+                if listener is not None:
+                    listener(x)
             else:
                 self.down_total[x] += now - self.down_since[x]
                 self.down_since[x] = np.nan
@@ -153,13 +158,14 @@ class Network:
         """Take *v* and its in-service subtree off air; returns the people who lost cover."""
         now = self.env.now
         before = self.coverage.people_covered
+        operator = self.sites.operator
         stack = [v]
         while stack:
             x = stack.pop()
             if not self.in_service[x]:
                 continue
             self.in_service[x] = False
-            op = int(self.site_op[x])
+            op = int(operator[x])
             self.coverage.switch_off(x, now, op)
             if op >= 0:
                 self.op_in_service[op] -= 1

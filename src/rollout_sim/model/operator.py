@@ -3,18 +3,20 @@
 Two pipelines, chosen by the scenario:
 
 * **turnkey** (no ``permit_days``): each build crew loops: take the best candidate from the
-  siting queue (or sleep until the queue gets one), claim it, wait until its capex is paid
-  (cash, then credit), build for the site's drawn duration. A crew is a slot of the whole
-  pipeline.
-* **permits apart from works** (``permit_days`` given): a planning desk keeps up to
-  ``permit_capacity`` sites in preparation; each is permitted (a drawn duration that holds no
-  crew; upgrades of existing sites need none), then its capex is paid, then it waits in a FIFO
-  for a construction crew, which only builds. Crews are teams that build.
+  siting queue (waiting in its queue while there is none), which claims it and orders its capex
+  at once; wait until the capex is paid (cash, then credit); build for the site's drawn
+  duration. A crew is a slot of the whole pipeline.
+* **permits apart from works** (``permit_days`` given): a planning desk of ``permit_capacity``
+  places; each place takes the best candidate and claims it, has it permitted (a drawn duration
+  that holds no crew; upgrades of existing sites need none), pays its capex, and hands it to
+  the construction crews (a FIFO), taking the next candidate once a crew has it. Crews are teams
+  that build.
 
 A built site goes to the network, which puts it on air at once if its backhaul is up or with
-its parent otherwise. Nothing polls: crews wake on queue pushes, payments on cash arrivals,
-sites on their parents. A default stops new builds for good. An operator may start with
-initial assets: existing sites of its own, in service on day 0.
+its parent otherwise. Nothing polls: crews wait in the queues they take work from, payments for
+cash arrivals, sites for their parents. A default stops new builds for good: the siting queue
+and the crews' queue close, capex is paid no more, and builds under way finish. An operator may
+start with initial assets: existing sites of its own, in service on day 0.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from ..scenario.schema import Backhaul, Maintenance, Operator
 from .accounting import Accounts, month_starts
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BH_SATELLITE, BackhaulPlanner
 from .credit import CreditDesk
-from .crews import IdlePool
+from .crews import WorkQueue
 from .distributions import ppf
-from .finance import Halted, Treasury
-from .funding import FundingDesk
+from .finance import CapexReserve, Halted, Treasury
+from .funding import FundingPort, SiteFacts
 from .maintenance import MaintenanceCrews, VillageDraws
 from .network import Network
 from .siting import CandidateQueue
@@ -46,7 +48,11 @@ FloatArray = NDArray[np.float64]
 
 
 class OperatorAgent:
-    """One operator: siting queue, backhaul planner, treasury, credit, crews, books."""
+    """One operator: siting queue, backhaul planner, treasury, credit, crews, books.
+
+    Every collaborator is built here, in the order its processes must start, with what it needs
+    passed in; *funding* is this operator's view of the funding desk.
+    """
 
     def __init__(
         self,
@@ -64,7 +70,7 @@ class OperatorAgent:
         tiebreak: FloatArray,
         failure_draws: VillageDraws,
         repair_draws: VillageDraws,
-        funding: FundingDesk,
+        funding: FundingPort,
     ) -> None:
         world = network.world
         v = world.villages
@@ -73,9 +79,6 @@ class OperatorAgent:
         self.spec = spec
         self.network = network
         self.env = network.env
-        self.halted = False
-        self.treasury = Treasury(self.env, network.ledger, index)
-        self.treasury.capex_reserve = spec.capex_reserve_usd
 
         area = np.ones(n, dtype=bool)
         if spec.regions is not None:
@@ -128,8 +131,10 @@ class OperatorAgent:
         self._open_fibre(start_date, horizon_days)
         for s in network.existing_4g.tolist():
             self.backhaul.add_relay(s, eligible, root=True)
-        subsidised = funding.has_capex_subsidy(index)
+        subsidised = funding.has_capex_subsidy
+        turnkey = spec.permit_days is None
         self.queue = CandidateQueue(
+            self.env,
             spec.siting.strategy,
             eligible,
             network.coverage,
@@ -139,28 +144,37 @@ class OperatorAgent:
             list_rank,
             relief=self._expected_subsidy if subsidised else None,
             people_per_place=spec.siting.people_per_place,
+            claimed=network.claimed,
+            take=self._claim_and_order if turnkey else self._claim,
         )
-        self._idle = IdlePool(self.env)
         self.capex_paid = 0.0
-        self.credit = CreditDesk(
-            self.env,
-            self.treasury,
-            funding.credit_lines(index, start_date),
-            start_date,
-            capex_paid=lambda: self.capex_paid,
-            log=lambda kind, detail: network.log_event(index, kind, detail),
-            public_flow=lambda label, kind, amount: funding.loan_flow(index, label, kind, amount),
-        )
-        if subsidised:
-            self.treasury.capex_support = self._capex_subsidy
-        if self.credit.facilities:
-            self.treasury.reserve_extra.append(self.credit.next_service_usd)
         #: Yearly running cost of the operator's claimed sites: opex, preventive maintenance
         #: and expected repairs (the reserve of a going concern is months of it).
         self.running_cost_usd_year = 0.0
+        self.credit = CreditDesk(
+            self.env,
+            funding.credit_lines(start_date),
+            start_date,
+            capex_paid=lambda: self.capex_paid,
+            log=lambda kind, detail: network.log_event(index, kind, detail),
+            funding=funding,
+        )
+        # Kept back from capex: a fixed amount, next month's debt service (an operator that
+        # spent it on towers would default at the next due date), months of running costs.
+        extra = []
+        if self.credit.facilities:
+            extra.append(self.credit.next_service_usd)
         if spec.capex_reserve_months > 0:
             months = spec.capex_reserve_months
-            self.treasury.reserve_extra.append(lambda: self.running_cost_usd_year * months / 12)
+            extra.append(lambda: self.running_cost_usd_year * months / 12)
+        self.treasury = Treasury(
+            self.env,
+            network.ledger,
+            index,
+            reserve=CapexReserve(spec.capex_reserve_usd, tuple(extra)),
+            credit=self.credit,
+            capex_support=self._capex_subsidy if subsidised else None,
+        )
         self.maintenance = MaintenanceCrews(
             self.env,
             network,
@@ -173,10 +187,10 @@ class OperatorAgent:
             horizon_days,
             failure_draws,
             repair_draws,
+            funding=funding,
         )
-        self.maintenance.cost_support = self._cost_support
         self._placing_initial = False
-        network.on_first_air[index] = self._first_on_air
+        network.on_first_air(index, self._first_on_air)
         self.accounts = Accounts(
             network,
             index,
@@ -185,106 +199,86 @@ class OperatorAgent:
             self.credit,
             self.opex_usd_year,
             on_default=self._default,
-            cost_support=self._cost_support,
+            funding=funding,
         )
         self.treasury.receive(spec.cash_usd, "equity", "shareholders", "starting cash")
-        funding.start_equity(index, self.treasury)
+        funding.start_equity(self.treasury)
         if spec.initial_sites:
             self._initial_assets(spec.initial_sites)
         self.env.process(self._books(start_date, horizon_days))
-        if spec.permit_days is None:
-            for crew in range(spec.build_crews):
-                self.env.process(self._crew(crew))
+        #: Sites permitted and paid for, each with the event its desk place waits on, waiting
+        #: for a construction crew (few: at most the desk's places).
+        self.ready = WorkQueue(self.env, "construction")
+        if turnkey:
+            for _ in range(spec.build_crews):
+                self.env.process(self._crew())
         else:
-            #: Sites permitted and paid for, waiting for a crew (few: at most the capacity).
-            self.ready: simpy.Store = simpy.Store(self.env)
-            self.preparing = 0
-            self.prep_capacity = spec.permit_capacity or 2 * spec.build_crews
-            self._slot = IdlePool(self.env)
-            self.env.process(self._planner())
-            for crew in range(spec.build_crews):
-                self.env.process(self._builder(crew))
-
-    # --- queue ---------------------------------------------------------------------------
-
-    def _next_candidate(self) -> int | None:
-        while True:
-            v = self.queue.pop()
-            if v is None or not self.network.claimed[v]:
-                return v
-            self.queue.eligible[v] = False  # another operator got there first
-
-    def _wait_for_candidates(self) -> simpy.Event:
-        return self._idle.wait()
+            for _ in range(spec.permit_capacity or 2 * spec.build_crews):
+                self.env.process(self._desk_place())
+            for _ in range(spec.build_crews):
+                self.env.process(self._builder())
 
     # --- the pipeline --------------------------------------------------------------------
 
-    def _crew(self, crew: int) -> Generator[simpy.Event, Any, None]:
+    def _order_capex(self, v: int) -> simpy.Event:
+        """Ask the treasury to pay the capex of the site claimed at *v*."""
+        return self.treasury.pay(
+            float(self.network.sites.capex_usd[v]),
+            "capex",
+            "contractors",
+            str(self.network.world.villages.ids[v]),
+            village=v,
+        )
+
+    def _claim_and_order(self, v: int) -> tuple[int, simpy.Event]:
+        """Turnkey: claim *v* and order its capex at once, so the reserve weighed for this
+        payment counts this site's running costs and no later claim's."""
+        self._claim(v)
+        return v, self._order_capex(v)
+
+    def _crew(self) -> Generator[simpy.Event, Any, None]:
+        """A turnkey crew: take the best candidate, wait for its capex, build it; again."""
         env = self.env
-        while not self.halted:
-            v = self._next_candidate()
-            if v is None:
-                yield self._wait_for_candidates()
-                continue
-            site = self._claim(v)
+        while True:
             try:
-                yield self.treasury.pay(
-                    self.network.sites.capex_usd[site],
-                    "capex",
-                    "contractors",
-                    str(self.network.world.villages.ids[v]),
-                    village=v,
-                )
+                v, paid = yield self.queue.get()
+                yield paid
             except Halted:
-                return
-            self.capex_paid += self.network.sites.capex_usd[site]
-            self._start(site, v)
+                return  # the operator stopped building (a default)
+            self.capex_paid += float(self.network.sites.capex_usd[v])
+            self._start(v)
             yield env.timeout(float(self.build_days[v]))
             self.network.finish_build(v)
 
     # --- permits apart from works --------------------------------------------------------
 
-    def _planner(self) -> Generator[simpy.Event, Any, None]:
-        """Keep the preparation pipeline full: claim the best candidate, start its permits."""
-        while not self.halted:
-            if self.preparing >= self.prep_capacity:
-                yield self._slot.wait()
-                continue
-            v = self._next_candidate()
-            if v is None:
-                yield self._wait_for_candidates()
-                continue
-            site = self._claim(v)
-            self.preparing += 1
-            self.env.process(self._prepare(site, v))
+    def _desk_place(self) -> Generator[simpy.Event, Any, None]:
+        """A place on the planning desk: claim the best candidate, have it permitted (no crew
+        held), pay its capex, hand it to the crews; take the next once a crew has it."""
+        env = self.env
+        while True:
+            try:
+                v = yield self.queue.get()
+                if self.permit_days[v] > 0:
+                    yield env.timeout(float(self.permit_days[v]))
+                yield self._order_capex(v)
+            except Halted:
+                return  # the operator stopped building (a default)
+            self.capex_paid += float(self.network.sites.capex_usd[v])
+            self._funded(v)
+            taken = env.event()
+            yield self.ready.put((v, taken))
+            yield taken
 
-    def _prepare(self, site: int, v: int) -> Generator[simpy.Event, Any, None]:
-        """Permits (no crew held), then capex, then the queue for a crew."""
-        if self.permit_days[v] > 0:
-            yield self.env.timeout(float(self.permit_days[v]))
-        if self.halted:
-            return
-        try:
-            yield self.treasury.pay(
-                self.network.sites.capex_usd[site],
-                "capex",
-                "contractors",
-                str(self.network.world.villages.ids[v]),
-                village=v,
-            )
-        except Halted:
-            return
-        self.capex_paid += self.network.sites.capex_usd[site]
-        self._funded(v)
-        yield self.ready.put((site, v))
-
-    def _builder(self, crew: int) -> Generator[simpy.Event, Any, None]:
+    def _builder(self) -> Generator[simpy.Event, Any, None]:
         """A construction crew: take the next site ready for works, build it."""
-        while not self.halted:
-            site, v = yield self.ready.get()
-            self.preparing -= 1
-            self._slot.wake(1)
-            self.network.sites.build_start_day[site] = self.env.now
+        while True:
+            try:
+                v, taken = yield self.ready.get()
+            except Halted:
+                return  # the operator stopped building (a default)
+            taken.succeed()  # its place on the desk takes the next candidate
+            self.network.start_build(v)
             yield self.env.timeout(float(self.build_days[v]))
             self.network.finish_build(v)
 
@@ -311,9 +305,9 @@ class OperatorAgent:
                 continue
             heapq.heappop(heap)
             if self.backhaul.kind[v] == BH_NONE:
-                self.backhaul.kind[v] = BH_SATELLITE  # an existing site has some backhaul
-            site = self._claim(v, capex=0.0)  # sunk before the start
-            self.network.sites.build_start_day[site] = self.env.now
+                self.backhaul.assume_satellite(v)  # an existing site has some backhaul
+            self._claim(v, capex=0.0)  # sunk before the start
+            self.network.start_build(v)
             self._funded(v)
             self.network.finish_build(v)
             placed += 1
@@ -322,8 +316,8 @@ class OperatorAgent:
     def _funded(self, v: int) -> None:
         """A site's capex is paid: it is a relay for planning the next ones."""
         improved = self.backhaul.add_relay(v, self.queue.eligible)
-        if len(improved) and self.queue.push(improved.tolist()):
-            self._idle.wake(len(improved))
+        if len(improved):
+            self.queue.put(improved.tolist())
 
     def _open_fibre(self, start_date: date, horizon_days: int) -> None:
         """Fibre PoPs with opening dates (Peru's regional networks): those open by the start
@@ -340,12 +334,13 @@ class OperatorAgent:
             for day in days:
                 yield self.env.timeout(day - self.env.now)
                 improved = self.backhaul.open_pops(start + day, self.queue.eligible)
-                if len(improved) and self.queue.push(improved.tolist()):
-                    self._idle.wake(len(improved))
+                if len(improved):
+                    self.queue.put(improved.tolist())
 
         self.env.process(openings())
 
     def _claim(self, v: int, capex: float | None = None) -> int:
+        """Claim *v* for a site (nobody else builds there); returns *v*."""
         net = self.network
         bh = self.backhaul
         kind = int(bh.kind[v])
@@ -359,7 +354,7 @@ class OperatorAgent:
             parent = 0
         if kind == BH_SATELLITE:
             bh.use_satellite()
-        self.queue.eligible[v] = False
+        self.queue.discard(v)
         if capex is None:
             capex = float(self.site_capex[v] + bh.capex[v])
         site = net.sites.add(
@@ -373,56 +368,53 @@ class OperatorAgent:
             + self.spec.preventive_usd_per_site_year
             + self.maintenance.expected_repair_usd_year(v)
         )
-        return site
+        return v
 
-    def _start(self, site: int, v: int) -> None:
-        self.network.sites.build_start_day[site] = self.env.now
+    def _start(self, v: int) -> None:
+        self.network.start_build(v)
         self._funded(v)
 
-    # --- funding hooks -------------------------------------------------------------------
+    # --- what funding rules see ----------------------------------------------------------
 
-    def _site_facts(self, v: int, claimed: bool) -> dict[str, Any]:
-        """What funding rules look at: zone, host village size, people, costs."""
+    def _site_facts(self, v: int, claimed: bool) -> SiteFacts:
+        """The facts funding rules look at, for the site claimed at *v* or (not *claimed*) a
+        candidate there as it would be claimed now."""
         net = self.network
         if claimed:
-            people = float(net.planned_people[v])
-            capex = float(net.sites.capex_usd[int(net.site_of[v])])
+            people = float(net.sites.people_planned[v])
+            capex = float(net.sites.capex_usd[v])
             opex = float(self.opex_usd_year[v])
         else:
             people = float(net.coverage.gain[v])
             capex = float(self.site_capex[v] + self.backhaul.capex[v])
             opex = float(self.site_opex[v] + self.backhaul_opex[int(self.backhaul.kind[v])])
-        return {
-            "zone": int(net.world.villages.zone[v]),
-            "village_pop": int(net.world.villages.population[v]),
-            "people": people,
-            "capex": capex,
-            "opex_year": opex,
-            "ref": str(net.world.villages.ids[v]),
-        }
+        villages = net.world.villages
+        return SiteFacts(
+            zone=int(villages.zone[v]),
+            village_population=int(villages.population[v]),
+            people=people,
+            capex_usd=capex,
+            opex_usd_year=opex,
+            ref=str(villages.ids[v]),
+        )
 
     def _expected_subsidy(self, v: int) -> float:
         facts = self._site_facts(v, claimed=False)
-        return self.funding.capex_support(self.index, facts, facts["capex"], commit=False)
+        return self.funding.capex_support(facts, facts.capex_usd, commit=False)
 
     def _capex_subsidy(self, v: int, amount: float, commit: bool) -> float:
         facts = self._site_facts(v, claimed=True)
-        return self.funding.capex_support(self.index, facts, amount, commit, self.treasury)
-
-    def _cost_support(self, kind: str, amount: float, ref: str) -> float:
-        return self.funding.running_cost_support(self.index, kind, amount, self.treasury, ref)
+        return self.funding.capex_support(facts, amount, commit, self.treasury)
 
     def _first_on_air(self, v: int) -> None:
         self.maintenance.start_site(v)
         if self._placing_initial:
             return  # an existing site: no output-based payment for it
-        net = self.network
-        row = int(net.site_of[v])
+        sites = self.network.sites
         self.funding.on_air(
-            self.index,
             self._site_facts(v, claimed=True),
-            net.sites.villages_new[row],
-            net.sites.people_new[row],
+            int(sites.villages_new[v]),
+            int(sites.people_new[v]),
             self.treasury,
         )
 
@@ -441,17 +433,15 @@ class OperatorAgent:
         if self.credit.defaulted:
             return
         debts = self.credit.default()
-        self.funding.on_default(self.index, debts)
-        self.halted = True
+        self.funding.on_default(debts)
         self.network.log_event(self.index, "default", "debt service unpaid: lines frozen")
-        cancelled = self.treasury.cancel("capex")
+        cancelled = self.treasury.stop("capex")
         if cancelled:
             self.network.log_event(
                 self.index, "builds_stopped", f"{cancelled} site(s) waiting for capex cancelled"
             )
-        self._idle.wake_all()  # crews waiting for candidates see `halted` and stop
-        if self.spec.permit_days is not None:
-            self._slot.wake_all()  # so does the planning desk
+        self.queue.close()  # crews and desk places waiting for a candidate stop
+        self.ready.close()  # so do construction crews, once their build in hand is done
         if self.spec.on_default == "stop_maintenance":
             self.maintenance.stop()
             self.network.log_event(self.index, "maintenance_stopped", "after default")

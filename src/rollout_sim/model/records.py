@@ -1,29 +1,44 @@
-"""Append-only records the engine writes while it runs (turned into tables afterwards)."""
+"""Records the engine keeps while it runs, turned into tables afterwards."""
 
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
 
-__all__ = ["FailureLog", "SiteLog", "Trace"]
+import numpy as np
+
+__all__ = ["FailureLog", "SiteRegister", "Trace"]
 
 
-@dataclass
-class SiteLog:
-    """One entry per site claimed; columns as lists, filled in as the site progresses."""
+class SiteRegister:
+    """Every site an operator claimed, by village, and the order the sites were claimed in.
 
-    village: list[int] = field(default_factory=list)
-    operator: list[int] = field(default_factory=list)
-    upgrade: list[bool] = field(default_factory=list)
-    backhaul: list[int] = field(default_factory=list)
-    parent: list[int] = field(default_factory=list)
-    claim_day: list[float] = field(default_factory=list)
-    build_start_day: list[float] = field(default_factory=list)
-    built_day: list[float] = field(default_factory=list)
-    on_air_day: list[float] = field(default_factory=list)
-    capex_usd: list[float] = field(default_factory=list)
-    villages_new: list[int] = field(default_factory=list)
-    people_new: list[int] = field(default_factory=list)
+    A village hosts at most one site, so each fact about a site is one array over villages
+    (-1, NaN or 0 where there is no site): its operator, whether it upgrades an existing
+    site, its backhaul and backhaul parent (a village, ``-1 - k`` for PoP *k*, 0 otherwise),
+    the days it was claimed, started, built and first on air, its capex, and the villages and
+    people it covered first (``*_new``) or was expected to when claimed (``people_planned``).
+    ``rows`` lists the villages in the order of the claims: row *i* of ``sites.csv`` is the
+    site at ``rows[i]``. These arrays are the only record of a site's facts; the network keeps
+    only whether sites are in service, and the results take the site table from here.
+    The starting network's 4G sites belong to nobody and are not registered.
+    """
+
+    def __init__(self, n: int) -> None:
+        #: Villages in the order their sites were claimed.
+        self.rows: array[int] = array("q")
+        self.operator = np.full(n, -1, dtype=np.int64)
+        self.upgrade = np.zeros(n, dtype=bool)
+        self.backhaul = np.zeros(n, dtype=np.int8)
+        self.parent = np.zeros(n, dtype=np.int64)
+        self.claim_day = np.full(n, np.nan)
+        self.build_start_day = np.full(n, np.nan)
+        self.built_day = np.full(n, np.nan)
+        self.on_air_day = np.full(n, np.nan)
+        self.capex_usd = np.zeros(n)
+        self.villages_new = np.zeros(n, dtype=np.int64)
+        self.people_new = np.zeros(n, dtype=np.int64)
+        self.people_planned = np.zeros(n, dtype=np.int64)
 
     def add(
         self,
@@ -35,22 +50,20 @@ class SiteLog:
         t: float,
         capex: float,
     ) -> int:
-        self.village.append(village)
-        self.operator.append(operator)
-        self.upgrade.append(upgrade)
-        self.backhaul.append(backhaul)
-        self.parent.append(parent)
-        self.claim_day.append(t)
-        self.build_start_day.append(float("nan"))
-        self.built_day.append(float("nan"))
-        self.on_air_day.append(float("nan"))
-        self.capex_usd.append(capex)
-        self.villages_new.append(0)
-        self.people_new.append(0)
-        return len(self.village) - 1
+        """Register the site claimed at *village* at time *t*; returns its row."""
+        if self.operator[village] >= 0:
+            raise ValueError(f"village {village} already has a site")
+        self.operator[village] = operator
+        self.upgrade[village] = upgrade
+        self.backhaul[village] = backhaul
+        self.parent[village] = parent
+        self.claim_day[village] = t
+        self.capex_usd[village] = capex
+        self.rows.append(village)
+        return len(self.rows) - 1
 
     def __len__(self) -> int:
-        return len(self.village)
+        return len(self.rows)
 
 
 @dataclass

@@ -1,25 +1,34 @@
-"""Siting strategies: a lazy priority queue of candidate sites per operator.
+"""Siting strategies: a lazy priority queue of candidate sites per operator, as a SimPy resource.
 
 Priorities can fall between pushes (a neighbour's site takes some of a candidate's people) and
 rise only through an explicit re-push (a cheaper backhaul appears). So the queue is a lazy
 greedy (as in CELF): pop the top entry, recompute its priority; if unchanged it is the true best,
 otherwise push it back with the new value. Entries carry a version so superseded ones are
 skipped. Each pop costs O(log n) amortised; nothing is rescored in bulk.
+
+Crews take candidates with ``yield queue.get()`` and wait in the resource's get queue while
+there is none; ``queue.put(villages)`` re-queues candidates whose backhaul appeared or improved
+and serves the waiting crews, longest waiting first. The heap stays custom under SimPy's
+interface: no SimPy store re-scores its items, and a candidate's priority changes as others
+are claimed.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+import simpy
 from numpy.typing import NDArray
+from simpy.resources.base import BaseResource, Get, Put
 
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BackhaulPlanner
 from .coverage_state import CoverageState
+from .finance import Halted
 
-__all__ = ["STRATEGIES", "CandidateQueue"]
+__all__ = ["STRATEGIES", "CandidateQueue", "Requeue"]
 
 STRATEGIES: Final = (
     "people_per_dollar",
@@ -34,15 +43,31 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-class CandidateQueue:
+class Requeue(Put["CandidateQueue"]):
+    """Request to (re-)queue candidates whose backhaul option appeared or improved."""
+
+    def __init__(self, queue: CandidateQueue, villages: Iterable[int]) -> None:
+        self.villages = villages
+        super().__init__(queue)
+
+
+class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
     """Candidates of one operator, best first according to its strategy.
 
-    ``eligible`` marks villages the operator may still build at (in its area, no site yet).
+    ``eligible`` marks villages the operator may still build at (in its area, no site yet);
+    ``claimed`` those where anyone has a site (another operator may get there first).
     Candidates with no backhaul option leave the queue and come back when one appears.
+
+    ``get()`` is served with the best candidate *v*: it leaves the queue, and ``take(v)`` is
+    called at once, before any other request is served (the caller claims it there, so the next
+    request sees its coverage taken); the request's value is what ``take`` returned. Requests
+    wait, first come first served, while there is no candidate. :meth:`close` fails them all,
+    and every later one, with :class:`~.finance.Halted`.
     """
 
     def __init__(
         self,
+        env: simpy.Environment,
         strategy: str,
         eligible: NDArray[np.bool_],
         coverage: CoverageState,
@@ -52,9 +77,16 @@ class CandidateQueue:
         list_rank: FloatArray | None = None,
         relief: Callable[[int], float] | None = None,
         people_per_place: float | None = None,
+        *,
+        claimed: NDArray[np.bool_] | None = None,
+        take: Callable[[int], Any] = int,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown siting strategy {strategy!r}")
+        super().__init__(env, float("inf"))
+        self.closed = False
+        self._claimed = np.zeros(len(eligible), dtype=bool) if claimed is None else claimed
+        self._take = take
         self.strategy = strategy
         self.eligible = eligible
         self.coverage = coverage
@@ -127,6 +159,50 @@ class CandidateQueue:
 
     def __len__(self) -> int:
         return int(self.queued.sum())
+
+    # --- the SimPy resource ----------------------------------------------------------------
+
+    def put(self, villages: Iterable[int]) -> Requeue:  # type: ignore[override]
+        """Re-queue *villages* (at once) and serve the waiting requests."""
+        return Requeue(self, villages)
+
+    def close(self) -> None:
+        """Serve no more candidates: every waiting request, and every later one, fails."""
+        self.closed = True
+        waiting = list(self.get_queue)
+        self.get_queue.clear()
+        for request in waiting:
+            request.fail(Halted("siting"))
+
+    def _do_put(self, event: Requeue) -> bool:
+        if not self.closed:
+            self.push(event.villages)
+        event.succeed()
+        return True
+
+    def _do_get(self, event: Get[CandidateQueue]) -> bool:
+        if self.closed:
+            event.fail(Halted("siting"))
+            return True
+        v = self.best()
+        if v is None:
+            return False  # none for this request, nor for the ones behind it
+        event.succeed(self._take(v))
+        return True
+
+    def best(self) -> int | None:
+        """The best candidate nobody has claimed (removed from the queue), or None."""
+        while True:
+            v = self.pop()
+            if v is None or not self._claimed[v]:
+                return v
+            self.eligible[v] = False  # another operator got there first
+
+    def discard(self, v: int) -> None:
+        """*v* is no longer a candidate (it was claimed)."""
+        self.eligible[v] = False
+
+    # --- the lazy-greedy heap ----------------------------------------------------------------
 
     def push(self, villages: Iterable[int]) -> bool:
         """(Re-)queue candidates whose backhaul option appeared or improved; True if any."""

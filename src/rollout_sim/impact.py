@@ -11,7 +11,7 @@ the lag) and rate is its poverty or extreme-poverty share (the cap: nobody is li
 poverty who was not poor).
 
 Exposure is cumulative time in service, which pauses during outages, rather than time since
-first coverage. The studies (FACTS §6) measure effects by years *with* coverage (Nigeria:
+first coverage. The studies (docs/sources.md §6) measure effects by years *with* coverage (Nigeria:
 households covered for ≥ 1 and ≥ 2 years, with the date of coverage from operators' maps), and
 the channels they find (labour-force participation, non-farm work, adoption) build up with use
 of the network, which an outage interrupts; time out of service is not time under coverage. It is
@@ -38,7 +38,8 @@ from typing import Final, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..scenario.impact import Impact
+from .scenario.impact import Impact
+from .units import DAYS_PER_YEAR
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -54,8 +55,6 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-#: Days in a (Julian) year: converts simulation days to the years of the dose–response curves.
-DAYS_PER_YEAR: Final = 365.25
 #: Largest number of float64 elements in one block of the day × interval grid of
 #: :func:`exposure_years` (≈ 32 MB per array).
 _GRID_CHUNK: Final = 4_000_000
