@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from ..errors import InputError, ScenarioError
 from ..scenario.schema import Scenario
 from ..world.build import World
-from .executors import SerialExecutor
-from .replications import ReplicationSet
-from .runner import execute
+from .replications import ReplicationSet, assemble
+from .runner import Batch
 from .stats import Interval, interval, paired_difference, paired_ratio
-from .tasks import RunRecord, Task, assemble, remember_world, scenario_payload
+from .tasks import RunRecord, Task, remember_world, replication_tasks
 
 __all__ = [
     "Comparison",
+    "check_policies",
     "compare_policies",
     "comparison_from_records",
     "comparison_tasks",
+    "policies_to_compare",
     "policy_order",
 ]
 
@@ -74,6 +75,31 @@ class Comparison:
         )
 
 
+def check_policies(scenario: Scenario, names: Sequence[str], option: str = "policies") -> None:
+    """An :class:`InputError` (one line, naming *option*) for the first of *names* that is not
+    one of the scenario's policies."""
+    known = [p.name for p in scenario.policies]
+    for name in names:
+        if name not in known:
+            hint = f"the scenario's policies: {', '.join(known)}" if known else "it defines none"
+            raise InputError(f"unknown policy; {hint}", source=option, value=name)
+
+
+def policies_to_compare(
+    scenario: Scenario, chosen: Sequence[str] | None, option: str = "policies"
+) -> tuple[str, list[str]]:
+    """(baseline, policies in order) for ``compare``; one-line errors for a scenario without
+    policies or an unknown name (*option* is where the names came from)."""
+    if not scenario.policies:
+        raise ScenarioError(
+            "the scenario has no policies: block; add policies to compare (see "
+            "scenarios/funding_policies.yaml)",
+            where="policies",
+        )
+    check_policies(scenario, chosen or [], option)
+    return policy_order(scenario, chosen)
+
+
 def policy_order(scenario: Scenario, policies: Sequence[str] | None) -> tuple[str, list[str]]:
     """(baseline, policies to run with the baseline first); KeyError for an unknown name."""
     if not scenario.policies:
@@ -93,8 +119,7 @@ def comparison_tasks(
 ) -> tuple[str, list[str], list[Task]]:
     """(baseline, policies in order, tasks): replications 0..reps-1 of every policy."""
     baseline, order = policy_order(scenario, policies)
-    payload = scenario_payload(scenario)
-    return baseline, order, [Task(payload, pol, k) for pol in order for k in range(reps)]
+    return baseline, order, [t for pol in order for t in replication_tasks(scenario, pol, reps)]
 
 
 def comparison_from_records(
@@ -119,14 +144,14 @@ def compare_policies(
     reps: int = 10,
     *,
     world: World | None = None,
-    executor: Any = None,
+    batch: Batch | None = None,
 ) -> Comparison:
     """Run each policy (default: all, baseline first) on the same *reps* replications.
 
-    The same task path as ``rollout-sim compare``; *executor* defaults to this process.
+    What ``rollout-sim compare`` runs; *batch* defaults to this process, nothing saved.
     """
     baseline, order, tasks = comparison_tasks(scenario, policies, reps)
     if world is not None:
         remember_world(world)
-    records = execute(tasks, executor if executor is not None else SerialExecutor())
+    records = (batch or Batch()).run(tasks)
     return comparison_from_records(scenario, baseline, order, tasks, records)

@@ -2,7 +2,8 @@
 
 Every executor runs the same :func:`~.tasks.run_task` on the same tasks, so the records — and
 every output built from them — are identical whichever runs them and in whatever order they
-finish. Parallelism is across replications, never inside one (DESIGN §4).
+finish. Parallelism is across replications, never inside one: a replication is a sequence of
+events, and splitting it would cost more in coordination than it saves.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import InputError
 from .tasks import RunRecord, Task, run_task
 
 __all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
     "DaskExecutor",
     "Executor",
     "PoolExecutor",
@@ -274,15 +276,18 @@ def make_executor(
     scheduler: str | None,
     n_tasks: int,
     timeout: float = DEFAULT_CONNECT_TIMEOUT,
-) -> Any:
-    """The executor the options ask for: serial for one task, processes by default."""
+) -> Executor:
+    """The executor the options ask for: serial for one task, processes by default.
+
+    *n_tasks* is the most tasks it will run at once: a local pool never starts more workers
+    than that (each would hold a copy of the world for nothing)."""
     jobs = default_jobs() if jobs is None else jobs
     if kind is None:
         kind = "serial" if n_tasks <= 1 or jobs <= 1 else "processes"
     if kind == "serial":
         return SerialExecutor()
     if kind == "processes":
-        return PoolExecutor(jobs)
+        return PoolExecutor(min(jobs, max(n_tasks, 1)))
     if kind == "dask":
         return DaskExecutor(jobs, scheduler, timeout)
     raise InputError("expected serial, processes or dask", source="--executor", value=kind)

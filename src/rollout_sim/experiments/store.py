@@ -3,8 +3,10 @@
 Each record is written to ``<store>/<task key>.npz`` the moment it is done, through a temporary
 file, ``fsync`` and an atomic rename (with SIGINT/SIGTERM held back meanwhile): a file either
 is complete or does not exist. The key holds the scenario hash, so a changed scenario never
-reuses stale runs; the record repeats its task's identity inside, so a damaged file or one
-copied over another is found on ``--resume`` and run again instead of being trusted.
+reuses stale runs; the record repeats its task's identity inside (and which measure made its
+values: a calibration's targets read from observed files may change while the scenario does
+not), so a damaged file or one copied over another is found on ``--resume`` and run again
+instead of being trusted.
 
 The store folder carries a marker (``store.json``); the tool only ever deletes records of a
 folder that is provably its own store.
@@ -100,8 +102,10 @@ class RunStore:
             "metrics": record.metrics,
             "wall_seconds": record.wall_seconds,
             "peak_rss_mb": record.peak_rss_mb,
+            "measure": task.measure_id,
         }
         arrays: dict[str, Any] = {f"series_{k}": v for k, v in record.series.items()}
+        arrays.update({f"value_{k}": v for k, v in record.values.items()})
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         # Uncompressed: saving is on the main process's path.
         atomic_write(self.path(task), lambda fh: np.savez(fh, **arrays))
@@ -113,6 +117,7 @@ class RunStore:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(bytes(z["meta"]).decode())
                 series = {k[len("series_") :]: z[k] for k in z.files if k.startswith("series_")}
+                values = {k[len("value_") :]: z[k] for k in z.files if k.startswith("value_")}
             record = RunRecord(
                 point=int(meta["point"]),
                 policy=meta["policy"],
@@ -123,8 +128,10 @@ class RunStore:
                 series=series,
                 wall_seconds=float(meta["wall_seconds"]),
                 peak_rss_mb=float(meta["peak_rss_mb"]),
+                values=values,
             )
             key = meta.get("key")
+            measure = meta.get("measure", "")
         except Exception as exc:  # any damage at all: a truncated zip, a flipped byte, bad JSON
             raise DamagedRecord(f"{path}: unreadable ({type(exc).__name__})") from None
         if key is not None and key != task.key:
@@ -134,7 +141,12 @@ class RunStore:
                 f"{path}: holds point {record.point}, policy {record.policy}, replication "
                 f"{record.rep}, not this run's"
             )
-        if not series or len({len(v) for v in series.values()}) != 1:
+        if measure != task.measure_id:
+            raise DamagedRecord(f"{path}: holds values measured for other targets")
+        if task.measure is not None:
+            if not values:
+                raise DamagedRecord(f"{path}: its measured values are missing")
+        elif not series or len({len(v) for v in series.values()}) != 1:
             raise DamagedRecord(f"{path}: its daily series are missing or of unequal length")
         return record
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +20,21 @@ from scipy.stats import qmc
 from ..errors import InputError
 from ..scenario.load import apply_override, parse_scenario
 from ..scenario.schema import Scenario
+from ..world.build import World
+from .compare import check_policies, policy_order
+from .runner import Batch
+from .tasks import RunRecord, Task, remember_world, replication_tasks
 
-__all__ = ["Design", "build_design", "parse_grid", "parse_lhs", "point_scenarios"]
+__all__ = [
+    "Design",
+    "build_design",
+    "parse_grid",
+    "parse_lhs",
+    "point_scenarios",
+    "run_sweep",
+    "sweep_policies",
+    "sweep_tasks",
+]
 
 
 @dataclass
@@ -110,3 +124,35 @@ def point_scenarios(scenario: Scenario, design: Design) -> list[Scenario]:
             apply_override(data, f"{path}={json.dumps(value)}")
         out.append(parse_scenario(data, source=f"sweep point {i} ({point})"))
     return out
+
+
+def sweep_policies(
+    scenario: Scenario, chosen: Sequence[str] | None, option: str = "policies"
+) -> list[str | None]:
+    """The policies every point runs under: the chosen ones (default: all) with the baseline
+    first, or none for a scenario without policies; one-line errors for an unknown name."""
+    check_policies(scenario, chosen or [], option)
+    if not scenario.policies:
+        return [None]
+    return list(policy_order(scenario, chosen)[1])
+
+
+def sweep_tasks(points: list[Scenario], policies: list[str | None], reps: int) -> list[Task]:
+    """Every point × policy × replication 0..reps-1."""
+    return [
+        t
+        for i, sc in enumerate(points)
+        for pol in policies
+        for t in replication_tasks(sc, pol, reps, point=i)
+    ]
+
+
+def run_sweep(
+    tasks: list[Task], *, world: World | None = None, batch: Batch | None = None
+) -> list[RunRecord]:
+    """The records of a sweep's tasks, in task order, run by *batch* (default: in this
+    process, nothing saved); *world* is the first point's, if already built."""
+    if world is not None:
+        remember_world(world)
+    records = (batch or Batch()).run(tasks)
+    return [records[t.key] for t in tasks]

@@ -1,9 +1,11 @@
 """One replication as a self-contained task: what executors ship to workers and get back.
 
 A task carries the scenario as JSON (so it pickles small and the same way everywhere), the
-policy, and the replication index; the worker rebuilds the scenario, reuses its cached world
-(built once per scenario and process, never per task) and returns a compact record: the
-replication's metrics, a few daily series, and its cost (wall time, peak memory).
+policy, the replication index and, optionally, a *measure*: what to read from the full results
+in the worker (a calibration's target values) instead of the standard outcomes. The worker
+rebuilds the scenario, reuses its cached world (built once per scenario and process, never per
+task) and returns a compact record: the replication's metrics and a few daily series, or the
+measure's values, and its cost (wall time, peak memory).
 """
 
 from __future__ import annotations
@@ -13,24 +15,68 @@ import json
 import resource
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..engine import simulate
+from ..outcomes import reduce_run
+from ..results import Results
 from ..scenario.load import parse_scenario
 from ..scenario.schema import Scenario
 from ..world.build import World, build_world, world_key
-from .replications import KEPT_SERIES, ReplicationSet, replication_metrics
 
-__all__ = ["RunRecord", "Task", "assemble", "remember_world", "run_task", "scenario_payload"]
+__all__ = [
+    "KEPT_SERIES",
+    "Measure",
+    "RunRecord",
+    "Task",
+    "peak_rss_mb",
+    "remember_world",
+    "replication_seed",
+    "replication_tasks",
+    "run_task",
+    "scenario_payload",
+]
 
 FloatArray = NDArray[np.float64]
+_T = TypeVar("_T")
 
-# Per-process caches: the same scenario and world serve every task a worker runs.
+#: Daily series kept per replication (for fan charts and paired differences over time).
+KEPT_SERIES = (
+    "people_covered",
+    "people_covered_net",
+    "villages_covered",
+    "new_villages_covered",
+    "sites_on_air",
+    "sites_down",
+    "subscribers",
+    "capex_cumulative_usd",
+    "cash_usd",
+    "debt_usd",
+    "public_cost_cumulative_usd",
+    "places_served",
+    "people_served",
+)
+
+# Per-process caches: the same scenario and world serve every task a worker runs. Both are
+# bounded: a calibration makes a new scenario per evaluation, and parameters of the world (a
+# sweep over geography, a fitted coverage radius) make new worlds.
 _SCENARIOS: dict[str, Scenario] = {}
 _WORLDS: dict[str, World] = {}
+_MAX_SCENARIOS = 16
+_MAX_WORLDS = 4
+
+
+class Measure(Protocol):
+    """What a task reads from a replication's full results, in the worker: named arrays.
+
+    It must pickle (it travels with the task) and have a stable ``repr`` (a stored record is
+    only reused for the same measure)."""
+
+    def __call__(self, results: Results, /) -> dict[str, FloatArray]: ...
 
 
 def scenario_payload(scenario: Scenario) -> str:
@@ -38,14 +84,25 @@ def scenario_payload(scenario: Scenario) -> str:
     return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
+def replication_seed(seed: int, rep: int) -> np.random.SeedSequence:
+    """The seed of replication *rep* of a scenario seed: the one rule every path follows.
+
+    It is ``SeedSequence(seed).spawn(n)[rep]`` whatever *n*, so replication 0 is the single
+    run, and every policy, design point and calibration evaluation sees the same draws on
+    replication *rep* (common random numbers)."""
+    return np.random.SeedSequence(entropy=seed, spawn_key=(rep,))
+
+
 @dataclass(frozen=True)
 class Task:
-    """Replication *rep* of the scenario (as JSON) under *policy*; *point* labels sweeps."""
+    """Replication *rep* of the scenario (as JSON) under *policy*; *point* labels sweeps;
+    *measure* (if any) is what the record carries instead of the standard outcomes."""
 
     scenario_json: str
     policy: str | None
     rep: int
     point: int = 0
+    measure: Measure | None = None
 
     @property
     def key(self) -> str:
@@ -53,9 +110,32 @@ class Task:
         h = hashlib.sha256(self.scenario_json.encode()).hexdigest()[:16]
         return f"{h}-p{self.point}-{self.policy or 'none'}-r{self.rep}"
 
+    @property
+    def measure_id(self) -> str:
+        """A hash of the measure ('' for none): a stored record must have been made by it."""
+        if self.measure is None:
+            return ""
+        return hashlib.sha256(repr(self.measure).encode()).hexdigest()[:16]
+
+
+def replication_tasks(
+    scenario: Scenario,
+    policy: str | None,
+    reps: int,
+    *,
+    point: int = 0,
+    measure: Measure | None = None,
+) -> list[Task]:
+    """Replications 0..reps-1 of *scenario* under *policy*."""
+    payload = scenario_payload(scenario)
+    return [Task(payload, policy, k, point, measure) for k in range(reps)]
+
 
 @dataclass
 class RunRecord:
+    """What a task gives back. *values*: its measure's arrays (then *metrics* and *series* are
+    empty)."""
+
     point: int
     policy: str | None
     rep: int
@@ -63,25 +143,34 @@ class RunRecord:
     series: dict[str, FloatArray]
     wall_seconds: float
     peak_rss_mb: float
+    values: dict[str, FloatArray] = field(default_factory=dict)
+
+
+def _make_room(cache: dict[str, _T], limit: int) -> None:
+    """Make room for one more entry, dropping the oldest."""
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
 
 
 def _scenario(payload: str) -> Scenario:
     key = hashlib.sha256(payload.encode()).hexdigest()
     if key not in _SCENARIOS:
+        _make_room(_SCENARIOS, _MAX_SCENARIOS)
         _SCENARIOS[key] = parse_scenario(json.loads(payload), source="task")
     return _SCENARIOS[key]
 
 
 def remember_world(world: World) -> None:
     """Let tasks in this process (and workers forked from it) use an already built world."""
+    if world.key not in _WORLDS:
+        _make_room(_WORLDS, _MAX_WORLDS)
     _WORLDS[world.key] = world
 
 
 def _world(scenario: Scenario) -> World:
     key = world_key(scenario)
     if key not in _WORLDS:
-        if len(_WORLDS) >= 4:  # a sweep over geography builds several; keep memory bounded
-            _WORLDS.pop(next(iter(_WORLDS)))
+        _make_room(_WORLDS, _MAX_WORLDS)
         _WORLDS[key] = build_world(scenario)
     return _WORLDS[key]
 
@@ -97,33 +186,23 @@ def run_task(task: Task) -> RunRecord:
     started = time.perf_counter()
     scenario = _scenario(task.scenario_json)
     world = _world(scenario)
-    # Replication k of seed s is SeedSequence(s).spawn(n)[k], whatever n: SeedSequence(s, (k,)).
-    seed = np.random.SeedSequence(entropy=scenario.seed, spawn_key=(task.rep,))
+    seed = replication_seed(scenario.seed, task.rep)
     r = simulate(scenario, seed, world=world, policy=task.policy)
+    if task.measure is not None:
+        metrics: dict[str, float] = {}
+        series: dict[str, FloatArray] = {}
+        values = task.measure(r)
+    else:
+        metrics = reduce_run(r)
+        series = {name: r.daily[name] for name in KEPT_SERIES}
+        values = {}
     return RunRecord(
         point=task.point,
         policy=task.policy,
         rep=task.rep,
-        metrics=replication_metrics(r),
-        series={name: r.daily[name] for name in KEPT_SERIES},
+        metrics=metrics,
+        series=series,
         wall_seconds=time.perf_counter() - started,
         peak_rss_mb=peak_rss_mb(),
-    )
-
-
-def assemble(scenario: Scenario, policy: str | None, records: list[RunRecord]) -> ReplicationSet:
-    """A ReplicationSet from records of one policy (any order; sorted by replication)."""
-    recs = sorted(records, key=lambda r: r.rep)
-    names: list[str] = []
-    for rec in recs:
-        for n in rec.metrics:
-            if n not in names:
-                names.append(n)
-    return ReplicationSet(
-        scenario=scenario,
-        policy=policy if policy is not None else scenario.baseline_policy,
-        seeds=[(rec.rep,) for rec in recs],
-        metrics={n: np.array([rec.metrics.get(n, np.nan) for rec in recs]) for n in names},
-        series={n: np.vstack([rec.series[n] for rec in recs]) for n in KEPT_SERIES},
-        wall_seconds=[rec.wall_seconds for rec in recs],
+        values=values,
     )

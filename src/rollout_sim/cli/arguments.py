@@ -1,0 +1,317 @@
+"""Command-line arguments: the parser of every command, and the types of its options.
+
+Options are checked as they are parsed (a bad ``--seed`` or ``--reps`` is a usage error, exit
+code 2, one line); what they mean for a scenario is checked by the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import NoReturn
+
+from .. import __version__
+
+__all__ = ["MAX_REPS", "MAX_SEED", "build_parser", "policy_names"]
+
+EXAMPLES_RUN = """examples:
+  rollout-sim run scenarios/quickstart.yaml
+  rollout-sim run scenarios/quickstart.yaml --seed 7 --out results/qs-seed7
+  rollout-sim run scenarios/quickstart.yaml --reps 20          # fan chart, replications.csv
+  rollout-sim run scenarios/funding_policies.yaml --policy capex_subsidy
+  rollout-sim run scenarios/quickstart.yaml --set operators.0.build_crews=20 \\
+      --set backhaul.satellite.allowed=false
+"""
+
+EXAMPLES_COMPARE = """examples:
+  rollout-sim compare scenarios/funding_policies.yaml --reps 20
+  rollout-sim compare scenarios/funding_policies.yaml --policies capex_subsidy,output_based
+"""
+
+EXAMPLES_SWEEP = """examples:
+  rollout-sim sweep scenarios/quickstart.yaml --grid operators.0.build_crews=4,8,16 --reps 5
+  rollout-sim sweep scenarios/funding_policies.yaml --grid operators.0.cash_usd=1e6,3e6 \\
+      --lhs 10 operators.0.build_crews=5:30 --policies output_based
+  rollout-sim sweep scenarios/quickstart.yaml --grid operators.0.build_crews=4,8 --missing
+"""
+
+EXAMPLES_CALIBRATE = """examples:
+  rollout-sim calibrate scenarios/peru_ipt.yaml
+  rollout-sim calibrate scenarios/peru_ipt_reported.yaml --reps 5 --jobs 4
+  rollout-sim calibrate scenarios/peru_ipt.yaml --resume      # after Ctrl-C: finish the fit
+"""
+
+EXAMPLES_VALIDATE = """examples:
+  rollout-sim validate scenarios/quickstart.yaml
+  rollout-sim validate my.yaml --set geography.synthetic.villages=200
+"""
+
+EXAMPLES_SCHEMA = """examples:
+  rollout-sim schema > scenario.schema.json    # for editor completion (YAML language server)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command and its options."""
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    common.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    common.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build the world afresh instead of loading it from the cache "
+        "($ROLLOUT_SIM_CACHE or ~/.cache/rollout-sim)",
+    )
+
+    p = _Parser(
+        prog="rollout-sim",
+        description="Discrete-event simulation of rural mobile-broadband rollout.",
+        parents=[common],
+    )
+    p.add_argument("--version", action="version", version=f"rollout-sim {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run a scenario and write its results folder",
+        description="Run a scenario once and write results/<scenario name>/ (or --out).",
+        epilog=EXAMPLES_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scenario(run, "scenario YAML file", "results/<name>, with --reps results/<name>-reps")
+    run.add_argument(
+        "--reps", type=_reps, default=1, help="replications (default 1: one detailed run)"
+    )
+    run.add_argument("--policy", help="funding policy to run (default: the baseline)")
+    _add_batch(run)
+    _add_outputs(run)
+    run.add_argument(
+        "--check",
+        action="store_true",
+        help="check the model's invariants every simulated month (slower; they are always "
+        "checked at the end)",
+    )
+
+    cmp_ = sub.add_parser(
+        "compare",
+        parents=[common],
+        help="run funding policies on the same replications and compare them",
+        description="Run every policy (or --policies) on the same replications; write "
+        "comparison.csv, differences.csv (paired, against the baseline) and plots.",
+        epilog=EXAMPLES_COMPARE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scenario(cmp_, "scenario YAML file with a policies: block", "results/<name>-compare")
+    cmp_.add_argument("--reps", type=_reps, default=10, help="replications per policy (10)")
+    cmp_.add_argument(
+        "--policies",
+        type=policy_names,
+        help="comma-separated policy names (default: all; the baseline is added)",
+    )
+    _add_batch(cmp_)
+    _add_outputs(cmp_)
+
+    swp = sub.add_parser(
+        "sweep",
+        parents=[common],
+        help="run a design of parameter values × policies × replications",
+        description="Run every design point (grids and/or a Latin hypercube) under every policy "
+        "(or --policies) on the same replications; write design.csv, outcomes.csv and plots.",
+        epilog=EXAMPLES_SWEEP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scenario(swp, "scenario YAML file", "results/<name>-sweep")
+    swp.add_argument("--reps", type=_reps, default=3, help="replications per point (3)")
+    swp.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=V1,V2,...",
+        help="values to try (repeatable: every combination)",
+    )
+    swp.add_argument(
+        "--lhs",
+        nargs="+",
+        metavar="N KEY.PATH=LO:HI",
+        help="N Latin-hypercube samples of the given ranges",
+    )
+    swp.add_argument(
+        "--policies", type=policy_names, help="comma-separated policies (default: all, or none)"
+    )
+    swp.add_argument(
+        "--missing",
+        action="store_true",
+        help="list the runs of this sweep not in its store (nothing is run)",
+    )
+    _add_batch(swp)
+    _add_outputs(swp, report=False)
+
+    cal = sub.add_parser(
+        "calibrate",
+        parents=[common],
+        help="fit scenario parameters to the targets in its calibration: block",
+        description="Fit the calibration: parameters jointly to its targets (rates over a "
+        "window, values on dates, observed series, the starting network), check which "
+        "parameters the targets identify, and write scenario.calibrated.yaml (your file with "
+        "the fitted values), calibration.json and a plot.",
+        epilog=EXAMPLES_CALIBRATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scenario(cal, "scenario YAML file with a calibration: block", "results/<name>-calibration")
+    cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
+    _add_batch(
+        cal,
+        jobs="worker processes for each evaluation's replications (default: the CPUs of this "
+        "machine; the results are the same with any number)",
+        resume="keep the evaluations an interrupted calibration finished",
+    )
+    _add_outputs(cal)
+
+    rep = sub.add_parser(
+        "report",
+        parents=[common],
+        help="write a self-contained report.html for a results folder",
+        description="Write report.html (images embedded, no network needed) for the results "
+        "folder of a run, replications, a comparison or a calibration.",
+        epilog="examples:\n  rollout-sim report results/peru_ipt\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rep.add_argument("results", type=Path, help="a results folder")
+    rep.add_argument("--out", type=Path, help="where to write (default: RESULTS/report.html)")
+
+    val = sub.add_parser(
+        "validate",
+        parents=[common],
+        help="check a scenario (schema, files, consistency) without running it",
+        description="Validate a scenario: schema, village file and consistency checks.",
+        epilog=EXAMPLES_VALIDATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    val.add_argument("scenario", type=Path, help="scenario YAML file")
+    _add_set(val)
+
+    sch = sub.add_parser(
+        "schema",
+        parents=[common],
+        help="print the scenario JSON Schema",
+        description="Print the JSON Schema of scenario files (units and defaults included).",
+        epilog=EXAMPLES_SCHEMA,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sch.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    return p
+
+
+MAX_SEED = 2**63 - 1
+
+
+def policy_names(text: str) -> list[str]:
+    """argparse type of ``--policies``: comma-separated names (blanks ignored)."""
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: a whole number the scenario schema accepts."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 0 to {MAX_SEED}")
+    return value
+
+
+MAX_REPS = 100_000
+
+
+def _reps(text: str) -> int:
+    """argparse type of ``--reps``: a whole number of replications, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_REPS:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to {MAX_REPS}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    """argparse type of ``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to 1024")
+    return value
+
+
+def _timeout(text: str) -> float:
+    """argparse type of ``--connect-timeout``: seconds, more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected seconds, more than 0, at most 3600")
+    return value
+
+
+def _add_batch(
+    p: argparse.ArgumentParser,
+    jobs: str = "worker processes (default: the CPUs of this machine)",
+    resume: str = "keep replications an interrupted run finished",
+) -> None:
+    """Options of commands that run many replications."""
+    p.add_argument("--jobs", type=_jobs, help=jobs)
+    p.add_argument(
+        "--executor",
+        choices=["serial", "processes", "dask"],
+        help="where replications run (default: processes when there are several)",
+    )
+    p.add_argument(
+        "--scheduler", help="with --executor dask: the scheduler address (tcp://HOST:PORT)"
+    )
+    p.add_argument(
+        "--connect-timeout",
+        type=_timeout,
+        default=None,
+        metavar="SECONDS",
+        help="with --scheduler: give up if it does not answer within this time (default 20)",
+    )
+    p.add_argument("--resume", action="store_true", help=resume)
+
+
+def _add_scenario(p: argparse.ArgumentParser, what: str, default_out: str) -> None:
+    """The scenario file, --out and --seed, as every scenario-running command takes them."""
+    p.add_argument("scenario", type=Path, help=what)
+    p.add_argument("--out", type=Path, help=f"results folder (default: {default_out})")
+    p.add_argument("--seed", type=_seed, help="override the scenario seed")
+
+
+def _add_outputs(p: argparse.ArgumentParser, report: bool = True) -> None:
+    """--set overrides, --no-plots and (where a report makes sense) --report."""
+    _add_set(p)
+    p.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    if report:
+        p.add_argument("--report", action="store_true", help="also write report.html")
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a scenario value (repeatable), e.g. operators.0.build_crews=12",
+    )

@@ -1,0 +1,152 @@
+"""What every command does the same way: load the scenario, check where it writes before any
+work, build the world, run a batch on the executor the options ask for, and say which command
+made a results folder (its manifest)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..experiments.runner import Batch
+    from ..scenario.schema import Scenario
+    from ..world.build import World
+
+__all__ = [
+    "destination",
+    "load",
+    "manifest_fields",
+    "maybe_report",
+    "note",
+    "open_batch",
+    "protected_inputs",
+    "warner",
+    "world_of",
+]
+
+
+def protected_inputs(args: argparse.Namespace) -> list[Path]:
+    """Files the command reads: their folders are never replaced."""
+    return [p for p in (getattr(args, "scenario", None),) if p is not None]
+
+
+def note(args: argparse.Namespace, text: str) -> None:
+    """A note on stderr (not under --quiet)."""
+    if not args.quiet:
+        print(f"note: {text}", file=sys.stderr)
+
+
+def warner(args: argparse.Namespace) -> Callable[[str], None]:
+    """Print a warning line (also under --quiet: it says something went wrong and was fixed)."""
+
+    def warn(text: str) -> None:
+        print(f"warning: {text}", file=sys.stderr)
+
+    return warn
+
+
+def load(args: argparse.Namespace, *extra: str) -> Scenario:
+    """The scenario of the command line: the file, its ``--set`` overrides, then the command's
+    own (*extra*, e.g. ``--reps`` of calibrate), then ``--seed`` (the one seed rule: it is
+    the scenario's seed, from which every replication's seed derives)."""
+    from ..scenario.load import load_scenario
+
+    overrides = [*args.overrides, *extra]
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"seed={args.seed}")
+    return load_scenario(args.scenario, overrides)
+
+
+def destination(args: argparse.Namespace, default: Path, *, store: bool = False) -> Path:
+    """The results folder to write, checked before any work (refusals are exit 2).
+
+    Only a folder this tool wrote (or an empty one) is replaced; leftovers of an interrupted
+    write into the same place are recovered first. *store*: the command also keeps finished
+    replications in the hidden run store beside the folder, which is checked too.
+    """
+    from ..experiments.runner import store_for
+    from ..fileio import prepare_results_dir
+
+    target: Path = args.out if args.out is not None else default
+    path, notes = prepare_results_dir(target, protect=protected_inputs(args))
+    for text in notes:
+        note(args, text)
+    if store:
+        store_for(path).check()
+    return target  # as the user wrote it, for the messages
+
+
+def world_of(args: argparse.Namespace, scenario: Scenario) -> World:
+    """The scenario's world: from the disk cache unless --no-cache (then built and not saved)."""
+    from ..world.build import build_world
+    from ..world.cache import prepared_world
+
+    if args.no_cache:
+        world = build_world(scenario)
+    else:
+        world, _cached = prepared_world(scenario, warn=warner(args))
+    if not args.quiet:
+        from ..world.warnings import implausible_settings
+
+        for text in implausible_settings(scenario, world):
+            print(f"warning: {text}", file=sys.stderr)
+    return world
+
+
+@contextmanager
+def open_batch(
+    args: argparse.Namespace,
+    out: Path,
+    n_tasks: int,
+    tick: Callable[[], object] | None = None,
+) -> Iterator[Batch]:
+    """A batch on the executor the options ask for (at most *n_tasks* at once), saving into
+    the run store beside *out* (resuming from it with --resume); the executor is closed
+    after, however the batch ends."""
+    from ..experiments.executors import DEFAULT_CONNECT_TIMEOUT, make_executor
+    from ..experiments.runner import Batch, store_for
+
+    timeout = args.connect_timeout if args.connect_timeout is not None else DEFAULT_CONNECT_TIMEOUT
+    executor = make_executor(args.executor, args.jobs, args.scheduler, n_tasks, timeout)
+    try:
+        yield Batch(executor, store_for(out), args.resume, tick, warner(args))
+    finally:
+        executor.close()
+
+
+def manifest_fields(
+    args: argparse.Namespace,
+    timing: dict[str, float] | None = None,
+    batch: Batch | None = None,
+) -> dict[str, object]:
+    """What a command adds to its folder's manifest: its timing, where its replications ran
+    (executor, workers, the peak memory of any process, whether it resumed) and the command
+    line that made it."""
+    fields: dict[str, object] = {}
+    if timing is not None:
+        fields["timing"] = timing
+    if batch is not None:
+        from ..experiments.tasks import peak_rss_mb
+
+        fields.update(
+            executor=batch.executor.name,
+            workers=batch.executor.workers,
+            peak_rss_mb=round(max(peak_rss_mb(), batch.peak_rss_mb), 1),
+            resumed=bool(args.resume),
+        )
+    fields["command"] = ["rollout-sim", *args.argv]
+    return fields
+
+
+def maybe_report(args: argparse.Namespace, out: Path) -> None:
+    """``report.html`` too, with --report."""
+    if getattr(args, "report", False):
+        from ..report.html import write_report
+
+        path = write_report(out)
+        if not args.quiet:
+            print(f"report: {path}")
