@@ -22,16 +22,16 @@ import numpy as np
 import pytest
 
 from rollout_sim import Results, load_scenario, simulate
-from rollout_sim.maps import (
+from rollout_sim.model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
+from rollout_sim.plots import (
     RolloutAnimation,
     map_figure,
     rollout_days,
+    save_figure,
     snapshot_days,
     snapshots_figure,
     write_rollout_gif,
 )
-from rollout_sim.model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
-from rollout_sim.plots import save_figure
 from rollout_sim.report.geojson import (
     backhaul_geojson,
     sites_geojson,

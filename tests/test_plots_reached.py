@@ -26,7 +26,7 @@ from rollout_sim.plots import (
     fan_figure,
     reference_points,
 )
-from rollout_sim.report.experiments import _fan, _fan_context
+from rollout_sim.plots.folders import fan_context, fan_of
 
 HEADROOM = 1.08
 REFERENCES = [
@@ -186,15 +186,15 @@ def _rset(results: Results, people: list[list[float]]) -> ReplicationSet:
 def test_fan_is_of_people_reached(results: Results) -> None:
     # Two replications from the same start (1,000 people covered on day 0).
     rset = _rset(results, [[1000, 1100, 1500, 1900], [1000, 1300, 1400, 2100]])
-    fan = _fan(rset, results.scenario, "tab:blue", (0.0, 1.0))
+    fan = fan_of(rset, results.scenario, "tab:blue", (0.0, 1.0))
     np.testing.assert_allclose(fan.median, [0.0, 200.0, 450.0, 1000.0])
     np.testing.assert_allclose(fan.lo, [0.0, 100.0, 400.0, 900.0])
     np.testing.assert_allclose(fan.hi, [0.0, 300.0, 500.0, 1100.0])
-    places = _fan(rset, results.scenario, "tab:blue", (0.0, 1.0), "villages_covered")
+    places = fan_of(rset, results.scenario, "tab:blue", (0.0, 1.0), "villages_covered")
     np.testing.assert_allclose(places.median, [0.0, 2.0, 4.5, 10.0])
     # Over the whole horizon (731 days), where the references fall.
     rset = _rset(results, [[1000.0] * 731, [1000.0] * 731])
-    ctx = _fan_context(results.scenario, rset, total_population=10_000)
+    ctx = fan_context(results.scenario, rset, total_population=10_000)
     assert ctx["note"] == (
         "newly covered since 2020-01-01; covered at the start: 1,000 of 10,000 people (10.0%), "
         "10 places"

@@ -390,7 +390,10 @@ def test_fan_chart_caption_says_what_the_band_spans(folders: dict[str, Path], ki
 
 
 def test_comparison_shows_what_each_policy_buys(folders: dict[str, Path]) -> None:
-    from rollout_sim.report.html import _money
+    from rollout_sim.outcomes import format_long
+
+    def _money(v: float) -> str:
+        return format_long(v, "money")
 
     folder = folders["comparison"]
     text = (folder / "report.html").read_text(encoding="utf-8")

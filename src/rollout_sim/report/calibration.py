@@ -13,18 +13,30 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from .. import __version__
 from ..errors import InputError
-from ..experiments.calibrate import CalibrationResult, Evaluation
+from ..experiments.calibrate import CalibrationResult, Evaluation, Identification
 from ..fileio import atomic_write, results_dir, write_manifest
+from ..scenario.calibration import PointTarget, WindowTarget
 from ..scenario.load import apply_override, dump_scenario, read_yaml, scenario_hash
+from ..summaries import (
+    CalibrationEvaluation,
+    CalibrationSummary,
+    FittedParameter,
+    IdentificationCheck,
+    ObjectiveChange,
+    PointTargetSummary,
+    SeriesTargetSummary,
+    TargetRow,
+    TargetSummary,
+    WindowTargetSummary,
+)
 from .writer import versions
 
 __all__ = [
@@ -47,17 +59,17 @@ def _finite(v: Any) -> Any:
     return v
 
 
-def _eval_json(e: Evaluation) -> dict[str, Any]:
-    return {
-        "params": e.params,
-        "simulated": _finite(e.simulated),
-        "errors": [_finite(round(x, 6)) for x in e.errors],
-        "objective": _finite(round(e.objective, 9)),
-        "within_tolerance": e.ok,
-    }
+def _evaluation(e: Evaluation) -> CalibrationEvaluation:
+    return CalibrationEvaluation(
+        params=e.params,
+        simulated=_finite(e.simulated),
+        errors=[_finite(round(x, 6)) for x in e.errors],
+        objective=_finite(round(e.objective, 9)),
+        within_tolerance=e.ok,
+    )
 
 
-def calibration_rows(res: CalibrationResult) -> list[dict[str, Any]]:
+def calibration_rows(res: CalibrationResult) -> list[TargetRow]:
     """One row per target point: label, metric, date, target, tolerance, before, after,
     error % and whether it is within its tolerance after the fit."""
     rows = []
@@ -70,48 +82,80 @@ def calibration_rows(res: CalibrationResult) -> list[dict[str, Any]]:
             got = afters[k]
             error = (got - value) / abs(value) * 100 if value and math.isfinite(got) else None
             rows.append(
-                {
-                    "index": i,
-                    "label": p.label,
-                    "metric": p.metric.name,
-                    "kind": p.kind,
-                    "date": p.dates[k],
-                    "value": value,
-                    "tolerance": p.tolerances[k],
-                    "rel_tolerance": t.rel_tolerance,
-                    "weight": p.weight,
-                    "before": _finite(befores[k]),
-                    "after": _finite(got),
-                    "error_pct": None if error is None else round(error, 4),
-                    "within": res.best.within[i][k],
-                }
+                TargetRow(
+                    index=i,
+                    label=p.label,
+                    metric=p.metric.name,
+                    kind=p.kind,
+                    date=p.dates[k],
+                    value=value,
+                    tolerance=p.tolerances[k],
+                    rel_tolerance=t.rel_tolerance,
+                    weight=p.weight,
+                    before=_finite(befores[k]),
+                    after=_finite(got),
+                    error_pct=None if error is None else round(error, 4),
+                    within=res.best.within[i][k],
+                )
             )
     return rows
 
 
-def calibration_summary(res: CalibrationResult) -> dict[str, Any]:
-    targets = []
-    for i, t in enumerate(res.spec.targets):
-        row: dict[str, Any] = {
-            "metric": t.metric,
-            "kind": t.kind,
-            "label": t.label,
-            "weight": t.weight,
-        }
-        if t.kind == "window_mean":
-            row.update(start=t.start.isoformat(), end=t.end.isoformat(), value=t.value)
-        elif t.kind == "point":
-            row.update(date=None if t.date is None else t.date.isoformat(), value=t.value)
-        else:
-            dates, values = res.observed[i]
-            row.update(
-                file=t.file,
-                observed=[[d.isoformat(), float(v)] for d, v in zip(dates, values, strict=True)],
-            )
-        row.update(tolerance=t.tolerance, rel_tolerance=t.rel_tolerance)
-        row["before"] = _finite(res.initial.simulated[i])
-        row["after"] = _finite(res.best.simulated[i])
-        targets.append(row)
+def _target(res: CalibrationResult, i: int) -> TargetSummary:
+    """Target *i* as written: what it asks for, and the simulated value(s) before and after."""
+    t = res.spec.targets[i]
+    common = {
+        "metric": t.metric,
+        "label": t.label,
+        "weight": t.weight,
+        "tolerance": t.tolerance,
+        "rel_tolerance": t.rel_tolerance,
+        "before": _finite(res.initial.simulated[i]),
+        "after": _finite(res.best.simulated[i]),
+    }
+    if isinstance(t, WindowTarget):
+        return WindowTargetSummary(
+            kind="window_mean",
+            start=t.start.isoformat(),
+            end=t.end.isoformat(),
+            value=t.value,
+            **common,
+        )
+    if isinstance(t, PointTarget):
+        return PointTargetSummary(
+            kind="point",
+            date=None if t.date is None else t.date.isoformat(),
+            value=t.value,
+            **common,
+        )
+    dates, values = res.observed[i]
+    return SeriesTargetSummary(
+        kind="series",
+        file=t.file,
+        observed=[(d.isoformat(), float(v)) for d, v in zip(dates, values, strict=True)],
+        **common,
+    )
+
+
+def _identification(ident: Identification) -> IdentificationCheck:
+    return IdentificationCheck(
+        step_share_of_range=ident.step,
+        rows=ident.rows,
+        jacobian={
+            k: None if c is None else [round(v, 6) for v in c] for k, c in ident.jacobian.items()
+        },
+        sensitivity={k: None if v is None else round(v, 6) for k, v in ident.sensitivity.items()},
+        not_identified=ident.insensitive,
+        collinear=[(a, b, round(c, 6)) for a, b, c in ident.collinear],
+        warnings=ident.warnings,
+        evaluations=[_evaluation(e) for e in ident.evaluations],
+    )
+
+
+def calibration_summary(
+    res: CalibrationResult, calibrated_file_notes: Sequence[str] = ()
+) -> CalibrationSummary:
+    """What ``calibration.json`` holds (and the console and the report show)."""
     ident = res.identification
     parameters = []
     for p in res.spec.parameters:
@@ -122,50 +166,35 @@ def calibration_summary(res: CalibrationResult) -> dict[str, Any]:
                 p.path in (a, b) for a, b, _ in ident.collinear
             )
         parameters.append(
-            {
-                "path": p.path,
-                "bounds": list(p.bounds),
-                "integer": p.integer,
-                "before": res.initial.params[p.path],
-                "after": res.best.params[p.path],
-                "sensitivity": None if sens is None else round(sens, 6),
-                "identified": identified,
-            }
+            FittedParameter(
+                path=p.path,
+                bounds=list(p.bounds),
+                integer=p.integer,
+                before=res.initial.params[p.path],
+                after=res.best.params[p.path],
+                sensitivity=None if sens is None else round(sens, 6),
+                identified=identified,
+            )
         )
-    return {
-        "scenario": res.scenario.name,
-        "method": res.method,
-        "converged": res.converged,
-        "message": res.message,
-        "replications_per_evaluation": res.spec.replications,
-        "objective": {
-            "before": _finite(round(res.initial.objective, 9)),
-            "after": _finite(round(res.best.objective, 9)),
-        },
-        "parameters": parameters,
-        "targets": targets,
-        "rows": calibration_rows(res),
-        "within_tolerance": res.best.ok,
-        "warnings": list(res.warnings),
-        "identification": None
-        if ident is None
-        else {
-            "step_share_of_range": ident.step,
-            "rows": ident.rows,
-            "jacobian": {
-                k: None if c is None else [round(v, 6) for v in c]
-                for k, c in ident.jacobian.items()
-            },
-            "sensitivity": {
-                k: None if s is None else round(s, 6) for k, s in ident.sensitivity.items()
-            },
-            "not_identified": ident.insensitive,
-            "collinear": [[a, b, round(c, 6)] for a, b, c in ident.collinear],
-            "warnings": ident.warnings,
-            "evaluations": [_eval_json(e) for e in ident.evaluations],
-        },
-        "evaluations": [_eval_json(e) for e in res.evaluations],
-    }
+    return CalibrationSummary(
+        scenario=res.scenario.name,
+        method=res.method,
+        converged=res.converged,
+        message=res.message,
+        replications_per_evaluation=res.spec.replications,
+        objective=ObjectiveChange(
+            before=_finite(round(res.initial.objective, 9)),
+            after=_finite(round(res.best.objective, 9)),
+        ),
+        parameters=parameters,
+        targets=[_target(res, i) for i in range(len(res.spec.targets))],
+        rows=calibration_rows(res),
+        within_tolerance=res.best.ok,
+        warnings=list(res.warnings),
+        identification=None if ident is None else _identification(ident),
+        evaluations=[_evaluation(e) for e in res.evaluations],
+        calibrated_file_notes=list(calibrated_file_notes),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,20 +476,21 @@ def write_calibration(
     out: Path,
     *,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: Mapping[str, object] | None = None,
     source: Path | None = None,
-) -> dict[str, Any]:
+) -> CalibrationSummary:
     """``scenario.calibrated.yaml`` (the *source* file with the fitted values), the resolved
     ``scenario.resolved.yaml``, ``calibration.json``, ``plots/calibration.png``."""
-    summary = calibration_summary(res)
     text, notes = calibrated_yaml(res, source, out)
-    summary["calibrated_file_notes"] = notes
+    summary = calibration_summary(res, notes)
     with results_dir(out) as tmp:
         atomic_write(tmp / "scenario.calibrated.yaml", text)
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(res.calibrated))
-        atomic_write(tmp / "calibration.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(
+            tmp / "calibration.json", json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
+        )
         if plots:
-            from ..plots import save_figure
+            from ..plots import calibration_figure, save_figure  # matplotlib only for plots
 
             save_figure(calibration_figure(res), tmp / "plots" / "calibration.png")
         manifest = {
@@ -475,95 +505,3 @@ def write_calibration(
         }
         write_manifest(tmp, manifest)
     return summary
-
-
-# --------------------------------------------------------------------------------------------
-# The fit plot
-
-
-def calibration_figure(res: CalibrationResult) -> Any:
-    """One small panel per target: the simulated series before and after, the target point(s)
-    with their tolerance."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import _date_axis, _dates
-
-    n = len(res.plans)
-    cols = 1 if n == 1 else 2 if n <= 8 else 3
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(
-        rows,
-        cols,
-        figsize=(9 if cols == 1 else 6.2 * cols, 3.9 * rows + 0.5),
-        squeeze=False,
-        layout="constrained",
-    )
-    start = res.scenario.start_date
-    runs = ((res.initial, "before", "tab:grey"), (res.best, "after", "tab:blue"))
-    for i, plan in enumerate(res.plans):
-        ax = axes[i // cols][i % cols]
-        title = plan.label or plan.metric.name
-        if plan.weight == 0:
-            title += " (weight 0: shown, not fitted)"
-        if plan.metric.is_start:
-            for x, (ev, label, colour) in enumerate(runs):
-                v = ev.simulated[i]
-                ax.plot([x], [v], "o", ms=9, color=colour, label=label, zorder=3)
-            _target_band(ax, plan.values[0], plan.tolerances[0], (-0.5, 1.5))
-            ax.set_xlim(-0.5, 1.5)
-            ax.set_xticks([0, 1], ["before", "after"])
-            ax.set_ylabel(plan.metric.name)
-            ax.set_title(f"{title}: starting network", fontsize=9)
-            ax.legend(loc="best", fontsize=8)
-            ax.grid(alpha=0.3, axis="y")
-            continue
-        for ev, label, colour in runs:
-            s = ev.series[i]
-            if s is None:
-                continue
-            suffix = f" ({30}-day mean)" if plan.kind == "window_mean" else ""
-            ax.plot(_dates(start, len(s)), s, color=colour, lw=1.4, label=label + suffix)
-        if plan.kind == "window_mean":
-            a = np.datetime64(start, "D") + plan.days[0]
-            b = np.datetime64(start, "D") + plan.days[1]
-            ax.axvspan(a, b, color="tab:green", alpha=0.08)
-            _target_band(ax, plan.values[0], plan.tolerances[0], (a, b))
-            for ev, _, colour in runs:
-                v = ev.simulated[i]
-                if isinstance(v, float) and math.isfinite(v):
-                    ax.hlines(v, a, b, color=colour, ls="--", lw=1)
-        else:
-            when = np.datetime64(start, "D") + np.array(plan.days)
-            tol = [t if t is not None else 0.0 for t in plan.tolerances]
-            ax.errorbar(
-                when,
-                plan.values,
-                yerr=tol if any(tol) else None,
-                fmt="o",
-                color="black",
-                capsize=3,
-                zorder=3,
-                label="target",
-            )
-        ax.set_ylabel(plan.metric.name.replace("_", " "))
-        ax.set_title(title, fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=8)
-        _date_axis(ax)
-    for j in range(n, rows * cols):
-        axes[j // cols][j % cols].set_axis_off()
-    params = ", ".join(
-        f"{p.path} {_number(res.initial.params[p.path])}→{_number(res.best.params[p.path])}"
-        for p in res.spec.parameters
-    )
-    fig.suptitle(f"{res.scenario.name}: {params}", fontsize=10)
-    return fig
-
-
-def _target_band(ax: Any, value: float, tolerance: float | None, span: tuple[Any, Any]) -> None:
-    a, b = span
-    ax.hlines(value, a, b, color="tab:green", lw=2, label=f"target {_number(value)}")
-    if tolerance:
-        ax.fill_between(
-            [a, b], value - tolerance, value + tolerance, color="tab:green", alpha=0.15, lw=0
-        )

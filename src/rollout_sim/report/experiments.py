@@ -8,14 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from .. import __version__
 from ..experiments.compare import Comparison
 from ..experiments.replications import KEPT_SERIES, ReplicationSet
-from ..experiments.stats import band, interval, paired_band
+from ..experiments.stats import band, interval
 from ..fileio import atomic_write, results_dir, write_manifest
 from ..scenario.load import dump_scenario, scenario_hash
 from ..scenario.schema import Scenario
+from ..summaries import (
+    ComparisonSummary,
+    Difference,
+    ReplicationsSummary,
+    Spread,
+    SweepRow,
+    SweepSummary,
+)
 from .writer import versions, write_csv
 
 __all__ = ["pct_label", "write_comparison", "write_replications", "write_sweep"]
@@ -56,16 +65,19 @@ def _replication_rows(rset: ReplicationSet, names: list[str], policy: bool) -> l
     return rows
 
 
-def _metric_summary(rset: ReplicationSet, level: float) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _json(summary: BaseModel) -> str:
+    return json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
+
+
+def _round(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(x, 4)
+
+
+def _metric_summary(rset: ReplicationSet, level: float) -> dict[str, Spread]:
+    out: dict[str, Spread] = {}
     for name, values in rset.metrics.items():
         iv = interval(values, level)
-        out[name] = {
-            "mean": None if not np.isfinite(iv.mean) else round(iv.mean, 4),
-            "lo": None if not np.isfinite(iv.lo) else round(iv.lo, 4),
-            "hi": None if not np.isfinite(iv.hi) else round(iv.hi, 4),
-            "n": iv.n,
-        }
+        out[name] = Spread(mean=_round(iv.mean), lo=_round(iv.lo), hi=_round(iv.hi), n=iv.n)
     return out
 
 
@@ -82,49 +94,6 @@ def _manifest(scenario: Scenario, extra: dict[str, Any], tmp: Path) -> dict[str,
     return write_manifest(tmp, fields)
 
 
-def _fan(
-    rset: ReplicationSet,
-    scenario: Scenario,
-    colour: str,
-    q: tuple[float, float],
-    series: str = "people_covered",
-) -> Any:
-    """The band of what *series* gained since day 0 (people or villages reached), per day."""
-    from ..plots import FanData
-
-    values = rset.series[series]
-    b = band(values - values[:, :1], q)
-    return FanData(scenario.start_date, b.median, b.lo, b.hi, colour)
-
-
-def _fan_context(scenario: Scenario, rset: ReplicationSet, total_population: int) -> dict[str, Any]:
-    """What a fan chart draws besides its bands: the scenario's references on the scale of
-    people and places reached (their day-0 values subtracted), and a note on the start."""
-    from ..plots import reference_points
-
-    people0 = float(rset.series["people_covered"][0, 0])
-    places0 = float(rset.series["villages_covered"][0, 0])
-    days = rset.series["people_covered"].shape[1]
-    refs = scenario.references
-    start = scenario.start_date
-    share = people0 / max(total_population, 1)
-    return {
-        "references": reference_points(
-            refs, start, days, {"people_reached": 0.0, "people_covered": people0}
-        ),
-        "place_references": reference_points(
-            refs, start, days, {"villages_reached": 0.0, "villages_covered": places0}
-        ),
-        "note": f"newly covered since {start.isoformat()}; "
-        + (
-            f"covered at the start: {people0:,.0f} of {total_population:,} people "
-            f"({share:.1%}), {places0:,.0f} places"
-            if people0 > 0
-            else f"no coverage at the start ({total_population:,} people)"
-        ),
-    }
-
-
 def write_replications(
     rset: ReplicationSet,
     out: Path,
@@ -132,19 +101,21 @@ def write_replications(
     total_population: int,
     plots: bool = True,
     extra_manifest: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ReplicationsSummary:
     """``timeseries_summary.csv``, ``replications.csv``, ``summary.json``, fan chart."""
     sc = rset.scenario
     q = sc.outputs.band
     lo, hi = pct_label(q[0]), pct_label(q[1])
-    summary = {
-        "scenario": sc.name,
-        "policy": rset.policy,
-        "replications": rset.reps,
-        "seed": sc.seed,
-        "interval": f"central {sc.outputs.interval_level:.0%} of replications",
-        "metrics": _metric_summary(rset, sc.outputs.interval_level),
-    }
+    summary = ReplicationsSummary(
+        **{
+            "scenario": sc.name,
+            "policy": rset.policy,
+            "replications": rset.reps,
+            "seed": sc.seed,
+            "interval": f"central {sc.outputs.interval_level:.0%} of replications",
+            "metrics": _metric_summary(rset, sc.outputs.interval_level),
+        }
+    )
     names = rset.metric_names()
     with results_dir(out) as tmp:
         write_csv(
@@ -157,23 +128,12 @@ def write_replications(
             ["replication", "seed_spawn_key", *names],
             _replication_rows(rset, names, policy=False),
         )
-        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "summary.json", _json(summary))
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(sc))
         if plots:
-            from ..plots import fan_figure, policy_colour, save_figure
+            from ..plots import replication_plots  # matplotlib only when plotting
 
-            pols = [p.name for p in sc.policies]
-            colour = policy_colour(pols, rset.policy)
-            name = rset.policy or sc.name
-            fig = fan_figure(
-                [(name, _fan(rset, sc, colour, q))],
-                places=[(name, _fan(rset, sc, colour, q, "villages_covered"))],
-                title=f"{sc.name}: people and places reached, {rset.reps} replications "
-                f"(seed {sc.seed})",
-                band_label=f"{lo}–{hi} of replications",
-                **_fan_context(sc, rset, total_population),
-            )
-            save_figure(fig, tmp / "plots" / "coverage.png")
+            replication_plots(rset, tmp / "plots", total_population, (lo, hi))
         _manifest(
             sc,
             {
@@ -191,25 +151,9 @@ def write_replications(
 #: differences.csv whose ``difference`` is the ratio, with Fieller's interval.
 ICER = "public_cost_per_additional_person_usd"
 
-#: Metrics shown in the console tables, in order, with short column labels.
-HEADLINE = {
-    "people_covered": "people",
-    "days_to_reach_50pct": "days to reach 50%",
-    "mean_new_villages_per_day": "villages/day",
-    "public_cost_usd": "public cost",
-    "public_cost_per_person_reached_usd": "$/person (avg)",
-    ICER: "$/extra person",
-    "availability": "avail.",
-    "defaults": "defaults",
-}
 
-
-def _diff_json(d: Any) -> dict[str, Any]:
-    return {
-        "difference": None if not np.isfinite(d.mean) else round(d.mean, 4),
-        "ci": [None if not np.isfinite(x) else round(x, 4) for x in (d.lo, d.hi)],
-        "n": d.n,
-    }
+def _diff_json(d: Any) -> Difference:
+    return Difference(difference=_round(d.mean), ci=[_round(d.lo), _round(d.hi)], n=d.n)
 
 
 def write_comparison(
@@ -219,7 +163,7 @@ def write_comparison(
     total_population: int,
     plots: bool = True,
     extra_manifest: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ComparisonSummary:
     """``comparison.csv``, ``differences.csv``, series and replications, plots."""
     sc = comp.scenario
     q = sc.outputs.band
@@ -237,7 +181,7 @@ def write_comparison(
     for n in names:
         comp_header += [f"{n}_mean", f"{n}_{ilo}", f"{n}_{ihi}"]
     diff_rows: list[list[Any]] = []
-    summary_diffs: dict[str, dict[str, Any]] = {}
+    summary_diffs: dict[str, dict[str, Difference]] = {}
     for pol in comp.policies:
         if pol == comp.baseline:
             continue
@@ -267,17 +211,19 @@ def write_comparison(
              icer.n]
         )  # fmt: skip
         summary_diffs[pol][ICER] = _diff_json(icer)
-    summary = {
-        "scenario": sc.name,
-        "baseline": comp.baseline,
-        "policies": comp.policies,
-        "replications": {p: comp.sets[p].reps for p in comp.policies},
-        "seed": sc.seed,
-        "interval": f"central {comp.level:.0%} of replications",
-        "difference_ci": f"{comp.ci_level:.0%} t-interval of the mean paired difference",
-        "metrics": {p: _metric_summary(comp.sets[p], comp.level) for p in comp.policies},
-        "differences": summary_diffs,
-    }
+    summary = ComparisonSummary(
+        **{
+            "scenario": sc.name,
+            "baseline": comp.baseline,
+            "policies": comp.policies,
+            "replications": {p: comp.sets[p].reps for p in comp.policies},
+            "seed": sc.seed,
+            "interval": f"central {comp.level:.0%} of replications",
+            "difference_ci": f"{comp.ci_level:.0%} t-interval of the mean paired difference",
+            "metrics": {p: _metric_summary(comp.sets[p], comp.level) for p in comp.policies},
+            "differences": summary_diffs,
+        }
+    )
     lo, hi = pct_label(q[0]), pct_label(q[1])
     with results_dir(out) as tmp:
         write_csv(tmp / "comparison.csv", comp_header, comp_rows)
@@ -309,10 +255,12 @@ def write_comparison(
         write_csv(
             tmp / "replications.csv", ["policy", "replication", "seed_spawn_key", *names], rep_rows
         )
-        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "summary.json", _json(summary))
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(sc))
         if plots:
-            _comparison_plots(comp, tmp / "plots", total_population, (lo, hi), (ilo, ihi))
+            from ..plots import comparison_plots  # matplotlib only when plotting
+
+            comparison_plots(comp, tmp / "plots", total_population, (lo, hi), (ilo, ihi))
         _manifest(
             sc,
             {
@@ -327,94 +275,6 @@ def write_comparison(
             tmp,
         )
     return summary
-
-
-def _comparison_plots(
-    comp: Comparison,
-    folder: Path,
-    total_population: int,
-    band_labels: tuple[str, str],
-    interval_labels: tuple[str, str],
-) -> None:
-    from ..plots import (
-        FanData,
-        difference_figure,
-        fan_figure,
-        interval_figure,
-        policy_colour,
-        save_figure,
-    )
-
-    sc = comp.scenario
-    pols = [p.name for p in sc.policies]
-    reps = comp.sets[comp.baseline].reps
-    q = sc.outputs.band
-    fans = [(p, _fan(comp.sets[p], sc, policy_colour(pols, p), q)) for p in comp.policies]
-    places = [
-        (p, _fan(comp.sets[p], sc, policy_colour(pols, p), q, "villages_covered"))
-        for p in comp.policies
-    ]
-    save_figure(
-        fan_figure(
-            fans,
-            places=places,
-            title=f"{sc.name}: people and places reached by policy, {reps} replications "
-            f"(seed {sc.seed})",
-            band_label=f"{band_labels[0]}–{band_labels[1]} of replications",
-            **_fan_context(sc, comp.sets[comp.baseline], total_population),
-        ),
-        folder / "coverage.png",
-    )
-    per_person = "public_cost_per_person_reached_usd"  # the average
-    rows = []
-    for p in comp.policies:
-        iv = comp.summary(p, per_person)
-        rows.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
-    save_figure(
-        interval_figure(
-            rows,
-            title=f"{sc.name}: public cost per person reached ({interval_labels[0]}–"
-            f"{interval_labels[1]} of {reps} replications)",
-            xlabel="public cost per person reached (USD)",
-        ),
-        folder / "public_cost_per_person.png",
-    )
-    # What a funder buys with the policy: the cost of its effect, not its average cost.
-    icers = []
-    for p in comp.policies:
-        if p == comp.baseline:
-            continue
-        iv = comp.icer(p)
-        icers.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
-    if icers:
-        save_figure(
-            interval_figure(
-                icers,
-                title=f"{sc.name}: public cost per additional person reached, against "
-                f"{comp.baseline}\n(paired on {reps} replications; {comp.ci_level:.0%} Fieller "
-                "interval; no bar: the interval is unbounded)",
-                xlabel="public US$ per additional person reached (incremental)",
-            ),
-            folder / "public_cost_per_additional_person.png",
-        )
-    base = comp.sets[comp.baseline].series["people_covered"]
-    diffs = []
-    for p in comp.policies:
-        if p == comp.baseline:
-            continue
-        b = paired_band(base, comp.sets[p].series["people_covered"], comp.ci_level)
-        diffs.append((p, FanData(sc.start_date, b.mean, b.lo, b.hi, policy_colour(pols, p))))
-    if diffs:
-        save_figure(
-            difference_figure(
-                diffs,
-                title=f"{sc.name}: people reached, difference from {comp.baseline} (paired "
-                f"on {reps} replications)",
-                ylabel=f"people reached − {comp.baseline}",
-                band_label=f"{comp.ci_level:.0%} CI of the mean difference",
-            ),
-            folder / "difference_people_covered.png",
-        )
 
 
 #: The outcomes a sweep's results table shows per point and policy (means of replications).
@@ -435,7 +295,7 @@ def write_sweep(
     *,
     plots: bool = True,
     extra_manifest: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> SweepSummary:
     """``design.csv`` (one row per point), ``outcomes.csv`` (one row per run), plots."""
     names: list[str] = []
     for rec in records:
@@ -455,24 +315,27 @@ def write_sweep(
     keys = sorted({(r.point, r.policy or "") for r in records})
     for point, policy in keys:
         mine = [r for r in records if r.point == point and (r.policy or "") == policy]
-        entry: dict[str, Any] = {
-            "point": point,
-            "values": {k: design.points[point].get(k) for k in design.paths},
-            "policy": policy or None,
-            "replications": len(mine),
-        }
+        outcomes: dict[str, float | None] = {}
         for n in SWEEP_TABLE:
             vals = np.array([float(r.metrics.get(n, np.nan)) for r in mine])
             vals = vals[np.isfinite(vals)]
-            entry[n] = round(float(vals.mean()), 4) if len(vals) else None
-        table.append(entry)
-    summary = {
-        "scenario": scenario.name,
-        "parameters": design.paths,
-        "points": len(design.points),
-        "runs": len(records),
-        "table": table,
-    }
+            outcomes[n] = round(float(vals.mean()), 4) if len(vals) else None
+        table.append(
+            SweepRow(
+                point=point,
+                values={k: design.points[point].get(k) for k in design.paths},
+                policy=policy or None,
+                replications=len(mine),
+                outcomes=outcomes,
+            )
+        )
+    summary = SweepSummary(
+        scenario=scenario.name,
+        parameters=list(design.paths),
+        points=len(design.points),
+        runs=len(records),
+        table=table,
+    )
     with results_dir(out) as tmp:
         write_csv(tmp / "design.csv", ["point", *design.paths], design_rows)
         write_csv(
@@ -480,14 +343,11 @@ def write_sweep(
             ["run_id", "point", "policy", "replication", *design.paths, *names],
             outcome_rows,
         )
-        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(tmp / "summary.json", _json(summary))
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(scenario))
         if plots:
-            from ..plots import save_figure, sweep_figure
+            from ..plots import sweep_plots  # matplotlib only when plotting
 
-            save_figure(
-                sweep_figure(scenario, design, records, "people_covered"),
-                tmp / "plots" / "sweep_people_covered.png",
-            )
+            sweep_plots(scenario, design, records, tmp / "plots")
         _manifest(scenario, {"runs": len(records), **(extra_manifest or {})}, tmp)
     return summary

@@ -26,6 +26,7 @@ from ..metrics import summarise
 from ..model.backhaul import BH_NAMES
 from ..results import FOOTPRINT_COLUMNS, TIMESERIES_COLUMNS, Results
 from ..scenario.load import dump_scenario, scenario_hash
+from ..summaries import RunSummary
 
 __all__ = ["versions", "write_csv", "write_run"]
 
@@ -294,7 +295,7 @@ def write_run(
     geojson: bool = True,
     timing: dict[str, float] | None = None,
     started: float | None = None,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Write the results folder of one run to *out*; returns the summary.
 
     *source* is the scenario file as the user wrote it (copied as ``scenario.source.yaml`` so
@@ -313,15 +314,6 @@ def write_run(
         timing[name] = round(now - clock, 3)
         clock = now
 
-    from ..plots import (  # matplotlib only when writing
-        availability_figure,
-        coverage_figure,
-        finance_figure,
-        footprint_figure,
-        impact_figure,
-        save_figure,
-    )
-
     summary = summarise(results)
     phase("summary_seconds")
     with results_dir(out) as tmp:
@@ -338,22 +330,17 @@ def write_run(
         write_csv(tmp / "funding.csv", FUNDING_COLUMNS, funding_rows(results))
         write_csv(tmp / "operators.csv", OPERATORS_COLUMNS, operators_rows(results))
         write_csv(tmp / "maintenance.csv", MAINTENANCE_COLUMNS, maintenance_rows(results))
-        atomic_write(tmp / "summary.json", json.dumps(summary, indent=2) + "\n")
+        atomic_write(
+            tmp / "summary.json", json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
+        )
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(results.scenario))
         phase("tables_seconds")
         if plots:
-            save_figure(coverage_figure(results), tmp / "plots" / "coverage.png")
-            save_figure(finance_figure(results), tmp / "plots" / "finance.png")
-            save_figure(availability_figure(results), tmp / "plots" / "availability.png")
-            save_figure(footprint_figure(results), tmp / "plots" / "footprint.png")
-            if results.impact_daily:
-                save_figure(impact_figure(results), tmp / "plots" / "impact.png")
-            from ..maps import map_figure, snapshots_figure, write_rollout_gif
+            from ..plots import run_animation, run_plots  # matplotlib only when plotting
 
-            save_figure(map_figure(results), tmp / "plots" / "map.png")
-            save_figure(snapshots_figure(results), tmp / "plots" / "snapshots.png")
+            run_plots(results, tmp / "plots")
             phase("plots_seconds")
-            write_rollout_gif(results, tmp / "plots" / "rollout.gif")
+            run_animation(results, tmp / "plots")
             phase("animation_seconds")
         if geojson:
             from .geojson import backhaul_geojson, sites_geojson, villages_geojson, write_geojson

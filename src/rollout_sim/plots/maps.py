@@ -2,10 +2,11 @@
 
 :func:`map_figure` shows where and when coverage arrived, with the sites, their backhaul, PoPs
 and depots; :func:`snapshots_figure` shows coverage at the start and at the end of each
-calendar year as small multiples; :func:`write_rollout_gif` animates the spread quarter by
-quarter. All draw every village layer as one ``scatter`` call (rasterized, no per-point Python
-loop), so a country-sized world of ~95,000 villages takes a second or two; the animation
-recolours one scatter per frame instead of drawing a new one.
+calendar year as small multiples; :func:`~rollout_sim.plots.animation.write_rollout_gif`
+animates the spread quarter by quarter, in this module's colours and sizes. All draw every
+village layer as one ``scatter`` call (rasterized, no per-point Python loop), so a
+country-sized world of ~95,000 villages takes a second or two; the animation recolours one
+scatter per frame instead of drawing a new one.
 
 Axes are plain longitude/latitude with the aspect set to 1/cos(mean latitude): a degree of
 longitude is cos(latitude) times as long as a degree of latitude, so this keeps shapes and
@@ -14,52 +15,42 @@ distances true near the middle of the map without a projection library.
 
 from __future__ import annotations
 
-import calendar
-import json
 import math
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import PillowWriter
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import LineCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
-from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter
 from numpy.typing import NDArray
-from PIL import Image
 
-from .model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
-from .plots import _people
-from .results import Results
+from ..model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
+from ..results import Results
+from .axes import count_label
 
 __all__ = [
-    "RolloutAnimation",
+    "NEVER_COLOUR",
+    "STATE_COLOURS",
+    "STATE_LABELS",
     "map_figure",
-    "rollout_days",
+    "map_shape",
     "snapshot_days",
     "snapshots_figure",
-    "write_rollout_gif",
+    "style_map",
+    "village_sizes",
 ]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: Villages never covered: light, drawn first and smallest so coverage reads on top of them.
-_NEVER = "#d4d4d4"
+NEVER_COLOUR = "#d4d4d4"
 #: Marker per backhaul kind (hollow, thin dark outline); an upgrade of a 2G site also has a
 #: small dot at its centre, so every legend entry has a marker of its own.
 _BH_MARKERS = (
@@ -76,8 +67,8 @@ _HOP = "0.45"
 #: Coverage states of the snapshots and the animation: not (yet) covered, covered at the start
 #: (the existing network: muted), reached by the rollout, and reached since the previous
 #: panel or frame (the frontier: the one warm colour, so the eye goes there).
-_STATE_COLOURS = ("#d4d4d4", "#a9c6de", "#1f5fa8", "#f28e2b")
-_STATE_LABELS = (
+STATE_COLOURS = ("#d4d4d4", "#a9c6de", "#1f5fa8", "#f28e2b")
+STATE_LABELS = (
     "not covered",
     "covered at the start",
     "reached by the rollout",
@@ -92,7 +83,7 @@ def _aspect(results: Results) -> float:
     return 1.0 / math.cos(math.radians(lat0))
 
 
-def _shape(results: Results) -> float:
+def map_shape(results: Results) -> float:
     """Height/width of the villages' bounding box as drawn (with the aspect), clipped.
 
     Used to size figures so that a wide region and a tall country both fill their panels
@@ -108,7 +99,7 @@ def _shape(results: Results) -> float:
     return float(np.clip(height / width, 0.4, 1.8))
 
 
-def _village_sizes(n: int) -> tuple[float, float]:
+def village_sizes(n: int) -> tuple[float, float]:
     """Marker areas (pt²) of never-covered and covered villages among *n*.
 
     Shrinks with n so 400 villages are legible dots and 95,000 do not merge into a blot; the
@@ -128,7 +119,8 @@ def _pop_size(n_pops: int) -> float:
     return float(np.clip(200.0 / math.sqrt(max(n_pops, 1)), 6.0, 60.0))
 
 
-def _style_map(ax: Axes, results: Results) -> None:
+def style_map(ax: Axes, results: Results) -> None:
+    """Longitude and latitude axes at the aspect that keeps a km the same both ways."""
     ax.set_aspect(_aspect(results))
     ax.set_xlabel("longitude (°)")
     ax.set_ylabel("latitude (°)")
@@ -198,23 +190,29 @@ def map_figure(results: Results) -> Figure:
     sc = results.scenario
     v = results.world.villages
     n = len(v)
-    shape = _shape(results)
+    shape = map_shape(results)
     # About 6.6 in of map across; the height follows the region's shape plus room for the
     # two-line title and the legend below. The data limits (not the box) absorb what is left
     # over, so no empty band opens between the title and the map.
     fig, ax = plt.subplots(figsize=(9, 6.6 * shape + 2.0), layout="constrained")
-    size_never, size = _village_sizes(n)
+    size_never, size = village_sizes(n)
     codes, labels = _year_codes(results)
     never = codes < 0
     ax.scatter(
-        v.lon[never], v.lat[never], s=size_never, c=_NEVER, linewidths=0, rasterized=True, zorder=1
+        v.lon[never],
+        v.lat[never],
+        s=size_never,
+        c=NEVER_COLOUR,
+        linewidths=0,
+        rasterized=True,
+        zorder=1,
     )
     k = len(labels)
     years = k - 1 if labels[0] == "at start" else k
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.95, years))
     if years < k:
         # The existing network in a muted light blue: what the rollout added is what stands out.
-        colours = np.vstack([to_rgba_array(_STATE_COLOURS[1]), colours])
+        colours = np.vstack([to_rgba_array(STATE_COLOURS[1]), colours])
     cmap = ListedColormap(colours)
     norm = BoundaryNorm(np.arange(k + 1) - 0.5, k)
     # One scatter per class, later years on top: the newest coverage is what a reader looks
@@ -295,7 +293,7 @@ def map_figure(results: Results) -> Figure:
         linewidths=0.7,
         zorder=5,
     )
-    _style_map(ax, results)
+    style_map(ax, results)
     # Fill the axes box: the map's extent grows to the box's proportions (the aspect stays).
     ax.set_adjustable("datalim")
 
@@ -304,7 +302,7 @@ def map_figure(results: Results) -> Figure:
 
     dot = Line2D([], [], ls="", marker="o", ms=2.2, mfc=_UPGRADE_DOT, mec="none")
     handles: list[Any] = [
-        Line2D([], [], ls="", marker="o", ms=4, mfc=_NEVER, mec="none"),
+        Line2D([], [], ls="", marker="o", ms=4, mfc=NEVER_COLOUR, mec="none"),
         *(site(m) for _bh, _name, m in _BH_MARKERS),
         (site("o"), dot),
         Line2D([], [], ls="", marker="o", ms=6, mfc="0.6", mec=_SITE_EDGE),
@@ -371,7 +369,7 @@ def snapshot_days(results: Results, years: list[int] | None = None) -> list[int]
 
 
 def _states(first: FloatArray, day: int, previous: int) -> IntArray:
-    """Coverage state of every village at the end of *day* (index into ``_STATE_COLOURS``).
+    """Coverage state of every village at the end of *day* (index into ``STATE_COLOURS``).
 
     0: not covered yet (or never); 1: covered at the start (day 0 itself); 2: reached by the
     rollout by the end of *previous*; 3: reached after *previous*, by the end of *day*.
@@ -388,9 +386,9 @@ def _states(first: FloatArray, day: int, previous: int) -> IntArray:
 def _state_legend(fig: Figure, recent: str, pops: bool) -> None:
     """The snapshots' and the animation's legend, below the panels."""
     handles: list[Any] = [
-        Line2D([], [], ls="", marker="o", ms=6, mfc=c, mec="none") for c in _STATE_COLOURS
+        Line2D([], [], ls="", marker="o", ms=6, mfc=c, mec="none") for c in STATE_COLOURS
     ]
-    names = [*_STATE_LABELS[:3], recent]
+    names = [*STATE_LABELS[:3], recent]
     if pops:
         handles.append(Line2D([], [], ls="", marker="*", ms=8, mfc="none", mec=_POP_EDGE))
         names.append("fibre PoP")
@@ -423,7 +421,7 @@ def snapshots_figure(results: Results, years: list[int] | None = None) -> Figure
     fig, grid = plt.subplots(
         nrows,
         ncols,
-        figsize=(3.3 * ncols + 0.5, (3.0 * _shape(results) + 0.7) * nrows + 1.1),
+        figsize=(3.3 * ncols + 0.5, (3.0 * map_shape(results) + 0.7) * nrows + 1.1),
         sharex=True,
         sharey=True,
         squeeze=False,
@@ -432,7 +430,7 @@ def snapshots_figure(results: Results, years: list[int] | None = None) -> Figure
     axes = grid.ravel().tolist()
     for ax in axes[len(days) :]:
         fig.delaxes(ax)  # no empty panels: every remaining axes is one snapshot
-    size_never, size = _village_sizes(len(v))
+    size_never, size = village_sizes(len(v))
     first = results.first_covered_day
     d = results.daily
     share = d["people_covered_share"] if results.horizon_days else np.zeros(0)
@@ -447,7 +445,7 @@ def snapshots_figure(results: Results, years: list[int] | None = None) -> Figure
         state = _states(first, day, previous)
         # One scatter per state, in this order (the frontier on top), each in one colour:
         # Agg's fast path (see map_figure).
-        for code, colour in enumerate(_STATE_COLOURS):
+        for code, colour in enumerate(STATE_COLOURS):
             rows = state == code
             ax.scatter(
                 v.lon[rows], v.lat[rows], s=size_never if code == 0 else size, c=colour,
@@ -462,7 +460,7 @@ def snapshots_figure(results: Results, years: list[int] | None = None) -> Figure
             title = f"{when.isoformat()} (start)\n{float(share[day]):.1%} of all people covered"
         else:
             title = (
-                f"{when.isoformat()}\n{_count(float(reached[day]))} reached; "
+                f"{when.isoformat()}\n{count_label(float(reached[day]))} reached; "
                 f"{float(share[day]):.1%} covered"
             )
         ax.set_title(title, fontsize="medium")
@@ -479,265 +477,3 @@ def snapshots_figure(results: Results, years: list[int] | None = None) -> Figure
     fig.supylabel("latitude (°)")
     fig.suptitle(f"{sc.name}: coverage at the start and at each year end (seed {sc.seed})")
     return fig
-
-
-def _count(x: float) -> str:
-    """People in a title: 2.61 M, 48,120."""
-    return f"{x / 1e6:,.2f} M" if abs(x) >= 1e6 else f"{x:,.0f}"
-
-
-# --- the animated rollout map ------------------------------------------------------------------
-
-
-def rollout_days(results: Results) -> list[int]:
-    """Day indices (state at the end of that day) of the animation's frames, ascending.
-
-    Day 0, the last day of every calendar quarter strictly inside the horizon, and the last
-    day: a 2½-year horizon from 1 July gives 11 frames.
-    """
-    start = results.scenario.start_date
-    last = results.horizon_days - 1
-    if last < 0:
-        return []
-    end = start + timedelta(days=last)
-    days = {0, last}
-    for year in range(start.year, end.year + 1):
-        for month in (3, 6, 9, 12):
-            d = (date(year, month, calendar.monthrange(year, month)[1]) - start).days
-            if 0 < d < last:
-                days.add(d)
-    return sorted(days)
-
-
-@dataclass(frozen=True)
-class Frame:
-    """What one frame of the animation shows: its day, date and people reached."""
-
-    day: int
-    date: date
-    people_reached: int
-
-
-class RolloutAnimation:
-    """A map of the rollout that :meth:`show` redraws at any frame, reusing its artists.
-
-    Everything that does not change is drawn once into a background (blitting): every village
-    in its day-0 state (grey, or muted blue where covered at the start), the axes, the legend,
-    the chart of people reached. A frame restores that background and draws only the
-    animated artists: two one-colour ``scatter`` layers of the villages the rollout has
-    reached by then (before the previous frame, and since: the villages are sorted once by the
-    day they were first covered, so each layer is a slice of that order and only its offsets
-    change), the date, the people-reached counter and the marker on the chart. O(villages
-    reached) per frame, no new artists. The layout is fixed after the first draw, so nothing
-    moves.
-    """
-
-    def __init__(self, results: Results, width_px: int = 800, dpi: int = 100) -> None:
-        self.results = results
-        sc = results.scenario
-        v = results.world.villages
-        self.days = rollout_days(results)
-        d = results.daily
-        self.reached = (d["people_covered"] - results.initial_people_covered).astype(np.int64)
-        first = results.first_covered_day
-        key = np.where(np.isfinite(first), first, np.inf)
-        order = np.argsort(key, kind="stable")
-        self._key = key[order]
-        self._xy = np.column_stack([v.lon[order], v.lat[order]])
-        #: Villages covered at the start come first in that order: the rollout's start here.
-        self._first_new = int(np.searchsorted(self._key, 0.0, side="right"))
-        size_never, size = _village_sizes(len(v))
-
-        width = width_px / dpi
-        height = max(4.6, 4.7 * _shape(results) + 0.8)
-        self.fig = plt.figure(figsize=(width, height), dpi=dpi, layout="constrained")
-        grid = self.fig.add_gridspec(3, 2, width_ratios=(3, 2), height_ratios=(1.2, 1.6, 1.0))
-        self.ax = self.fig.add_subplot(grid[:, 0])
-        info = self.fig.add_subplot(grid[0, 1])
-        info.set_axis_off()
-        legend_ax = self.fig.add_subplot(grid[1, 1])
-        legend_ax.set_axis_off()
-        spark = self.fig.add_subplot(grid[2, 1])
-
-        # The background: every village as it was on day 0, the covered over the rest.
-        at_start = self._key == 0.0
-        uncovered = self._xy[~at_start]
-        self.ax.scatter(
-            uncovered[:, 0], uncovered[:, 1], s=size_never, c=_NEVER, linewidths=0,
-            rasterized=True,
-        )  # fmt: skip
-        self.ax.scatter(
-            self._xy[at_start, 0], self._xy[at_start, 1], s=size, c=_STATE_COLOURS[1],
-            linewidths=0, rasterized=True,
-        )  # fmt: skip
-        # The villages reached by the frame's day, in two one-colour layers (reached before
-        # the previous frame; since then, on top): the only layers that change. One colour
-        # per layer keeps Agg on its fast path (see map_figure).
-        self.earlier: PathCollection = self.ax.scatter(
-            self._xy[:0, 0], self._xy[:0, 1], s=size, c=_STATE_COLOURS[2], linewidths=0,
-            rasterized=True, animated=True,
-        )  # fmt: skip
-        self.recent: PathCollection = self.ax.scatter(
-            self._xy[:0, 0], self._xy[:0, 1], s=size, c=_STATE_COLOURS[3], linewidths=0,
-            rasterized=True, animated=True,
-        )  # fmt: skip
-        _style_map(self.ax, results)
-        self.ax.set_adjustable("datalim")
-        self.ax.tick_params(labelsize="small")
-        self.ax.xaxis.label.set_fontsize("small")
-        self.ax.yaxis.label.set_fontsize("small")
-
-        self.date_text: Text = info.text(
-            0.0, 0.95, "", transform=info.transAxes, va="top", fontsize=17, fontweight="bold"
-        )
-        self.counter: Text = info.text(
-            0.0, 0.55, "", transform=info.transAxes, va="top", fontsize=11, color=_STATE_COLOURS[2]
-        )
-        self.detail: Text = info.text(
-            0.0, 0.3, "", transform=info.transAxes, va="top", fontsize=9, color="0.3"
-        )
-        handles: list[Any] = [
-            Line2D([], [], ls="", marker="o", ms=7, mfc=c, mec="none") for c in _STATE_COLOURS
-        ]
-        names = [*_STATE_LABELS[:3], "reached in the last quarter"]
-        legend_ax.legend(handles, names, loc="center left", fontsize="small", frameon=False)
-
-        self._dates = np.datetime64(sc.start_date, "D") + np.arange(len(self.reached))
-        spark.plot(self._dates, self.reached, color=_STATE_COLOURS[2], lw=1.5)
-        (self.marker,) = spark.plot(
-            self._dates[:1], [0.0], "o", color=_STATE_COLOURS[3], ms=6, animated=True
-        )
-        spark.set_ylim(0, max(float(self.reached.max(initial=0)), 1.0) * 1.1)
-        spark.set_title("people reached", fontsize="small", loc="left")
-        spark.yaxis.set_major_formatter(FuncFormatter(_people))
-        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
-        spark.xaxis.set_major_locator(locator)
-        spark.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-        spark.tick_params(labelsize="x-small")
-        spark.grid(alpha=0.3)
-        for side in ("top", "right"):
-            spark.spines[side].set_visible(False)
-        self.fig.suptitle(f"{sc.name}: the rollout, quarter by quarter (seed {sc.seed})")
-        self._animated: list[Any] = [self.earlier, self.recent, self.date_text, self.counter]
-        self._animated.append(self.detail)
-        self._animated.append(self.marker)
-        for artist in self._animated:
-            artist.set_animated(True)
-        # Lay out once with the last frame's (longest) texts, then freeze the layout and keep
-        # the picture without the animated artists as every frame's background.
-        if self.days:
-            self.show(len(self.days) - 1)
-        self.fig.canvas.draw()  # lays out, then draws everything but the animated artists
-        self.fig.set_layout_engine(None)  # none at all: a placeholder would redraw per frame
-        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)  # type: ignore[attr-defined]
-
-    def frame(self, i: int) -> Frame:
-        day = self.days[i]
-        when = self.results.scenario.start_date + timedelta(days=day)
-        return Frame(day, when, int(self.reached[day]))
-
-    def show(self, i: int) -> Frame:
-        """Set the animated artists to frame *i*; return what the frame shows."""
-        f = self.frame(i)
-        previous = self.days[i - 1] if i else 0
-        # Covered by the end of day d: first covered before d + 1, as the daily series count.
-        # Villages are sorted by that day, so each layer is a slice of the order.
-        k = int(np.searchsorted(self._key, f.day + 1, side="left"))
-        split = max(int(np.searchsorted(self._key, previous + 1, side="left")), self._first_new)
-        self.earlier.set_offsets(self._xy[self._first_new : split])
-        self.recent.set_offsets(self._xy[split:k])
-        d = self.results.daily
-        places = int(d["villages_covered"][f.day]) - self.results.initial_villages_covered
-        self.date_text.set_text(f.date.isoformat())
-        self.counter.set_text(f"{f.people_reached:,} people reached")
-        self.detail.set_text(
-            f"{places:,} places reached\n"
-            f"{float(d['people_covered_share'][f.day]):.1%} of all people covered"
-        )
-        self.marker.set_data([self._dates[f.day]], [float(f.people_reached)])
-        return f
-
-    def render(self) -> Image.Image:
-        """The figure as it stands: the background with the animated artists drawn on it."""
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)  # type: ignore[attr-defined]
-        for artist in self._animated:
-            self.fig.draw_artist(artist)
-        width, height = canvas.get_width_height(physical=True)
-        rgba = bytes(canvas.buffer_rgba())  # type: ignore[attr-defined]
-        return Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1).convert("RGB")
-
-
-class _GifWriter(PillowWriter):
-    """matplotlib's Pillow writer, fed blitted frames, with one palette for every frame and a
-    duration per frame.
-
-    One palette keeps colours from flickering between frames and lets unchanged pixels
-    compress to almost nothing; it is computed from the first, middle and last frames, which
-    between them hold every colour the map uses (median cut, no dithering: deterministic).
-    The frames' dates and people reached go in the GIF's comment, for whoever reads the file.
-    """
-
-    _frames: list[Image.Image]
-
-    def __init__(self, durations_ms: list[int], comment: str) -> None:
-        super().__init__(fps=2)
-        self._durations = durations_ms
-        self._comment = comment
-
-    def add(self, frame: Image.Image) -> None:
-        """Add a frame already rendered (:meth:`RolloutAnimation.render`): ``grab_frame``
-        would redraw the whole figure, 95,000 villages included, for every frame."""
-        self._frames.append(frame)
-
-    def finish(self) -> None:
-        frames = self._frames
-        w, h = frames[0].size
-        picks = sorted({0, len(frames) // 2, len(frames) - 1})
-        sample = Image.new("RGB", (w, h * len(picks)))
-        for row, i in enumerate(picks):
-            sample.paste(frames[i], (0, h * row))
-        palette = sample.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        images = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-        images[0].save(
-            self.outfile,
-            format="GIF",
-            save_all=True,
-            append_images=images[1:],
-            duration=self._durations if len(images) > 1 else self._durations[0],
-            loop=0,
-            comment=self._comment,
-        )
-
-
-def write_rollout_gif(results: Results, path: Path, width_px: int = 800) -> list[Frame]:
-    """Write the animated rollout map as a GIF at *path*; return its frames.
-
-    One frame per quarter (:func:`rollout_days`), the first held a little and the last
-    longer, so a reader sees where it started and where it ended. The same results give the
-    same bytes (Agg rendering, a fixed palette, no timestamps). Peru's 94,922 places at 800
-    px: about 2 s and 0.2 MB.
-    """
-    anim = RolloutAnimation(results, width_px=width_px)
-    frames = [anim.frame(i) for i in range(len(anim.days))]
-    if not frames:
-        plt.close(anim.fig)
-        return []
-    durations = [700] * len(frames)
-    durations[0] = 1500
-    durations[-1] = 3500
-    comment = json.dumps(
-        {
-            "rollout-sim": "rollout map",
-            "frames": [[f.date.isoformat(), f.people_reached] for f in frames],
-        },
-        separators=(",", ":"),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = _GifWriter(durations, comment)
-    with writer.saving(anim.fig, path, dpi=anim.fig.dpi):
-        for i in range(len(frames)):
-            anim.show(i)
-            writer.add(anim.render())
-    plt.close(anim.fig)
-    return frames

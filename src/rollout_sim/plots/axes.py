@@ -1,0 +1,211 @@
+"""What every chart shares: numbers on axes, date axes, headroom above the data, labels at the
+ends of lines, the scenario's published figures as points, and saving a figure."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
+from numpy.typing import NDArray
+
+__all__ = [
+    "RefPoint",
+    "axis_top",
+    "count_label",
+    "date_axis",
+    "date_number",
+    "day_dates",
+    "draw_references",
+    "end_labels",
+    "end_value",
+    "figure_of",
+    "people_tick",
+    "reference_points",
+    "save_figure",
+    "short_number",
+    "spread_apart",
+    "usd_tick",
+]
+
+
+def short_number(x: float, prefix: str = "") -> str:
+    """An axis number in millions or thousands: 1.5 M, 250 k, 40."""
+    if abs(x) >= 1e6:
+        return f"{prefix}{x / 1e6:,.1f} M"
+    if abs(x) >= 1e3:  # 12.5 k and 1.5 k, not a second "12 k" or "2 k" on the same axis
+        return f"{prefix}{x / 1e3:,.1f} k".replace(".0 k", " k")
+    return f"{prefix}{x:,.0f}"
+
+
+def people_tick(x: float, _pos: object = None) -> str:
+    """A tick of an axis of people or places (for ``FuncFormatter``)."""
+    return short_number(x)
+
+
+def usd_tick(x: float, _pos: object = None) -> str:
+    """A tick of an axis of US$ (for ``FuncFormatter``)."""
+    return short_number(x, "$")
+
+
+def count_label(x: float) -> str:
+    """A count as a reader quotes it, in a title or beside a line: 2.61 M, 24,814."""
+    return f"{x / 1e6:,.2f} M" if abs(x) >= 1e6 else f"{x:,.0f}"
+
+
+#: Headroom above the highest thing drawn, so a line or a labelled point never touches the top.
+_HEADROOM = 1.08
+
+
+def axis_top(*values: float) -> float:
+    """The upper y limit for values that start at 0: the largest one plus headroom (never 0)."""
+    finite = [float(v) for v in values if np.isfinite(v)]
+    top = max(finite, default=0.0)
+    return top * _HEADROOM if top > 0 else 1.0
+
+
+def date_axis(ax: Axes) -> None:
+    """Concise date ticks on the x axis."""
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.set_xlabel("date")
+
+
+def day_dates(start: date, n: int) -> NDArray[np.datetime64]:
+    """The *n* days from *start*, as the x values of a daily series."""
+    return np.datetime64(start, "D") + np.arange(n)
+
+
+def date_number(day: date) -> float:
+    """A date as matplotlib's date number (days since its epoch)."""
+    return float(mdates.date2num(day))  # type: ignore[no-untyped-call]
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The top-level figure of *ax* (offsets in points need its dpi)."""
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
+    return fig
+
+
+def spread_apart(ys: list[float], gap: float, top: float | None = None) -> list[float]:
+    """*ys* moved apart (keeping their order) so that neighbours are at least *gap* apart:
+    labels at the ends of close lines stay readable. Pushed up first; if that lifts the highest
+    above *top*, the stack is pushed back down from there. O(n log n), n = a few lines."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    out = list(ys)
+    for a, b in pairwise(order):
+        out[b] = max(out[b], out[a] + gap)
+    if top is not None and order and out[order[-1]] > top:
+        out[order[-1]] = top
+        for a, b in pairwise(reversed(order)):
+            out[b] = min(out[b], out[a] - gap)
+    return out
+
+
+def end_value(ax: Axes, day: date, value: float, colour: str) -> None:
+    """The last value of a line, written just right of its end."""
+    end_labels(ax, day, [(count_label(value), value, colour)])
+
+
+def end_labels(ax: Axes, day: date, labels: Sequence[tuple[str, float, str]]) -> None:
+    """(text, value, colour) written right of the lines' ends at *day*, spread apart so that
+    close lines keep legible labels (call after the y limits are set)."""
+    low, high = ax.get_ylim()
+    ys = spread_apart(
+        [v for _, v, _ in labels], 0.055 * (high - low), top=high - 0.02 * (high - low)
+    )
+    right = offset_copy(ax.transData, fig=figure_of(ax), x=5, units="points")
+    for (text, value, colour), y in zip(labels, ys, strict=True):
+        ax.annotate(
+            text, (day, value), xytext=(date_number(day), y), textcoords=right,
+            va="center", fontsize=8, color=colour, fontweight="bold", annotation_clip=False,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RefPoint:
+    """A published or planned figure, as a point on a chart's axes (its label beside it)."""
+
+    day: date
+    value: float
+    label: str
+
+
+def reference_points(
+    references: Sequence[Any], start: date, days: int, offsets: Mapping[str, float]
+) -> list[RefPoint]:
+    """The scenario's ``references`` that a chart can draw, on that chart's scale.
+
+    *offsets* maps each metric the chart shows to what is subtracted from a reference of that
+    metric to put it on the chart's axis (the start's coverage turns ``people_covered`` into
+    people reached; 0 keeps ``people_reached`` as it is), as :func:`rollout_sim.metrics.references`
+    compares them. References of other metrics, or dated outside the horizon, are left out.
+    """
+    out = []
+    for ref in references:
+        if ref.metric not in offsets or not 0 <= (ref.date - start).days < days:
+            continue
+        out.append(RefPoint(ref.date, float(ref.value) - offsets[ref.metric], str(ref.label)))
+    return out
+
+
+def draw_references(ax: Axes, points: Sequence[RefPoint], end: date) -> None:
+    """Each reference as a black point with its label beside it: to the right, or to the left
+    when the point sits in the right part of the chart (a target at the horizon). Labels of
+    points close in value are spread apart so that they do not overlap."""
+    if not points:
+        return
+    start = min(p.day for p in points)
+    first = mdates.num2date(ax.get_xlim()[0]).date()  # type: ignore[no-untyped-call]
+    start = min(start, first)
+    span = max((end - start).days, 1)
+    low, high = ax.get_ylim()
+    ys = spread_apart([p.value for p in points], 0.09 * (high - low))
+    for p, y in zip(points, ys, strict=True):
+        ax.plot(
+            [date_number(p.day)], [p.value], "o", color="black", mec="white", mew=0.8, ms=7,
+            zorder=6,
+        )  # fmt: skip
+        left = (p.day - start).days > 0.7 * span  # room for the label on the right?
+        # The label's position: the point's date (shifted 8 pt sideways) at the spread height.
+        beside = offset_copy(ax.transData, fig=figure_of(ax), x=-8 if left else 8, units="points")
+        ax.annotate(
+            "\n".join(textwrap.wrap(p.label, 44)),
+            (p.day, p.value),
+            xytext=(date_number(p.day), y),
+            textcoords=beside,
+            ha="right" if left else "left",
+            va="center",
+            fontsize=8,
+            color="0.2",
+            zorder=6,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.75", "lw": 0.5},
+            annotation_clip=False,
+        )
+
+
+def save_figure(fig: Figure, path: Path, svg: bool = True) -> None:
+    """Save as PNG and (for print and slides) SVG beside it, with fixed metadata, and close.
+
+    The SVG's ids are seeded and its date left out so that the same figure gives the same
+    bytes; dense layers (the map's villages) are rasterised inside it to keep it small.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    if svg:
+        with matplotlib.rc_context({"svg.hashsalt": "rollout-sim"}):
+            fig.savefig(path.with_suffix(".svg"), dpi=120, metadata={"Date": None})
+    plt.close(fig)

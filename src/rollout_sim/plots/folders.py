@@ -1,0 +1,222 @@
+"""What each kind of results folder draws in its ``plots/``, under which names.
+
+The names are the report's too: it places ``coverage``, ``finance``, ``map``... in their
+sections and shows any other plot under "Other figures". Each writer saves PNGs (and SVGs
+beside them) into *folder* and draws nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from ..experiments.stats import band, paired_band
+from .animation import write_rollout_gif
+from .axes import RefPoint, reference_points, save_figure
+from .experiments import (
+    FanData,
+    difference_figure,
+    fan_figure,
+    interval_figure,
+    policy_colour,
+    sweep_figure,
+)
+from .maps import map_figure, snapshots_figure
+from .series import (
+    availability_figure,
+    coverage_figure,
+    finance_figure,
+    footprint_figure,
+    impact_figure,
+)
+
+if TYPE_CHECKING:
+    from ..experiments.compare import Comparison
+    from ..experiments.replications import ReplicationSet
+    from ..results import Results
+    from ..scenario.schema import Scenario
+
+__all__ = [
+    "FanContext",
+    "comparison_plots",
+    "fan_context",
+    "fan_of",
+    "replication_plots",
+    "run_animation",
+    "run_plots",
+    "sweep_plots",
+]
+
+
+def run_plots(results: Results, folder: Path) -> None:
+    """One run's charts and maps: coverage, finance, availability, footprint, poverty (with
+    impact on), the map and the yearly snapshots."""
+    save_figure(coverage_figure(results), folder / "coverage.png")
+    save_figure(finance_figure(results), folder / "finance.png")
+    save_figure(availability_figure(results), folder / "availability.png")
+    save_figure(footprint_figure(results), folder / "footprint.png")
+    if results.impact_daily:
+        save_figure(impact_figure(results), folder / "impact.png")
+    save_figure(map_figure(results), folder / "map.png")
+    save_figure(snapshots_figure(results), folder / "snapshots.png")
+
+
+def run_animation(results: Results, folder: Path) -> None:
+    """One run's animated map, ``rollout.gif`` (apart: it is timed apart)."""
+    write_rollout_gif(results, folder / "rollout.gif")
+
+
+def fan_of(
+    rset: ReplicationSet,
+    scenario: Scenario,
+    colour: str,
+    q: tuple[float, float],
+    series: str = "people_covered",
+) -> FanData:
+    """The band of what *series* gained since day 0 (people or villages reached), per day."""
+    values = rset.series[series]
+    b = band(values - values[:, :1], q)
+    return FanData(scenario.start_date, b.median, b.lo, b.hi, colour)
+
+
+class FanContext(TypedDict):
+    """What a fan chart draws besides its bands (keyword arguments of :func:`fan_figure`)."""
+
+    references: list[RefPoint]
+    place_references: list[RefPoint]
+    note: str
+
+
+def fan_context(scenario: Scenario, rset: ReplicationSet, total_population: int) -> FanContext:
+    """What a fan chart draws besides its bands: the scenario's references on the scale of
+    people and places reached (their day-0 values subtracted), and a note on the start."""
+    people0 = float(rset.series["people_covered"][0, 0])
+    places0 = float(rset.series["villages_covered"][0, 0])
+    days = rset.series["people_covered"].shape[1]
+    refs = scenario.references
+    start = scenario.start_date
+    share = people0 / max(total_population, 1)
+    return {
+        "references": reference_points(
+            refs, start, days, {"people_reached": 0.0, "people_covered": people0}
+        ),
+        "place_references": reference_points(
+            refs, start, days, {"villages_reached": 0.0, "villages_covered": places0}
+        ),
+        "note": f"newly covered since {start.isoformat()}; "
+        + (
+            f"covered at the start: {people0:,.0f} of {total_population:,} people "
+            f"({share:.1%}), {places0:,.0f} places"
+            if people0 > 0
+            else f"no coverage at the start ({total_population:,} people)"
+        ),
+    }
+
+
+def replication_plots(
+    rset: ReplicationSet, folder: Path, total_population: int, band_labels: tuple[str, str]
+) -> None:
+    """A set of replications' fan chart of people and places reached, ``coverage.png``;
+    *band_labels* name the band's quantiles (``p10``, ``p90``)."""
+    sc = rset.scenario
+    q = sc.outputs.band
+    colour = policy_colour([p.name for p in sc.policies], rset.policy)
+    name = rset.policy or sc.name
+    fig = fan_figure(
+        [(name, fan_of(rset, sc, colour, q))],
+        places=[(name, fan_of(rset, sc, colour, q, "villages_covered"))],
+        title=f"{sc.name}: people and places reached, {rset.reps} replications (seed {sc.seed})",
+        band_label=f"{band_labels[0]}–{band_labels[1]} of replications",
+        **fan_context(sc, rset, total_population),
+    )
+    save_figure(fig, folder / "coverage.png")
+
+
+def comparison_plots(
+    comp: Comparison,
+    folder: Path,
+    total_population: int,
+    band_labels: tuple[str, str],
+    interval_labels: tuple[str, str],
+) -> None:
+    """A comparison's charts: the policies' fan chart (``coverage.png``), their average public
+    cost per person reached, the public cost per additional person reached against the
+    baseline, and the paired difference in people reached over time."""
+    sc = comp.scenario
+    pols = [p.name for p in sc.policies]
+    reps = comp.sets[comp.baseline].reps
+    q = sc.outputs.band
+    fans = [(p, fan_of(comp.sets[p], sc, policy_colour(pols, p), q)) for p in comp.policies]
+    places = [
+        (p, fan_of(comp.sets[p], sc, policy_colour(pols, p), q, "villages_covered"))
+        for p in comp.policies
+    ]
+    save_figure(
+        fan_figure(
+            fans,
+            places=places,
+            title=f"{sc.name}: people and places reached by policy, {reps} replications "
+            f"(seed {sc.seed})",
+            band_label=f"{band_labels[0]}–{band_labels[1]} of replications",
+            **fan_context(sc, comp.sets[comp.baseline], total_population),
+        ),
+        folder / "coverage.png",
+    )
+    per_person = "public_cost_per_person_reached_usd"  # the average
+    rows = []
+    for p in comp.policies:
+        iv = comp.summary(p, per_person)
+        rows.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
+    save_figure(
+        interval_figure(
+            rows,
+            title=f"{sc.name}: public cost per person reached ({interval_labels[0]}–"
+            f"{interval_labels[1]} of {reps} replications)",
+            xlabel="public cost per person reached (USD)",
+        ),
+        folder / "public_cost_per_person.png",
+    )
+    # What a funder buys with the policy: the cost of its effect, not its average cost.
+    icers = []
+    for p in comp.policies:
+        if p == comp.baseline:
+            continue
+        iv = comp.icer(p)
+        icers.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
+    if icers:
+        save_figure(
+            interval_figure(
+                icers,
+                title=f"{sc.name}: public cost per additional person reached, against "
+                f"{comp.baseline}\n(paired on {reps} replications; {comp.ci_level:.0%} Fieller "
+                "interval; no bar: the interval is unbounded)",
+                xlabel="public US$ per additional person reached (incremental)",
+            ),
+            folder / "public_cost_per_additional_person.png",
+        )
+    base = comp.sets[comp.baseline].series["people_covered"]
+    diffs = []
+    for p in comp.policies:
+        if p == comp.baseline:
+            continue
+        b = paired_band(base, comp.sets[p].series["people_covered"], comp.ci_level)
+        diffs.append((p, FanData(sc.start_date, b.mean, b.lo, b.hi, policy_colour(pols, p))))
+    if diffs:
+        save_figure(
+            difference_figure(
+                diffs,
+                title=f"{sc.name}: people reached, difference from {comp.baseline} (paired "
+                f"on {reps} replications)",
+                ylabel=f"people reached − {comp.baseline}",
+                band_label=f"{comp.ci_level:.0%} CI of the mean difference",
+            ),
+            folder / "difference_people_covered.png",
+        )
+
+
+def sweep_plots(scenario: Scenario, design: Any, records: list[Any], folder: Path) -> None:
+    """A sweep's people covered against each swept value, ``sweep_people_covered.png``."""
+    save_figure(
+        sweep_figure(scenario, design, records, "people_covered"),
+        folder / "sweep_people_covered.png",
+    )

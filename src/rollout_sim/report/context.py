@@ -1,0 +1,205 @@
+"""The report's context: what each section shows, read from the results folder.
+
+It is built only from what the folder already holds, so building it twice gives the same
+context: the only dates in it are the scenario's, and the only timings those in
+``manifest.json``. Every plot in ``plots/`` is placed once: the sections take theirs by name
+and "Other figures" gets whatever is left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..fileio import regular_member
+from ..scenario.comments import SourceComments, yaml_comments
+from ..scenario.describe import SchemaDescriber
+from ..summaries import ComparisonSummary, ReplicationsSummary, RunSummary, Spread
+from .folder import Figures, Summary, read_csv, read_json, read_summary, read_yaml
+from .sections import figures as fig
+from .sections.calibration import calibration_headline, calibration_tables
+from .sections.comparison import comparison_table, differences_table, icer_table
+from .sections.cost import availability_tables, cost_table, finance_tables
+from .sections.files import files_table, manifest_table
+from .sections.headline import (
+    comparison_headline,
+    comparison_story,
+    facts,
+    policy_descriptions,
+    references_table,
+    replications_headline,
+    replications_story,
+    run_headline,
+    run_story,
+)
+from .sections.parameters import assumptions
+from .sections.poverty import impact_on, run_impact_table, sets_impact_table
+from .view import (
+    KIND_TITLES,
+    Availability,
+    Calibration,
+    Comparison,
+    Kind,
+    ReportContext,
+    Section,
+)
+
+__all__ = ["report_context"]
+
+
+def _object(path: Path) -> dict[str, Any]:
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", source=str(path))
+    return data
+
+
+def _source_comments(results_dir: Path) -> SourceComments | None:
+    """The comments of ``scenario.source.yaml`` (None: the folder has no copy of the file)."""
+    path = results_dir / "scenario.source.yaml"
+    if regular_member(results_dir, path.name) is None:
+        return None
+    try:
+        return yaml_comments(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+
+
+def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportContext:
+    """Everything the template shows of *results_dir*, a folder of *kind*, in the order a
+    briefing reads; *skip*: files not to list (the report itself)."""
+    d = results_dir
+    manifest = _object(d / "manifest.json") if regular_member(d, "manifest.json") else {}
+    summary: Summary | None = None
+    calibration: dict[str, Any] = {}
+    if kind == "calibration":
+        calibration = _object(d / "calibration.json")
+        scenario_file = d / "scenario.calibrated.yaml"
+    else:
+        summary = read_summary(d / "summary.json", kind)
+        scenario_file = d / "scenario.resolved.yaml"
+    scenario = read_yaml(scenario_file)
+    if not isinstance(scenario, dict):
+        raise InputError("not a scenario (expected a mapping)", source=str(scenario_file))
+
+    if isinstance(summary, RunSummary):
+        headline, story = run_headline(summary), run_story(summary)
+    elif isinstance(summary, ReplicationsSummary):
+        headline, story = replications_headline(summary), replications_story(summary)
+    elif isinstance(summary, ComparisonSummary):
+        headline, story = comparison_headline(summary), comparison_story(summary)
+    else:
+        headline, story = calibration_headline(calibration), []
+    source = _source_comments(d)
+    figures = Figures(d)
+    groups = assumptions(scenario, source, SchemaDescriber())
+    ctx = ReportContext(
+        kind=kind,
+        kind_title=KIND_TITLES[kind],
+        folder=d.name,
+        title=str(scenario.get("name") or d.name),
+        description=str(scenario.get("description") or "").strip(),
+        facts=facts(kind, scenario, summary, manifest, calibration),
+        headline=headline,
+        story=story,
+        references=references_table(summary),
+        assumptions=groups,
+        assumptions_count=sum(len(g.rows) for g in groups),
+        assumptions_source="scenario.source.yaml" if source is not None else None,
+        assumptions_file=scenario_file.name,
+        files=files_table(d, skip),
+        manifest=manifest_table(manifest) if manifest else None,
+    )
+    if isinstance(summary, RunSummary):
+        _run_sections(ctx, summary, scenario, figures)
+    elif isinstance(summary, ReplicationsSummary | ComparisonSummary):
+        _fan_sections(ctx, summary, scenario, figures)
+    if isinstance(summary, ComparisonSummary):
+        ctx.comparison = _comparison(d, summary, scenario, figures)
+    if kind == "calibration":
+        ctx.calibration = Calibration(
+            tables=calibration_tables(calibration),
+            image=fig.calibration_image(figures),
+            method=str(calibration.get("method", "—")),
+            converged=bool(calibration.get("converged")),
+            within_tolerance=bool(calibration.get("within_tolerance")),
+            message=str(calibration.get("message") or ""),
+        )
+    ctx.map_images = fig.map_images(figures)
+    ctx.other_images = figures.rest()
+    ctx.toc = _toc(ctx)
+    return ctx
+
+
+def _run_sections(
+    ctx: ReportContext, summary: RunSummary, scenario: dict[str, Any], figures: Figures
+) -> None:
+    """A single run's coverage, cost, availability and poverty."""
+    ctx.coverage_images = fig.coverage_images(
+        figures, fan=False, references=ctx.references is not None
+    )
+    ctx.cost = Section(fig.run_cost_images(figures), finance_tables(summary))
+    ctx.availability = Availability(fig.availability_image(figures), availability_tables(summary))
+    if impact_on(scenario, summary):
+        impact = summary.impact
+        ctx.impact = Section(
+            fig.impact_images(figures), [run_impact_table(impact)] if impact is not None else []
+        )
+
+
+def _fan_sections(
+    ctx: ReportContext,
+    summary: ReplicationsSummary | ComparisonSummary,
+    scenario: dict[str, Any],
+    figures: Figures,
+) -> None:
+    """Replications' or a comparison's fan chart, cost and poverty, by policy."""
+    by_policy: dict[str, dict[str, Spread]]
+    if isinstance(summary, ComparisonSummary):
+        by_policy = {p: summary.metrics.get(p, {}) for p in summary.policies}
+    else:
+        by_policy = {summary.policy or ctx.title: summary.metrics}
+    band = fig.band_text(scenario, summary.replications)
+    ctx.coverage_images = fig.coverage_images(figures, fan=True, band=band)
+    interval = summary.interval or "interval across replications"
+    ctx.cost = Section(fig.fan_cost_images(figures), [cost_table(by_policy, interval)])
+    if impact_on(scenario, summary):
+        found = sets_impact_table(by_policy)
+        ctx.impact = Section([], [found] if found else [])
+
+
+def _comparison(
+    d: Path, summary: ComparisonSummary, scenario: dict[str, Any], figures: Figures
+) -> Comparison:
+    """The policies, what each buys, the outcomes by policy and the paired differences."""
+    described = policy_descriptions(scenario)
+    diff_rows = read_csv(d / "differences.csv")
+    comp_rows = read_csv(d / "comparison.csv")
+    return Comparison(
+        described=[(p, described.get(p, "")) for p in summary.policies],
+        buys=icer_table(diff_rows, comp_rows),
+        policies=comparison_table(comp_rows, summary.baseline),
+        differences=differences_table(diff_rows),
+        images=fig.comparison_images(figures, summary.baseline),
+    )
+
+
+def _toc(ctx: ReportContext) -> list[tuple[str, str]]:
+    """The table of contents: the sections this report has, in their order."""
+    toc = [("headline", "Headline")]
+    calibration = ctx.kind == "calibration"
+    toc.append(("calibration", "Calibration") if calibration else ("coverage", "Coverage"))
+    if ctx.cost:
+        toc.append(("cost", "Cost"))
+    if ctx.availability:
+        toc.append(("availability", "Availability"))
+    if ctx.comparison:
+        toc.append(("comparison", "Policy comparison"))
+    if ctx.impact:
+        toc.append(("impact", "Poverty"))
+    toc.append(("map", "Maps"))
+    if ctx.other_images:
+        toc.append(("figures", "Other figures"))
+    toc += [("files", "Files and provenance"), ("assumptions", "Assumptions")]
+    return toc

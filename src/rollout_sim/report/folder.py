@@ -1,0 +1,221 @@
+"""Reading a results folder for its report: only regular files inside it (never what a link
+points to), each failure one :class:`~rollout_sim.errors.InputError` naming the file; the
+summaries through their typed models; the plots as ``data:`` URIs."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import InputError
+from ..fileio import regular_member
+from ..summaries import ComparisonSummary, ReplicationsSummary, RunSummary
+from .view import Image, Kind
+
+__all__ = [
+    "Figures",
+    "Summary",
+    "as_float",
+    "folder_kind",
+    "plot_names",
+    "read_csv",
+    "read_json",
+    "read_summary",
+    "read_yaml",
+    "required_files",
+]
+
+Summary = RunSummary | ReplicationsSummary | ComparisonSummary
+
+
+def folder_kind(results_dir: Path) -> Kind | None:
+    """What *results_dir* holds, from the files that only that kind of folder writes.
+
+    ``None`` if it is not a results folder. A comparison also writes ``replications.csv``, so
+    ``comparison.csv`` is checked first.
+    """
+    kinds: tuple[tuple[str, Kind], ...] = (
+        ("comparison.csv", "comparison"),
+        ("calibration.json", "calibration"),
+        ("replications.csv", "replications"),
+        ("summary.json", "run"),
+    )
+    for name, kind in kinds:
+        if regular_member(results_dir, name) is not None:
+            return kind
+    return None
+
+
+def required_files(kind: Kind) -> tuple[str, ...]:
+    """The files every folder of *kind* has (the report needs them all)."""
+    if kind == "calibration":
+        return ("calibration.json", "scenario.calibrated.yaml")
+    if kind == "comparison":
+        return ("summary.json", "scenario.resolved.yaml", "differences.csv")
+    return ("summary.json", "scenario.resolved.yaml")
+
+
+def _checked(path: Path) -> Path:
+    """*path* if it is a regular file of the folder; never what a link points to."""
+    if regular_member(path.parent, path.name) is None:
+        raise InputError(
+            "not a regular file (a link, a folder or a special file); the report reads only "
+            "files the results folder holds itself",
+            source=str(path),
+        )
+    return path
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value of *path* (a regular file of its folder)."""
+    try:
+        return json.loads(_checked(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON (line {exc.lineno}: {exc.msg})", source=str(path)
+        ) from None
+
+
+def read_summary(path: Path, kind: Kind) -> Summary:
+    """``summary.json`` of a folder of *kind* (not a calibration), through its typed model."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", source=str(path))
+    model: type[Summary] = (
+        RunSummary
+        if kind == "run"
+        else ReplicationsSummary
+        if kind == "replications"
+        else ComparisonSummary
+    )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"])) or "(top level)"
+        raise InputError(
+            f"not the summary of a {kind} rollout-sim writes ({where}: {first['msg']})",
+            source=str(path),
+        ) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML value of *path* (a regular file of its folder)."""
+    try:
+        return yaml.safe_load(_checked(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML ({exc})", source=str(path)) from None
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of the CSV file *path* (a regular file of its folder)."""
+    try:
+        with _checked(path).open(newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+
+
+def as_float(text: Any) -> float | None:
+    """A CSV or JSON number; ``None`` for blanks, NaN and anything else."""
+    if isinstance(text, bool) or text is None:
+        return None
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+# --------------------------------------------------------------------------------------------
+# The plots
+
+
+#: What the report embeds from ``plots/``, in the order it looks for a name: the PNG, the
+#: animation, and the SVG only where there is neither (the SVGs are the PNGs for print).
+_IMAGE_TYPES = (("png", "image/png"), ("gif", "image/gif"), ("svg", "image/svg+xml"))
+
+
+def _image(results_dir: Path, name: str, alt: str, caption: str) -> Image | None:
+    """``plots/<name>.png`` (or ``.gif``, or ``.svg``) as a data URI; None if there is none."""
+    for ext, mime in _IMAGE_TYPES:
+        path = regular_member(results_dir, f"plots/{name}.{ext}")
+        if path is not None:
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            return Image(f"data:{mime};base64,{data}", alt, caption)
+    return None
+
+
+def plot_names(results_dir: Path) -> list[str]:
+    """The names (without extension) of every embeddable plot in ``plots/``, sorted.
+
+    Only regular files inside the folder count (:func:`regular_member`): a ``plots`` that is
+    a link, or a plot that is one, is not listed, so it is never read.
+    """
+    plots = results_dir / "plots"
+    if plots.is_symlink() or not plots.is_dir():
+        return []
+    try:
+        entries = sorted(os.listdir(plots))
+    except OSError:
+        return []
+    exts = {ext for ext, _ in _IMAGE_TYPES}
+    names = set()
+    for entry in entries:
+        stem, dot, ext = entry.rpartition(".")
+        if dot and ext in exts and regular_member(results_dir, f"plots/{entry}") is not None:
+            names.add(stem)
+    return sorted(names)
+
+
+#: Captions of plots that no section places (a sweep's, or one added later).
+_OTHER_FIGURES = {
+    "sweep_people_covered": (
+        "People covered across the sweep",
+        "People covered at the horizon against each swept value: every run a dot, the means "
+        "joined.",
+    ),
+}
+
+
+class Figures:
+    """The folder's plots, handed out to sections by name; :meth:`rest` gives the ones no
+    section asked for, so that every plot in ``plots/`` is in the report."""
+
+    def __init__(self, results_dir: Path) -> None:
+        self.dir = results_dir
+        self.names = plot_names(results_dir)
+        self.used: set[str] = set()
+
+    def take(self, name: str, alt: str, caption: str) -> Image | None:
+        """The plot *name* (None if the folder has none), marked as placed."""
+        self.used.add(name)
+        return _image(self.dir, name, alt, caption) if name in self.names else None
+
+    def taken(self, *images: Image | None) -> list[Image]:
+        """The images a section took that the folder has, in order."""
+        return [img for img in images if img is not None]
+
+    def rest(self) -> list[Image]:
+        """Every plot no section took, in name order."""
+        out = []
+        for name in self.names:
+            if name in self.used:
+                continue
+            alt, caption = _OTHER_FIGURES.get(name, (name.replace("_", " "), ""))
+            img = _image(self.dir, name, alt, caption or f"plots/{name}")
+            if img is not None:
+                out.append(img)
+        return out
