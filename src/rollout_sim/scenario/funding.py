@@ -1,4 +1,4 @@
-"""Funding instruments and policies (DESIGN §2.6) as scenario data.
+"""Funding instruments and policies as scenario data.
 
 An instrument is a YAML object with a ``type``, the funder who pays, the operators it applies to,
 a budget cap and an active window. A policy is a named list of instruments; a scenario lists its
@@ -51,10 +51,10 @@ class Viability(_Model):
     """A site is non-viable when its own discounted cash flow over ``years`` is below zero."""
 
     years: Annotated[Int, Field(ge=1, le=50)] = Field(
-        10, description="Years of the site's cash flow (FACTS §4: ≈ 10-year payback)."
+        10, description="Years of the site's cash flow (sources §4: ≈ 10-year payback)."
     )
     discount_rate: Rate = Field(
-        0.15, description="Annual discount rate (FACTS §4: WACC 15%, assumption)."
+        0.15, description="Annual discount rate (sources §4: WACC 15%, assumption)."
     )
 
 

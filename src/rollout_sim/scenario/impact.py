@@ -1,23 +1,23 @@
-"""Welfare and poverty effects of coverage: dose–response parameter sets (FACTS §6).
+"""Welfare and poverty effects of coverage: dose–response parameter sets (sources §6).
 
 A parameter set says how much a covered village gains as a function of its *years under
 coverage*: nothing before ``lag_years``, then piecewise-linear curves (flat after the last point)
 of the fractional consumption gain and of the percentage-point (pp) fall in the poverty and
 extreme-poverty headcounts. Three sets bracket the evidence: ``low``, ``central`` (Nigeria) and
-``high``. The model that applies them is :mod:`rollout_sim.model.impact`.
+``high``. The model that applies them is :mod:`rollout_sim.impact`.
 
-Where the sets' numbers come from (every figure not in FACTS §6 is labelled an assumption):
+Where the sets' numbers come from (every figure not in sources §6 is labelled an assumption):
 
-* Consumption and extreme poverty: the studies in FACTS §6, as reported (Nigeria in pp;
+* Consumption and extreme poverty: the studies in sources §6, as reported (Nigeria in pp;
   Senegal's "−10%" read both ways, see :func:`_low` and :func:`_high`).
-* Total poverty: none of the studies in FACTS §6 reports it (Nigeria's effect at the higher
+* Total poverty: none of the studies in sources §6 reports it (Nigeria's effect at the higher
   US$3.20 line is "negative but lower in magnitude and not significant", PRWP 9230 §4). Assumption:
   the set's consumption gain g shifts a log-normal distribution of consumption whose headcount is
-  Peru's rural poverty H = 44.4% (FACTS §6), so the headcount falls by
+  Peru's rural poverty H = 44.4% (sources §6), so the headcount falls by
   ``H − Φ(Φ⁻¹(H) − ln(1 + g)/σ)``. σ = 0.62 is fitted to Peru's two rates and lines: rural extreme
   poverty 12.8% (the ``extreme_poverty_rate`` default) and INEI's 2017 lines, S/338 (poverty) and
   S/183 (extreme) per person a month, σ = ln(338/183)/(Φ⁻¹(.444) − Φ⁻¹(.128)) ≈ 0.617 (the lines
-  are INEI's, not yet in FACTS: assumption). That gives 3.7, 4.3, 4.9 and 8.2 pp for g = 6, 7, 8
+  are INEI's, not yet in sources: assumption). That gives 3.7, 4.3, 4.9 and 8.2 pp for g = 6, 7, 8
   and 14%: below the extreme-poverty pp of the same set, as in Nigeria.
 """
 
@@ -41,7 +41,7 @@ IMPACT_SETS: Final = ("low", "central", "high")
 
 Years = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False), NotBool]
 #: Fractional consumption gain: 0.06 = +6%. Above 1 (more than doubling consumption) is an order
-#: of magnitude beyond any study in FACTS §6, so it is rejected as a likely unit error (6 ≠ 6%).
+#: of magnitude beyond any study in sources §6, so it is rejected as a likely unit error (6 ≠ 6%).
 GainFraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NotBool]
 #: Percentage points of a headcount share, 0..100.
 PercentagePoints = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NotBool]
@@ -55,7 +55,7 @@ class _Model(BaseModel):
 
 
 class ImpactParameters(_Model):
-    """One dose–response parameter set; the defaults are the central set (Nigeria, FACTS §6).
+    """One dose–response parameter set; the defaults are the central set (Nigeria, sources §6).
 
     Each curve is a list of ``[years, value]`` points, strictly increasing in years and none
     before ``lag_years``. The value at e years under coverage is 0 for e < ``lag_years``; from
@@ -66,14 +66,14 @@ class ImpactParameters(_Model):
 
     lag_years: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), NotBool] = Field(
         1.0,
-        description="No effect before this many years under coverage. FACTS §6: Nigeria's "
+        description="No effect before this many years under coverage. sources §6: Nigeria's "
         "effects are 'not immediate' and appear after 1 year; Tanzania's only after > 1 year.",
     )
     consumption_gain: Annotated[list[tuple[Years, GainFraction]], Field(max_length=1000)] = Field(
         default_factory=lambda: [(1.0, 0.06), (2.0, 0.08)],
         min_length=1,
         description="Fractional gain in consumption per person by years under coverage. "
-        "Default: Nigeria (Bahia et al. 2020, PRWP 9230; FACTS §6), +6% after 1 year of 3G/4G "
+        "Default: Nigeria (Bahia et al. 2020, PRWP 9230; sources §6), +6% after 1 year of 3G/4G "
         "coverage, +8% after 2.",
     )
     poverty_reduction_pp: Annotated[
@@ -82,7 +82,7 @@ class ImpactParameters(_Model):
         default_factory=lambda: [(1.0, 3.7), (2.0, 4.9)],
         min_length=1,
         description="Fall of the poverty headcount, percentage points, by years under coverage. "
-        "No study in FACTS §6 reports it (assumption): the consumption gain (+6%, +8%) applied "
+        "No study in sources §6 reports it (assumption): the consumption gain (+6%, +8%) applied "
         "to a log-normal consumption distribution with Peru's rural headcount 44.4% and "
         "σ = 0.62 (module docstring) gives 3.7 and 4.9 pp.",
     )
@@ -92,11 +92,11 @@ class ImpactParameters(_Model):
         default_factory=lambda: [(1.0, 4.0), (2.0, 7.0)],
         min_length=1,
         description="Fall of the extreme-poverty headcount, percentage points, by years under "
-        "coverage. Default: Nigeria (PRWP 9230; FACTS §6), −4 pp after 1 year, −7 pp after ≥ 2 "
+        "coverage. Default: Nigeria (PRWP 9230; sources §6), −4 pp after 1 year, −7 pp after ≥ 2 "
         "(US$1.90-a-day line).",
     )
     source: str = Field(
-        "Nigeria: Bahia et al. 2020, World Bank PRWP 9230 (FACTS §6)",
+        "Nigeria: Bahia et al. 2020, World Bank PRWP 9230 (sources §6)",
         description="Where the numbers come from, for reports.",
     )
 
@@ -129,31 +129,31 @@ class ImpactParameters(_Model):
 
 
 def _low() -> ImpactParameters:
-    """The smallest effects reported (FACTS §6), each outcome separately."""
+    """The smallest effects reported (sources §6), each outcome separately."""
     return ImpactParameters(
         lag_years=1.0,
         consumption_gain=[(1.0, 0.06), (2.0, 0.07)],
         poverty_reduction_pp=[(1.0, 3.7), (2.0, 4.3)],
         extreme_poverty_reduction_pp=[(1.0, 1.3)],
         source="Nigeria year 1 (PRWP 9230) and Tanzania's lower bound (PRWP 9749); Senegal's "
-        "'−10% extreme poverty' (PRWP 9386) read as relative (FACTS §6)",
+        "'−10% extreme poverty' (PRWP 9386) read as relative (sources §6)",
     )
 
 
 def _high() -> ImpactParameters:
-    """The largest effects reported (FACTS §6): Senegal, in full from the end of the lag."""
+    """The largest effects reported (sources §6): Senegal, in full from the end of the lag."""
     return ImpactParameters(
         lag_years=1.0,
         consumption_gain=[(1.0, 0.14)],
         poverty_reduction_pp=[(1.0, 8.2)],
         extreme_poverty_reduction_pp=[(1.0, 10.0)],
-        source="Senegal: Masaki et al. 2020, World Bank PRWP 9386 (FACTS §6), '−10% extreme "
+        source="Senegal: Masaki et al. 2020, World Bank PRWP 9386 (sources §6), '−10% extreme "
         "poverty' read as percentage points",
     )
 
 
 class Impact(_Model):
-    """Welfare and poverty effects of the coverage a run delivers (FACTS §6).
+    """Welfare and poverty effects of the coverage a run delivers (sources §6).
 
     Applied to each counted village while it is in service: population × reduction(years in
     service), capped at its poor (extremely poor) population. Villages with their own poverty
@@ -165,19 +165,19 @@ class Impact(_Model):
         default_factory=_low,
         description="Smallest effects, outcome by outcome. Consumption: Nigeria's +6% after 1 "
         "year, rising only to +7% after 2 (Tanzania's lower bound, PRWP 9749, 'only after > 1 "
-        "year'; FACTS §6). Extreme poverty: Senegal's '10% decline' (PRWP 9386) read as "
+        "year'; sources §6). Extreme poverty: Senegal's '10% decline' (PRWP 9386) read as "
         "relative, converted to pp with extreme_poverty_rate: 10% × 12.8% ≈ 1.3 pp. Poverty: "
         "from the consumption gain (assumption; module docstring): 3.7 and 4.3 pp.",
     )
     central: ImpactParameters = Field(
         default_factory=ImpactParameters,
-        description="Nigeria (Bahia et al. 2020, PRWP 9230; FACTS §6): panel data with the "
+        description="Nigeria (Bahia et al. 2020, PRWP 9230; sources §6): panel data with the "
         "date each household was covered; +6%/+8% consumption and −4/−7 pp extreme poverty "
         "after 1/2 years. Poverty: 3.7/4.9 pp from the consumption gain (assumption).",
     )
     high: ImpactParameters = Field(
         default_factory=_high,
-        description="Senegal (Masaki et al. 2020, PRWP 9386; FACTS §6): +14% consumption and "
+        description="Senegal (Masaki et al. 2020, PRWP 9386; sources §6): +14% consumption and "
         "'−10%' extreme poverty, read as 10 pp (the larger reading; as a relative fall it is "
         "the low set's 1.3 pp). The study relates 3G coverage at the time of two household "
         "surveys (2011, 2018) to consumption, not the time since coverage, so the full effect "
@@ -187,18 +187,18 @@ class Impact(_Model):
     poverty_rate: Share = Field(
         0.444,
         description="Share of people in monetary poverty where the villages carry no rate "
-        "(FACTS §6: Peru rural 44.4%, INEI 2017).",
+        "(sources §6: Peru rural 44.4%, INEI 2017).",
     )
     extreme_poverty_rate: Share = Field(
         0.128,
         description="Share of people in extreme monetary poverty where the villages carry no "
-        "rate. Assumption: Peru rural 12.8% (INEI 2017; not yet in FACTS §6).",
+        "rate. Assumption: Peru rural 12.8% (INEI 2017; not yet in sources §6).",
     )
     consumption_usd_per_person_year: ConsumptionUsd = Field(
         1200.0,
         description="Baseline consumption per person that the fractional gain applies to, USD "
         "a year. Assumption: about Peru's 2017 poverty line (INEI, S/338 per person a month, "
-        "national average; not in FACTS) × 12 at ≈ S/3.3 per US$ ≈ US$1,230, rounded down "
+        "national average; not in sources) × 12 at ≈ S/3.3 per US$ ≈ US$1,230, rounded down "
         "because rural lines are lower; with 44% of rural people below the line, mean rural "
         "consumption is of that order.",
     )

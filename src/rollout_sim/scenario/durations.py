@@ -1,0 +1,89 @@
+"""How long things take: the distributions of build, permit and repair times, in days."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .types import (
+    Days,
+    NonNegDays,
+)
+
+__all__ = [
+    "BuildTime",
+    "FixedDays",
+    "GammaDays",
+    "LogNormalDays",
+    "TriangularDays",
+    "UniformDays",
+    "lognormal_days",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+class FixedDays(_Model):
+    """Always the same duration."""
+
+    distribution: Literal["fixed"]
+    days: Days
+
+
+class UniformDays(_Model):
+    """Uniform between two durations."""
+
+    distribution: Literal["uniform"]
+    low_days: NonNegDays
+    high_days: Days
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformDays:
+        if self.high_days < self.low_days:
+            raise ValueError("high_days must be >= low_days")
+        return self
+
+
+class TriangularDays(_Model):
+    """Triangular: the usual way planners state (optimistic, likely, pessimistic)."""
+
+    distribution: Literal["triangular"]
+    low_days: NonNegDays
+    mode_days: NonNegDays
+    high_days: Days
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TriangularDays:
+        if not self.low_days <= self.mode_days <= self.high_days or self.low_days == self.high_days:
+            raise ValueError("need low_days <= mode_days <= high_days and low_days < high_days")
+        return self
+
+
+class LogNormalDays(_Model):
+    """Log-normal with the given mean and standard deviation (of the days, not of the log)."""
+
+    distribution: Literal["lognormal"]
+    mean_days: Days
+    sd_days: NonNegDays
+
+
+class GammaDays(_Model):
+    """Gamma with the given mean and standard deviation."""
+
+    distribution: Literal["gamma"]
+    mean_days: Days
+    sd_days: Days
+
+
+BuildTime = Annotated[
+    FixedDays | UniformDays | TriangularDays | LogNormalDays | GammaDays,
+    Field(discriminator="distribution"),
+]
+
+
+def lognormal_days(mean: float, sd: float) -> LogNormalDays:
+    """A log-normal duration of this mean and standard deviation, days."""
+    return LogNormalDays(distribution="lognormal", mean_days=mean, sd_days=sd)
