@@ -1,6 +1,6 @@
 """Tests for the packaged Peru places file and its loader.
 
-The totals are INEI Census 2017 figures (FACTS.md section 3); the imputation is built to hit
+The totals are INEI Census 2017 figures (docs/sources.md section 3); the imputation is built to hit
 them exactly. The zone shares and Cusco/Tacna figures are the build's own outputs as quoted in
 docs/peru_data.md, pinned here so the docs cannot silently drift from the data.
 """

@@ -64,7 +64,14 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
     ]  # fmt: skip
     out = tmp_path / "cut"
     store = tmp_path / ".cut.runs"
-    proc = subprocess.Popen([*args, "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    # A background job (CI started with `&`, nohup) may inherit SIGINT ignored; the user's
+    # Ctrl-C does not, so the child gets the default disposition back.
+    proc = subprocess.Popen(
+        [*args, "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         done = list(store.glob("*.npz")) if store.exists() else []

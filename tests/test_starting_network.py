@@ -215,7 +215,7 @@ def test_a_department_reaches_its_shares() -> None:
 def test_peru_starting_network(
     coverage: dict[str, Any], expect: tuple[int, tuple[float, ...], int, int, int]
 ) -> None:
-    """The fitted starting network on all of Peru (the figures docs/peru_world.md reports)."""
+    """The fitted starting network on all of Peru (the figures docs/peru_model.md reports)."""
     w = build_world(load_scenario(_peru(coverage, OSIPTEL_2018)))
     v, cov = w.villages, w.coverage
     four = np.flatnonzero(v.service == 2)
@@ -232,7 +232,7 @@ def test_peru_starting_network(
 
 
 def test_village_files_read_3g_as_pre_4g(tmp_path: Path) -> None:
-    """FACTS have no 3G counts: a 3G site, like a 2G one, is a pre-4G site to upgrade."""
+    """sources have no 3G counts: a 3G site, like a 2G one, is a pre-4G site to upgrade."""
     path = village_csv(
         tmp_path / "v.csv", [(0, 0), (5, 0), (10, 0)], [1, 2, 3], service=["3g", "2G", "4g"]
     )

@@ -9,6 +9,7 @@ import numpy as np
 
 from .model.backhaul import BH_NAMES
 from .results import FOOTPRINT_COLUMNS, Results
+from .summaries import RunSummary
 
 __all__ = [
     "availability",
@@ -74,7 +75,7 @@ def impact_summary_of(results: Results) -> dict[str, Any] | None:
     """Impact at the horizon and in person-years per parameter set (None when off)."""
     if not results.scenario.impact.enabled:
         return None
-    from .model.impact import impact_summary
+    from .impact import impact_summary
 
     summary: dict[str, Any] = {
         name: dict(values) for name, values in impact_summary(results.impact_sets).items()
@@ -131,8 +132,8 @@ def _opt(x: float | None, nd: int) -> float | None:
     return None if x is None else _r(x, nd)
 
 
-def summarise(results: Results) -> dict[str, Any]:
-    """Totals at the horizon, rates, milestones and per-operator figures (JSON-ready)."""
+def summarise(results: Results) -> RunSummary:
+    """Totals at the horizon, rates, milestones and per-operator figures."""
     d = results.daily
     sc = results.scenario
     sites = results.sites
@@ -200,59 +201,63 @@ def summarise(results: Results) -> dict[str, Any]:
             "paid_out_usd": _r(public.amount[m & (public.amount > 0)].sum()),
             "received_usd": _r(-public.amount[m & (public.amount < 0)].sum()),
         }
-    return {
-        "scenario": sc.name,
-        "policy": results.policy,
-        "seed": sc.seed,
-        "start_date": sc.start_date.isoformat(),
-        "end_date": sc.end_date.isoformat() if sc.end_date else None,
-        "horizon_days": results.horizon_days,
-        "villages": len(results.world),
-        "population": results.total_population,
-        "initial": {
-            "villages_covered": results.initial_villages_covered,
-            "people_covered": results.initial_people_covered,
-        },
-        "final": {
-            "sites_built": int(d["sites_built"][-1]),
-            "sites_on_air": int(d["sites_on_air"][-1]),
-            "villages_covered": int(d["villages_covered"][-1]),
-            "people_covered": int(d["people_covered"][-1]),
-            "rural_people_covered_share": _r(d["rural_people_covered_share"][-1], 6),
-            "people_covered_share": _r(d["people_covered_share"][-1], 6),
-            "initially_uncovered_reached_share": _r(d["initially_uncovered_reached_share"][-1], 6),
-            "capex_cumulative_usd": _r(capex),
-            "cash_usd": _r(d["cash_usd"][-1]),
-            "debt_usd": _r(d["debt_usd"][-1]),
-            "people_covered_net": int(d["people_covered_net"][-1]),
-            "places_served": int(d["places_served"][-1]),
-            "people_served": int(d["people_served"][-1]),
-            "sites_down": int(d["sites_down"][-1]),
-            "subscribers": _r(d["subscribers"][-1], 1),
-            "revenue_cumulative_usd": _r(d["revenue_cumulative_usd"][-1]),
-            "opex_cumulative_usd": _r(d["opex_cumulative_usd"][-1]),
-            "repair_cumulative_usd": _r(d["repair_cumulative_usd"][-1]),
-            "interest_cumulative_usd": _r(d["interest_cumulative_usd"][-1]),
-        },
-        "availability": _opt(availability(results), 6),
-        "people_days_lost": _r(people_days_lost(results), 1),
-        "defaults": [
-            {"day": _r(t, 4), "operator": results.operators[op], "detail": detail}
-            for t, op, kind, detail in results.events
-            if kind == "default"
-        ],
-        "people_reached": people_reached,
-        "mean_new_villages_per_day": _r(mean_new_villages_per_day(results), 4),
-        "capex_per_person_reached_usd": _r(capex / people_reached) if people_reached else None,
-        "public_cost_usd": public_cost,
-        "public_cost_per_person_reached_usd": (
-            _r(public_cost / people_reached) if people_reached else None
-        ),
-        "instruments": by_instrument,
-        "references": references(results),
-        "impact": impact_summary_of(results),
-        "days_to_reach": milestones,
-        "days_to_reach_means": "days until the rollout has reached this share of the people "
-        "with no coverage at the start",
-        "operators": operators,
-    }
+    return RunSummary.model_validate(
+        {
+            "scenario": sc.name,
+            "policy": results.policy,
+            "seed": sc.seed,
+            "start_date": sc.start_date.isoformat(),
+            "end_date": sc.end_date.isoformat() if sc.end_date else None,
+            "horizon_days": results.horizon_days,
+            "villages": len(results.world),
+            "population": results.total_population,
+            "initial": {
+                "villages_covered": results.initial_villages_covered,
+                "people_covered": results.initial_people_covered,
+            },
+            "final": {
+                "sites_built": int(d["sites_built"][-1]),
+                "sites_on_air": int(d["sites_on_air"][-1]),
+                "villages_covered": int(d["villages_covered"][-1]),
+                "people_covered": int(d["people_covered"][-1]),
+                "rural_people_covered_share": _r(d["rural_people_covered_share"][-1], 6),
+                "people_covered_share": _r(d["people_covered_share"][-1], 6),
+                "initially_uncovered_reached_share": _r(
+                    d["initially_uncovered_reached_share"][-1], 6
+                ),
+                "capex_cumulative_usd": _r(capex),
+                "cash_usd": _r(d["cash_usd"][-1]),
+                "debt_usd": _r(d["debt_usd"][-1]),
+                "people_covered_net": int(d["people_covered_net"][-1]),
+                "places_served": int(d["places_served"][-1]),
+                "people_served": int(d["people_served"][-1]),
+                "sites_down": int(d["sites_down"][-1]),
+                "subscribers": _r(d["subscribers"][-1], 1),
+                "revenue_cumulative_usd": _r(d["revenue_cumulative_usd"][-1]),
+                "opex_cumulative_usd": _r(d["opex_cumulative_usd"][-1]),
+                "repair_cumulative_usd": _r(d["repair_cumulative_usd"][-1]),
+                "interest_cumulative_usd": _r(d["interest_cumulative_usd"][-1]),
+            },
+            "availability": _opt(availability(results), 6),
+            "people_days_lost": _r(people_days_lost(results), 1),
+            "defaults": [
+                {"day": _r(t, 4), "operator": results.operators[op], "detail": detail}
+                for t, op, kind, detail in results.events
+                if kind == "default"
+            ],
+            "people_reached": people_reached,
+            "mean_new_villages_per_day": _r(mean_new_villages_per_day(results), 4),
+            "capex_per_person_reached_usd": _r(capex / people_reached) if people_reached else None,
+            "public_cost_usd": public_cost,
+            "public_cost_per_person_reached_usd": (
+                _r(public_cost / people_reached) if people_reached else None
+            ),
+            "instruments": by_instrument,
+            "references": references(results),
+            "impact": impact_summary_of(results),
+            "days_to_reach": milestones,
+            "days_to_reach_means": "days until the rollout has reached this share of the people "
+            "with no coverage at the start",
+            "operators": operators,
+        }
+    )

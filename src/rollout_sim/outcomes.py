@@ -10,6 +10,7 @@ the impact estimates) comes from :func:`outcomes_for`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,14 +23,25 @@ from .results import Results
 from .scenario.schema import Scenario
 
 __all__ = [
+    "HEADLINE",
     "ICER",
     "MILESTONE_SHARES",
+    "REPLICATION_TABLE",
+    "LongUnit",
     "Outcome",
+    "format_difference",
+    "format_long",
     "format_value",
     "label_of",
+    "long_unit_of",
     "outcome",
     "outcomes_for",
     "reduce_run",
+    "short_of",
+    "show",
+    "show_long",
+    "title_of",
+    "unit_of",
     "year_ends",
 ]
 
@@ -67,12 +79,13 @@ def format_value(value: float | None, unit: str, short: bool = False) -> str:
         return "—"
     if unit == "share":
         return f"{value:.1%}"
+    money = "$" if unit in ("usd", "usd_per_person") else ""
     if short and abs(value) >= 1e6:
-        return f"{value / 1e6:.2f}M"
+        return f"{money}{value / 1e6:.2f}M"
     if short and abs(value) >= 1e4:
-        return f"{value / 1e3:.1f}k"
-    if unit in ("usd", "usd_per_person"):
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+        return f"{money}{value / 1e3:.1f}k"
+    if money:
+        return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
     if unit in ("people", "places", "sites", "days"):
         return f"{value:,.0f}"
     return f"{value:,.2f}"
@@ -151,7 +164,57 @@ _BASE: tuple[Outcome, ...] = (
 )  # fmt: skip
 
 _BY_NAME = {o.name: o for o in _BASE}
-_LABELS = {ICER: "public cost per additional person reached (incremental)"}
+#: Figures that are not per-run outcomes: the incremental cost of a comparison, and a run's
+#: poverty figures (``summary.json``'s ``impact``, by parameter set), with their units.
+_FIGURES: dict[str, tuple[str, Unit]] = {
+    ICER: ("public cost per additional person reached (incremental)", "usd_per_person"),
+    "people_out_of_poverty": ("people out of poverty", "people"),
+    "people_out_of_extreme_poverty": ("people out of extreme poverty", "people"),
+    "people_out_of_poverty_at_horizon": ("people out of poverty at the horizon", "people"),
+    "people_out_of_extreme_poverty_at_horizon": (
+        "people out of extreme poverty at the horizon",
+        "people",
+    ),
+    "people_out_of_poverty_person_years": ("person-years out of poverty", "people"),
+    "people_out_of_extreme_poverty_person_years": ("person-years out of extreme poverty", "people"),
+    "added_consumption_usd_per_day_at_horizon": ("added consumption a day at the horizon", "usd"),
+    "added_consumption_usd_total": ("added consumption over the horizon", "usd"),
+    "people_out_of_poverty_per_million_public_usd": (
+        "people out of poverty per US$ 1 M of public cost",
+        "rate",
+    ),
+}
+_LABELS = {name: label for name, (label, _) in _FIGURES.items()}
+_SHORT = {ICER: "$/extra person"}
+_UNITS: dict[str, str] = {name: unit for name, (_, unit) in _FIGURES.items()}
+
+#: The outcomes a comparison's headline tables show, in order.
+HEADLINE = (
+    "people_covered",
+    "days_to_reach_50pct",
+    "mean_new_villages_per_day",
+    "public_cost_usd",
+    "public_cost_per_person_reached_usd",
+    ICER,
+    "availability",
+    "defaults",
+)
+#: The outcomes a set of replications' table shows, in order.
+REPLICATION_TABLE = (
+    "people_covered",
+    "people_covered_net",
+    "people_served",
+    "villages_covered",
+    "places_served",
+    "sites_on_air",
+    "mean_new_villages_per_day",
+    "days_to_reach_50pct",
+    "capex_usd",
+    "public_cost_usd",
+    "public_cost_per_person_reached_usd",
+    "availability",
+    "defaults",
+)
 
 
 def year_ends(start: date, horizon_days: int) -> list[tuple[int, int]]:
@@ -181,30 +244,53 @@ def _lifted_per_million(name: str) -> Callable[[Results], float]:
     return per_million
 
 
+def _year_outcome(year: int, day: int) -> Outcome:
+    return Outcome(f"people_covered_{year}", f"people covered at the end of {year}",
+                   f"people {year}", "people", "higher", _covered_on(day))  # fmt: skip
+
+
+def _impact_outcomes(name: str) -> list[Outcome]:
+    return [
+        Outcome(f"people_out_of_poverty_{name}",
+                f"people out of poverty ({name} estimate)", f"out of poverty ({name})",
+                "people", "higher", _impact("people_out_of_poverty", name)),
+        Outcome(f"people_out_of_extreme_poverty_{name}",
+                f"people out of extreme poverty ({name} estimate)",
+                f"out of extreme poverty ({name})", "people", "higher",
+                _impact("people_out_of_extreme_poverty", name)),
+        Outcome(f"people_out_of_poverty_per_million_public_usd_{name}",
+                f"people out of poverty per US$ million public ({name})",
+                f"per US$ M ({name})", "rate", "higher", _lifted_per_million(name)),
+    ]  # fmt: skip
+
+
 def outcomes_for(scenario: Scenario) -> list[Outcome]:
     """Every outcome a run of *scenario* has, in reporting order."""
     out = list(_BASE[:7])
-    out += [
-        Outcome(f"people_covered_{year}", f"people covered at the end of {year}",
-                f"people {year}", "people", "higher", _covered_on(day))
-        for year, day in year_ends(scenario.start_date, scenario.horizon_days)
-    ]  # fmt: skip
+    ends = year_ends(scenario.start_date, scenario.horizon_days)
+    out += [_year_outcome(year, day) for year, day in ends]
     out += list(_BASE[7:])
     if scenario.impact.enabled:
         for name in ("low", "central", "high"):
-            out += [
-                Outcome(f"people_out_of_poverty_{name}",
-                        f"people out of poverty ({name} estimate)", f"out of poverty ({name})",
-                        "people", "higher", _impact("people_out_of_poverty", name)),
-                Outcome(f"people_out_of_extreme_poverty_{name}",
-                        f"people out of extreme poverty ({name} estimate)",
-                        f"out of extreme poverty ({name})", "people", "higher",
-                        _impact("people_out_of_extreme_poverty", name)),
-                Outcome(f"people_out_of_poverty_per_million_public_usd_{name}",
-                        f"people out of poverty per US$ million public ({name})",
-                        f"per US$ M ({name})", "rate", "higher", _lifted_per_million(name)),
-            ]  # fmt: skip
+            out += _impact_outcomes(name)
     return out
+
+
+_YEAR_NAME = re.compile(r"^people_covered_(\d{4})$")
+_IMPACT_NAME = re.compile(r"^people_out_of_\w+_(low|central|high)$")
+
+
+def _dynamic(name: str) -> Outcome | None:
+    """The outcome a scenario may have under *name* (a year's coverage, an impact estimate),
+    for its label and unit: which day a year ends on depends on the scenario, so its
+    ``reduce`` here is not for use."""
+    year = _YEAR_NAME.match(name)
+    if year:
+        return _year_outcome(int(year.group(1)), -1)
+    impact = _IMPACT_NAME.match(name)
+    if impact:
+        return next((o for o in _impact_outcomes(impact.group(1)) if o.name == name), None)
+    return None
 
 
 def outcome(name: str, scenario: Scenario | None = None) -> Outcome:
@@ -218,14 +304,136 @@ def outcome(name: str, scenario: Scenario | None = None) -> Outcome:
     raise KeyError(name)
 
 
+def short_of(name: str) -> str:
+    """A metric's column heading."""
+    o = _BY_NAME.get(name)
+    return _SHORT.get(name, o.short if o is not None else name.replace("_", " "))
+
+
+def unit_of(name: str) -> str:
+    """A metric's unit (how it is formatted); dynamic names by their pattern."""
+    if name in _UNITS:
+        return _UNITS[name]
+    o = _BY_NAME.get(name) or _dynamic(name)
+    if o is not None:
+        return o.unit
+    if name.startswith("people"):
+        return "people"
+    return "rate"
+
+
+def show(name: str, value: float | None, short: bool = False) -> str:
+    """*value* of the metric *name* as people read it."""
+    return format_value(value, unit_of(name), short)
+
+
 def label_of(name: str) -> str:
     """A metric's label, for names not in the registry its words."""
     if name in _LABELS:
         return _LABELS[name]
-    o = _BY_NAME.get(name)
+    o = _BY_NAME.get(name) or _dynamic(name)
     return o.label if o is not None else name.replace("_", " ")
 
 
 def reduce_run(r: Results) -> dict[str, float]:
     """One run's outcomes as a flat dict of numbers (NaN: not reached / undefined)."""
     return {o.name: float(np.float64(o.reduce(r))) for o in outcomes_for(r.scenario)}
+
+
+# --- the report's long form ------------------------------------------------------------------
+
+#: How the report writes a value, in tables and sentences where there is room to spell units
+#: out (:func:`format_value` is the console's compact form): ``count`` 1,234; ``big`` 1.23 M;
+#: ``money`` US$ 5.92 M; ``share`` 12.3 %; ``availability`` 97.50 % (near 100 % the second
+#: decimal tells networks apart); ``days`` 120 days; ``rate`` 1.25; ``number`` 3 or 0.3333;
+#: differences of shares in ``points`` (1.20 pp) and of days as ``day_count`` (12.5).
+LongUnit = Literal[
+    "count", "big", "money", "share", "availability", "days", "rate", "number", "points",
+    "day_count",
+]  # fmt: skip
+
+#: The long unit of each unit; and of the metrics whose unit says too little.
+_LONG_OF_UNIT: dict[str, LongUnit] = {
+    "people": "count",
+    "places": "count",
+    "sites": "count",
+    "usd": "money",
+    "usd_per_person": "money",
+    "share": "share",
+    "days": "days",
+    "count": "number",  # a mean over replications: 0.5 defaults
+    "rate": "rate",
+}
+_LONG_OF_METRIC: dict[str, LongUnit] = {"availability": "availability", "people_days_lost": "big"}
+#: Differences of shares are percentage points; of days, a plain number with a decimal.
+_LONG_DIFFERENCE: dict[LongUnit, LongUnit] = {
+    "share": "points",
+    "availability": "points",
+    "days": "day_count",
+}
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def format_long(value: object, unit: LongUnit) -> str:
+    """*value* as the report writes it (see :data:`LongUnit`); anything but a finite number is
+    "—" (a day never reached: "not reached")."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "not reached" if unit == "days" else "—"
+    v = value
+    if unit == "count":
+        return f"{v:,.0f}"
+    if unit == "big":
+        return f"{v / 1e6:,.2f} M" if abs(v) >= 1e6 else f"{v:,.0f}"
+    if unit == "money":
+        if v == 0:
+            return "US$ 0"
+        sign, a = ("−" if v < 0 else ""), abs(v)
+        if a >= 1e6:
+            return f"{sign}US$ {a / 1e6:,.2f} M"
+        if a >= 100:
+            return f"{sign}US$ {a:,.0f}"
+        return f"{sign}US$ {a:,.2f}"
+    if unit == "share":
+        return f"{v * 100:.1f} %"
+    if unit == "availability":
+        return f"{v * 100:.2f} %"
+    if unit == "days":
+        return f"{v:,.0f} days"
+    if unit == "rate":
+        return f"{v:,.2f}"
+    if unit == "points":
+        return f"{v * 100:.2f} pp"
+    if unit == "day_count":
+        return f"{v:,.1f}"
+    if float(v).is_integer():  # number
+        return f"{v:,.0f}"
+    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.1f}"
+
+
+def format_difference(value: object, unit: LongUnit) -> str:
+    """A difference (one policy minus another) as the report writes it: the magnitude in the
+    difference's unit with its sign, + for gains."""
+    if not _is_number(value):
+        return "—"
+    assert isinstance(value, int | float)
+    text = format_long(abs(value), _LONG_DIFFERENCE.get(unit, unit))
+    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
+
+
+def long_unit_of(name: str) -> LongUnit:
+    """How the report writes the metric *name*."""
+    return _LONG_OF_METRIC.get(name) or _LONG_OF_UNIT.get(unit_of(name), "number")
+
+
+def show_long(name: str, value: object) -> str:
+    """*value* of the metric *name* as the report writes it."""
+    return format_long(value, long_unit_of(name))
+
+
+def title_of(name: str) -> str:
+    """A metric's label as a table row begins: "Public cost", "People out of poverty"."""
+    label = label_of(name)
+    return label[:1].upper() + label[1:]

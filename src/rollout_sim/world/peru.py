@@ -3,7 +3,7 @@
 The data are INEI's 94,922 populated places (see :mod:`.peru_data` and docs/peru_data.md).
 What the data do not say is how rugged each place is, where the fibre and the existing sites
 are and when the fibre opened; the rules here are documented assumptions (docs/peru_model.md,
-docs/peru_world.md), chosen to match the published counts:
+docs/peru_model.md), chosen to match the published counts:
 
 * ruggedness: a district's median slope to its 6 nearest other district capitals (|Δaltitude|
   / distance, m per km), from the one altitude per district the data give;
@@ -51,9 +51,9 @@ __all__ = [
     "peru_villages",
 ]
 
-#: Provincial capitals on the national backbone (FACTS §3: 180 of 196).
+#: Provincial capitals on the national backbone (sources §3: 180 of 196).
 BACKBONE_CAPITALS = 180
-#: District capitals of the regional fibre projects (FACTS §3: about 1,516).
+#: District capitals of the regional fibre projects (sources §3: about 1,516).
 REGIONAL_CAPITALS = 1516
 #: Opening ordinal of a PoP open from the start (before any date a scenario can start on).
 OPEN_FROM_START = 0

@@ -12,9 +12,7 @@ import csv
 import io
 import json
 import math
-import os
 import re
-import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..fileio import read_user_file
 from ..scenario.types import MAX_VILLAGES
 from .villages import SERVICE_CODES, Villages
 
@@ -50,66 +49,16 @@ MAX_VILLAGE_FILE_BYTES = 200_000_000
 MAX_ZONES = 1000
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def read_village_bytes(path: str | Path) -> bytes:
-    """The bytes of a village file, refusing anything but a regular file of at most
-    ``MAX_VILLAGE_FILE_BYTES`` with one line.
-
-    Devices and pipes are refused from ``stat`` before they are opened: opening a FIFO blocks
-    until someone writes to it, and ``/dev/zero`` never ends. The read itself is bounded too,
-    in case the file changes between the check and the read.
-    """
-    p = Path(path)
-    source = str(p)
-    try:
-        info = p.stat()
-    except FileNotFoundError:
-        raise InputError("village file not found", source=source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
-    except ValueError as exc:  # e.g. a NUL byte in the path
-        raise InputError(f"cannot read village file ({exc})", source=source) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise InputError("is a directory, expected a village file", source=source)
-    if not stat.S_ISREG(info.st_mode):
-        raise InputError(
-            f"is {_kind(info.st_mode)}; expected a regular village file (CSV or GeoJSON)",
-            source=source,
-        )
-    _check_size(info.st_size, source)
-    try:
-        # O_NONBLOCK: should the path have become a FIFO since the check, opening it must not
-        # wait for a writer (it is a no-op for regular files).
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise InputError(
-                    "is not a regular file; expected a village file (CSV or GeoJSON)",
-                    source=source,
-                )
-            raw = fh.read(MAX_VILLAGE_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"cannot read village file ({exc.strerror})", source=source) from None
-    _check_size(len(raw), source)
-    return raw
-
-
-def _check_size(size: int, source: str) -> None:
-    if size > MAX_VILLAGE_FILE_BYTES:
-        raise InputError(
-            f"village file is {size / 1e6:,.1f} MB; expected at most "
-            f"{MAX_VILLAGE_FILE_BYTES / 1e6:,.0f} MB (about a million villages)",
-            source=source,
-        )
+    """The bytes of a village file: a regular file of at most ``MAX_VILLAGE_FILE_BYTES``, or
+    one error line (see :func:`rollout_sim.fileio.read_user_file`)."""
+    return read_user_file(
+        path,
+        what="village file",
+        expected="a regular village file (CSV or GeoJSON)",
+        max_bytes=MAX_VILLAGE_FILE_BYTES,
+        size_note="(about a million villages)",
+    )
 
 
 def read_villages(path: str | Path, *, default_zone: str, default_region: str) -> Villages:
