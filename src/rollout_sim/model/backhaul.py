@@ -139,6 +139,81 @@ class BackhaulPlanner:
         changed = (self.kind[near] != old_kind) | (self.capex[near] != old_capex)
         return np.asarray(near[changed], dtype=np.int64)
 
+    def add_roots(self, sites: IntArray, candidates: NDArray[np.bool_]) -> None:
+        """Existing sites with a backhaul of their own become relays, all at once.
+
+        The same as ``add_relay(s, candidates, root=True)`` for each of *sites* in order: each
+        candidate ends with the nearest relay in range if it beats its hop so far, the first
+        of equally near ones (a later relay replaces a parent only when strictly closer). A
+        national world starts with ~11,000 existing sites, mostly in towns: one ball query per
+        site finds ~7 million (site, village) pairs, a second of every run. Instead, each
+        candidate asks a tree of the sites for its two nearest: where the nearest is clearly
+        nearer than the next and clearly in range, it is the answer; the few others (ties,
+        sites at one spot, the edge of the range) are settled exactly as one by one.
+        """
+        sites = np.asarray(sites, dtype=np.int64)
+        if len(sites) == 0:
+            return
+        self.hops[sites] = 0
+        if self.max_hops is not None and self.max_hops <= 0:
+            return
+        cand = np.flatnonzero(candidates)
+        if len(cand) == 0:
+            return
+        xy = self.world.villages.xy
+        hop_km = self.world.hop_km
+        tree = cKDTree(xy[sites])
+        r = hop_km[cand]
+        k = min(2, len(sites))
+        d1 = np.full(len(cand), np.inf)
+        d2 = np.full(len(cand), np.inf)
+        first = np.zeros(len(cand), dtype=np.int64)
+        for hop in np.unique(r).tolist():  # one query per zone's hop range (a scalar bound)
+            rows = np.flatnonzero(r == hop)
+            # KD distances may differ from np.hypot's in the last bits: a margin of 1e-9
+            # keeps every decision taken on them far from where those bits matter.
+            dist, ix = tree.query(
+                xy[cand[rows]], k=[1, 2][:k], distance_upper_bound=hop * (1 + 1e-9)
+            )
+            d1[rows] = dist[:, 0]
+            first[rows] = np.minimum(ix[:, 0], len(sites) - 1)  # len(sites): none found
+            if k == 2:
+                d2[rows] = dist[:, 1]
+        found = np.isfinite(d1)
+        with np.errstate(invalid="ignore"):  # inf - inf where nothing is in range
+            clear = found & (d1 < r * (1 - 1e-9)) & (d2 - d1 > 1e-9 * (1.0 + d1))
+        near = cand[clear]
+        root = sites[first[clear]]
+        # The same elementwise arithmetic as add_relay, so the same distances to the last bit.
+        d = np.hypot(*(xy[near] - xy[root]).T)
+        unsure = np.flatnonzero(found & ~clear).tolist()
+        if unsure:
+            extra_near, extra_root, extra_d = [], [], []
+            for c in cand[unsure].tolist():
+                # As add_relay would: every site whose ball holds c, its distance, the
+                # nearest in range, the first (lowest index) of equally near ones.
+                rows = np.sort(np.asarray(tree.query_ball_point(xy[c], hop_km[c]), dtype=np.int64))
+                if len(rows) == 0:
+                    continue
+                dc = np.hypot(*(xy[c] - xy[sites[rows]]).T)
+                ok = dc <= hop_km[c]
+                if not ok.any():
+                    continue
+                best = int(np.argmin(np.where(ok, dc, np.inf)))  # argmin: the first of ties
+                extra_near.append(c)
+                extra_root.append(int(sites[rows[best]]))
+                extra_d.append(float(dc[best]))
+            near = np.concatenate([near, np.asarray(extra_near, dtype=np.int64)])
+            root = np.concatenate([root, np.asarray(extra_root, dtype=np.int64)])
+            d = np.concatenate([d, np.asarray(extra_d, dtype=np.float64)])
+        better = (d <= hop_km[near]) & (d < self.mw_dist[near])
+        near, root, d = near[better], root[better], d[better]
+        if len(near) == 0:
+            return
+        self.mw_dist[near] = d
+        self.parent[near] = root
+        self.refresh(np.sort(near))
+
     def opening_ordinals(self) -> list[int]:
         """The distinct date ordinals on which PoPs not yet open will open, in order."""
         pending = self.world.pop_open_ordinal[~self.pop_open]

@@ -102,6 +102,30 @@ class CoverageState:
         np.subtract.at(self.gain_places, sites, 1)
         return int(self.population[fresh].sum())
 
+    def plan_all(self, sites: IntArray) -> None:
+        """:meth:`plan` for each of *sites* (their people planned not returned), at once.
+
+        The counts end the same whatever the order: ``planned`` rises by each site's cover and
+        a candidate's gain loses each village that went from unplanned to planned. For the
+        starting network (~11,000 sites in a national world), one vectorised pass instead of
+        a numpy call per site.
+        """
+        sites = np.asarray(sites, dtype=np.int64)
+        if len(sites) == 0:
+            return
+        ip, idx = self.index.indptr, self.index.indices
+        cov = idx[_ranges(ip[sites], ip[sites + 1])]
+        before = self.planned.copy()
+        self.planned += np.bincount(cov, minlength=len(self.planned)).astype(np.int32)
+        fresh = np.flatnonzero((before == 0) & (self.planned > 0))
+        if len(fresh) == 0:
+            return
+        tp = self.index.t_indptr
+        counts = tp[fresh + 1] - tp[fresh]
+        candidates = self.index.t_indices[_ranges(tp[fresh], tp[fresh + 1])]
+        np.subtract.at(self.gain, candidates, np.repeat(self.population[fresh], counts))
+        np.subtract.at(self.gain_places, candidates, 1)
+
     @property
     def first_covered(self) -> NDArray[np.float64]:
         """Day each village was first covered (NaN = never)."""
@@ -144,14 +168,30 @@ class CoverageState:
         pop = self._pop
         fresh = []
         cov = self._cov(site)
-        for u in cov:
-            if on[u] == 0:
-                fresh.append(u)
-            on[u] += 1
         if op >= 0:
-            self._footprint_on(self.footprints[op], cov, t)
+            # The operator's footprint in the same pass over the villages: switches are the
+            # most frequent state change, and a second loop was a third of their cost.
+            fp = self.footprints[op]
+            fon = fp.on_air
+            places = people_fp = 0
+            for u in cov:
+                if on[u] == 0:
+                    fresh.append(u)
+                on[u] += 1
+                if fon[u] == 0:
+                    places += 1
+                    people_fp += pop[u]
+                fon[u] += 1
+            fp.places += places
+            fp.people += people_fp
+            fp.record(t)
             if len(self.footprints) > 1:
                 self._footprint_on(self.rollout, cov, t)
+        else:
+            for u in cov:
+                if on[u] == 0:
+                    fresh.append(u)
+                on[u] += 1
         if not fresh:
             return 0, 0
         self.change_time.append(t)
@@ -197,14 +237,29 @@ class CoverageState:
         on = self._on_air
         lost = []
         cov = self._cov(site)
-        for u in cov:
-            on[u] -= 1
-            if on[u] == 0:
-                lost.append(u)
         if op >= 0:
-            self._footprint_off(self.footprints[op], cov, t)
+            fp = self.footprints[op]  # in the same pass, as in switch_on
+            fon = fp.on_air
+            pop = self._pop
+            places = people_fp = 0
+            for u in cov:
+                on[u] -= 1
+                if on[u] == 0:
+                    lost.append(u)
+                fon[u] -= 1
+                if fon[u] == 0:
+                    places += 1
+                    people_fp += pop[u]
+            fp.places -= places
+            fp.people -= people_fp
+            fp.record(t)
             if len(self.footprints) > 1:
                 self._footprint_off(self.rollout, cov, t)
+        else:
+            for u in cov:
+                on[u] -= 1
+                if on[u] == 0:
+                    lost.append(u)
         if not lost:
             return 0, 0
         self.change_time.append(t)
@@ -216,3 +271,12 @@ class CoverageState:
         self.villages_covered -= len(lost)
         self.people_covered -= people
         return len(lost), people
+
+
+def _ranges(starts: IntArray, ends: IntArray) -> IntArray:
+    """The concatenation of ``arange(starts[i], ends[i])`` for every i (CSR slices at once)."""
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total))

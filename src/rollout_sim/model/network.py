@@ -60,10 +60,12 @@ class Network:
         self.op_service_trace = [Trace() for _ in range(ops)]
 
         self.existing_4g = np.flatnonzero(world.villages.service == 2)
+        self.claimed[self.existing_4g] = True
+        self.in_service[self.existing_4g] = True
+        # Planning does not read what is on air, nor switching what is planned: all planned
+        # at once, then switched on in order (the change log keeps one block per site).
+        self.coverage.plan_all(self.existing_4g)
         for v in self.existing_4g.tolist():
-            self.claimed[v] = True
-            self.in_service[v] = True
-            self.coverage.plan(v)
             self.coverage.switch_on(v, 0.0)
         self.initial_villages_covered = self.coverage.villages_covered
         self.initial_people_covered = self.coverage.people_covered

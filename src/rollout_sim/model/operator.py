@@ -129,8 +129,7 @@ class OperatorAgent:
         self.funding = funding
         self.backhaul = BackhaulPlanner(world, backhaul_spec, backhaul_spec.satellite.max_sites)
         self._open_fibre(start_date, horizon_days)
-        for s in network.existing_4g.tolist():
-            self.backhaul.add_relay(s, eligible, root=True)
+        self.backhaul.add_roots(network.existing_4g, eligible)
         subsidised = funding.has_capex_subsidy
         turnkey = spec.permit_days is None
         self.queue = CandidateQueue(

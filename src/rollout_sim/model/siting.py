@@ -17,27 +17,22 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 from simpy.resources.base import BaseResource, Get, Put
 
+from ..scenario.operators import Strategy
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BackhaulPlanner
 from .coverage_state import CoverageState
 from .finance import Halted
 
 __all__ = ["STRATEGIES", "CandidateQueue", "Requeue"]
 
-STRATEGIES: Final = (
-    "people_per_dollar",
-    "places_per_dollar",
-    "largest_population",
-    "nearest_backhaul",
-    "random",
-    "list",
-)
+#: The ranking strategies the scenario allows, in its order.
+STRATEGIES: Final[tuple[str, ...]] = get_args(Strategy)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -7,6 +7,12 @@ beside them) into *folder* and draws nothing else.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.context import ForkContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -48,17 +54,64 @@ __all__ = [
 ]
 
 
+def _fork_context() -> ForkContext | None:
+    """A context to fork a child that draws beside this process, or None to draw here.
+
+    Forking shares the run's results without pickling them. Only where fork is the safe
+    default (Linux), from a process that may have children (not a pool's daemonic worker) and
+    holds no other threads (a forked copy of a thread's locks could deadlock).
+    """
+    if sys.platform != "linux" or threading.active_count() > 1:
+        return None
+    if multiprocessing.current_process().daemon:
+        return None
+    return multiprocessing.get_context("fork")
+
+
+@contextmanager
+def _alongside(work: Callable[[], None]) -> Iterator[None]:
+    """Run *work* in a forked child while the body runs here; wait for it, and raise if it
+    failed (its traceback is on stderr). Without fork, *work* runs here after the body."""
+    ctx = _fork_context()
+    if ctx is None:
+        yield
+        work()
+        return
+    # The child flushes its copy of these buffers when it ends: text still buffered here
+    # would be written twice.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = ctx.Process(target=work, name="rollout-sim maps")
+    child.start()
+    try:
+        yield
+    finally:
+        child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"drawing the maps failed (child process exit code {child.exitcode})")
+
+
 def run_plots(results: Results, folder: Path) -> None:
     """One run's charts and maps: coverage, finance, availability, footprint, poverty (with
-    impact on), the map and the yearly snapshots."""
-    save_figure(coverage_figure(results), folder / "coverage.png")
-    save_figure(finance_figure(results), folder / "finance.png")
-    save_figure(availability_figure(results), folder / "availability.png")
-    save_figure(footprint_figure(results), folder / "footprint.png")
-    if results.impact_daily:
-        save_figure(impact_figure(results), folder / "impact.png")
-    save_figure(map_figure(results), folder / "map.png")
-    save_figure(snapshots_figure(results), folder / "snapshots.png")
+    impact on), the map and the yearly snapshots.
+
+    The two maps (and the poverty chart) are drawn in a child process while this one draws
+    the other charts: on two cores that nearly halves a national run's plotting (about 4 s of
+    drawing, half of it the maps); the files are the same whichever process draws them.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def maps() -> None:
+        save_figure(map_figure(results), folder / "map.png")
+        save_figure(snapshots_figure(results), folder / "snapshots.png")
+        if results.impact_daily:  # here, to even out the two processes' shares
+            save_figure(impact_figure(results), folder / "impact.png")
+
+    with _alongside(maps):
+        save_figure(coverage_figure(results), folder / "coverage.png")
+        save_figure(finance_figure(results), folder / "finance.png")
+        save_figure(availability_figure(results), folder / "availability.png")
+        save_figure(footprint_figure(results), folder / "footprint.png")
 
 
 def run_animation(results: Results, folder: Path) -> None:

@@ -232,10 +232,18 @@ def map_figure(results: Results) -> Figure:
 
     segments = _microwave_segments(results)
     thin = len(results.sites) > 300  # at national scale every line and outline is hairline
+    # Thousands of hairline hops and markers are texture, not shapes to zoom into: rasterised
+    # too, they keep the national SVG small and quick to write (one image, not 15,000 paths).
+    dense = thin
     if len(segments):
         ax.add_collection(
             LineCollection(
-                list(segments), colors=_HOP, linewidths=0.3 if thin else 0.6, alpha=0.7, zorder=3
+                list(segments),
+                colors=_HOP,
+                linewidths=0.3 if thin else 0.6,
+                alpha=0.7,
+                zorder=3,
+                rasterized=dense,
             )
         )
     pops = results.world.pops
@@ -248,6 +256,7 @@ def map_figure(results: Results) -> Figure:
         edgecolors=_POP_EDGE,
         linewidths=0.3 if thin else 0.6,
         zorder=3,
+        rasterized=dense,
     )
 
     s = results.sites
@@ -271,6 +280,7 @@ def map_figure(results: Results) -> Figure:
             edgecolors=_SITE_EDGE,
             linewidths=site_lw,
             zorder=4,
+            rasterized=dense,
         )
     upgrades = s.village[s.upgrade]
     ax.scatter(
@@ -281,6 +291,7 @@ def map_figure(results: Results) -> Figure:
         c=_UPGRADE_DOT,
         linewidths=0,
         zorder=4,
+        rasterized=dense,
     )
     depots = results.world.depots
     ax.scatter(
