@@ -41,6 +41,17 @@ EXAMPLES_CALIBRATE = """examples:
   rollout-sim calibrate scenarios/peru_ipt.yaml --resume      # after Ctrl-C: finish the fit
 """
 
+EXAMPLES_SENSITIVITY = """examples:
+  rollout-sim sensitivity scenarios/uncertainty_demo.yaml --method sobol --samples 32
+  rollout-sim sensitivity scenarios/uncertainty_demo.yaml --method morris --samples 10 \\
+      --metric people_served --metric people_reached@2021-12-31
+"""
+
+EXAMPLES_OPTIMIZE = """examples:
+  rollout-sim optimize scenarios/uncertainty_demo.yaml
+  rollout-sim optimize scenarios/uncertainty_demo.yaml --trials 60 --jobs 4
+"""
+
 EXAMPLES_VALIDATE = """examples:
   rollout-sim validate scenarios/quickstart.yaml
   rollout-sim validate my.yaml --set geography.synthetic.villages=200
@@ -176,6 +187,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_outputs(cal)
 
+    sen = sub.add_parser(
+        "sensitivity",
+        parents=[common],
+        help="rank the uncertain inputs by how much they move the outcomes (SALib)",
+        description="Global sensitivity of outcomes to the scenario's uncertainties: block: "
+        "Sobol' first-order and total indices, or Morris elementary effects, with confidence "
+        "intervals; write sensitivity.csv, design.csv and a ranked bar chart per metric.",
+        epilog=EXAMPLES_SENSITIVITY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scenario(sen, "scenario YAML file with an uncertainties: block",
+                  "results/<name>-sensitivity")  # fmt: skip
+    sen.add_argument("--method", choices=["sobol", "morris"], default="sobol",
+                     help="sobol (default) or morris")  # fmt: skip
+    sen.add_argument(
+        "--samples",
+        type=_samples,
+        default=16,
+        help="base samples: Sobol' runs N×(inputs+2) scenarios (N a power of 2), Morris "
+        "N×(inputs+1) (N trajectories); default 16",
+    )
+    sen.add_argument(
+        "--metric",
+        action="append",
+        metavar="NAME[@YYYY-MM-DD]",
+        help="outcome to analyse (repeatable; a daily series on a date with @); default: "
+        "people reached and served, public cost, cost per person reached, availability",
+    )
+    sen.add_argument("--reps", type=_reps, default=1,
+                     help="replications per design row, averaged (1)")  # fmt: skip
+    sen.add_argument("--policy", help="funding policy to run (default: the baseline)")
+    _add_batch(sen)
+    _add_outputs(sen)
+
+    opt = sub.add_parser(
+        "optimize",
+        parents=[common],
+        help="search policy settings for the best outcomes (Optuna)",
+        description="Search the optimize: block's decision variables (TPE for one objective, "
+        "NSGA-II for two), every trial on the same replications; write trials.csv, "
+        "pareto.csv, best.yaml (your scenario with the chosen values) and a Pareto plot.",
+        epilog=EXAMPLES_OPTIMIZE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scenario(opt, "scenario YAML file with an optimize: block", "results/<name>-optimize")
+    opt.add_argument("--trials", type=_reps, help="trials to run (overrides optimize.trials)")
+    _add_batch(opt, resume="keep the trials an interrupted search finished")
+    _add_outputs(opt, report=False)
+
     rep = sub.add_parser(
         "report",
         parents=[common],
@@ -241,6 +301,17 @@ def _reps(text: str) -> int:
         value = 0
     if not 1 <= value <= MAX_REPS:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to {MAX_REPS}")
+    return value
+
+
+def _samples(text: str) -> int:
+    """argparse type of ``--samples``: a whole number from 2 to 100,000."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 2 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 2 to 100000")
     return value
 
 

@@ -11,8 +11,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
+from .analysis import cmd_optimize, cmd_sensitivity, regret_table
 from .console import (
     print_calibration,
     print_comparison,
@@ -35,7 +37,21 @@ from .shared import (
     world_of,
 )
 
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
 __all__ = ["COMMANDS"]
+
+
+def _not_drawn(args: argparse.Namespace, scenario: Scenario, what: str) -> None:
+    """Say that *what* uses the values as written: only replications (``run --reps``,
+    ``compare``), ``sensitivity`` and ``optimize`` draw the ``uncertainties:``."""
+    if scenario.uncertainties:
+        note(
+            args,
+            f"{what} uses the scenario's values as written; its {len(scenario.uncertainties)} "
+            "uncertainties: are drawn only by run --reps, compare, sensitivity and optimize",
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -50,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Replications get a folder of their own: `run` then `run --reps` keeps both.
     default = scenario.name if args.reps == 1 else f"{scenario.name}-reps"
     out = destination(args, Path("results") / default, store=args.reps > 1)
+    if args.reps == 1:
+        _not_drawn(args, scenario, "a single run")
     world = world_of(args, scenario)  # bad village files fail here, before anything is written
     world_seconds = time.perf_counter() - started
     plots = scenario.outputs.plots and not args.no_plots
@@ -127,7 +145,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     maybe_report(args, out)
     if not args.quiet:
-        print_comparison(comp, summary, out)
+        from ..report.uncertainty import REGRET_PLOTTED, regret_rows
+
+        print_comparison(comp, summary, out, regret_table(regret_rows(comp), REGRET_PLOTTED))
     return 0
 
 
@@ -148,6 +168,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     scenario = load(args)
+    _not_drawn(args, scenario, "sweep")
     grids = [parse_grid(g) for g in args.grid]
     lhs = parse_lhs(args.lhs) if args.lhs else None
     if not grids and lhs is None:
@@ -203,6 +224,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     scenario = load(args, *reps)
     spec = require_calibration(scenario)
     check_calibration(scenario)
+    _not_drawn(args, scenario, "calibrate")
     out = destination(args, Path("results") / f"{scenario.name}-calibration", store=True)
     world = world_of(args, scenario)
     check_calibration(scenario, world)  # zones: the world's, now that it is known
@@ -312,6 +334,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "compare": cmd_compare,
+    "sensitivity": cmd_sensitivity,
+    "optimize": cmd_optimize,
     "calibrate": cmd_calibrate,
     "sweep": cmd_sweep,
     "report": cmd_report,

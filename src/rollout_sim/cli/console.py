@@ -82,7 +82,7 @@ def progress(quiet: bool, total: int, text: str) -> Iterator[Callable[[], object
         bar.update(task, total=max(done, 1), completed=max(done, 1))
 
 
-def _wide_console() -> Console:
+def wide_console() -> Console:
     """Rich console for tables: the terminal's width, or 120 columns when piped to a file."""
     from rich.console import Console
 
@@ -92,7 +92,7 @@ def _wide_console() -> Console:
     return console
 
 
-def _print_whole(console: Console, table: Table) -> None:
+def print_whole(console: Console, table: Table) -> None:
     """Print *table* without cutting or folding a number: if it needs more columns than the
     console has, it gets them (a narrow terminal then wraps whole lines, never a number)."""
     from rich.console import Console
@@ -143,10 +143,10 @@ def print_run(summary: RunSummary, out: Path) -> None:
         )
     for label, value in rows:
         table.add_row(label, value)
-    console = _wide_console()
-    _print_whole(console, table)
+    console = wide_console()
+    print_whole(console, table)
     if summary.references:
-        _print_whole(console, _references_table(summary.references))
+        print_whole(console, _references_table(summary.references))
     console.print(f"results in {out}/")
 
 
@@ -193,18 +193,21 @@ def print_replications(summary: ReplicationsSummary, out: Path) -> None:
             table.add_row(
                 label_of(name), show(name, s.mean), f"{show(name, s.lo)} – {show(name, s.hi)}"
             )
-    console = _wide_console()
-    _print_whole(console, table)
+    console = wide_console()
+    print_whole(console, table)
     console.print(f"results in {out}/")
 
 
-def print_comparison(comp: Comparison, summary: ComparisonSummary, out: Path) -> None:
-    """Policies side by side, then each one's paired difference from the baseline."""
+def print_comparison(
+    comp: Comparison, summary: ComparisonSummary, out: Path, *after: Table
+) -> None:
+    """Policies side by side, then each one's paired difference from the baseline, then any
+    further tables (*after*: e.g. regret), then where the results are."""
     from rich.table import Table
 
     from ..outcomes import HEADLINE, short_of, show
 
-    console = _wide_console()
+    console = wide_console()
     reps = comp.sets[comp.baseline].reps
     table = Table(
         title=f"{summary.scenario}: {reps} replications per policy",
@@ -225,7 +228,7 @@ def print_comparison(comp: Comparison, summary: ComparisonSummary, out: Path) ->
                     f"–{show(name, s.hi, True)}[/dim]"
                 )
         table.add_row(pol, *cells)
-    _print_whole(console, table)
+    print_whole(console, table)
     if summary.differences:
         dt = Table(
             title=f"difference from {comp.baseline}, paired",
@@ -249,7 +252,9 @@ def print_comparison(comp: Comparison, summary: ComparisonSummary, out: Path) ->
                 )
                 cells.append(f"{show(name, d.difference, True)}\n{ci}")
             dt.add_row(pol, *cells)
-        _print_whole(console, dt)
+        print_whole(console, dt)
+    for table in after:
+        print_whole(console, table)
     console.print(f"results in {out}/")
 
 
@@ -274,7 +279,7 @@ def print_sweep(summary: SweepSummary, out: Path, policies: int, reps: int) -> N
             row.policy or "—",
             *(show(n, row.outcomes[n]) for n in SWEEP_TABLE),
         )
-    _print_whole(_wide_console(), table)
+    print_whole(wide_console(), table)
     print(
         f"{summary.runs} runs ({summary.points} points × {policies} policies × {reps} "
         f"replications); results in {out}/"
@@ -323,7 +328,7 @@ def print_calibration(summary: CalibrationSummary, out: Path) -> None:
     from rich.console import Console
     from rich.measure import Measurement
 
-    console = _wide_console()
+    console = wide_console()
     evaluations = len(summary.evaluations)
     checks = len(summary.identification.evaluations) if summary.identification else 0
     prows = []

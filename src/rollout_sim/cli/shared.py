@@ -53,12 +53,46 @@ def load(args: argparse.Namespace, *extra: str) -> Scenario:
     """The scenario of the command line: the file, its ``--set`` overrides, then the command's
     own (*extra*, e.g. ``--reps`` of calibrate), then ``--seed`` (the one seed rule: it is
     the scenario's seed, from which every replication's seed derives)."""
+    from ..errors import ScenarioError
+    from ..experiments.optimize import check_optimize
+    from ..experiments.uncertainty import check_uncertainties
     from ..scenario.load import load_scenario
 
     overrides = [*args.overrides, *extra]
     if getattr(args, "seed", None) is not None:
         overrides.append(f"seed={args.seed}")
-    return load_scenario(args.scenario, overrides)
+    scenario = load_scenario(args.scenario, overrides)
+    # The uncertainties: and optimize: blocks name other keys: checked against the whole
+    # scenario, by every command, before anything runs or is written.
+    try:
+        check_uncertainties(scenario)
+        check_optimize(scenario)
+    except ScenarioError as exc:
+        if exc.source is None and exc.where:  # the file is to blame: name the line too
+            exc.source = _file_line(Path(args.scenario), exc.where)
+        raise
+    return scenario
+
+
+def _file_line(path: Path, where: str) -> str:
+    """``file:line`` of the key path *where* (``uncertainties[0].low``), or of the nearest
+    key around it that the file writes; the file alone if it cannot be read again."""
+    import re
+
+    from ..errors import InputError
+    from ..scenario.read import read_yaml
+
+    try:
+        _, lines = read_yaml(path)
+    except (InputError, OSError):
+        return str(path)
+    key: tuple[str | int, ...] = tuple(
+        int(index) if index else name for name, index in re.findall(r"(\w+)|\[(\d+)\]", where)
+    )
+    for cut in range(len(key), 0, -1):
+        if key[:cut] in lines:
+            return f"{path}:{lines[key[:cut]]}"
+    return str(path)
 
 
 def destination(args: argparse.Namespace, default: Path, *, store: bool = False) -> Path:

@@ -18,7 +18,8 @@ from ..world.build import World
 from .replications import ReplicationSet, assemble
 from .runner import Batch
 from .stats import Interval, interval, paired_difference, paired_ratio
-from .tasks import RunRecord, Task, remember_world, replication_tasks
+from .tasks import RunRecord, Task, remember_world
+from .uncertainty import InputSample, replication_payloads, replication_sample, uncertain_tasks
 
 __all__ = [
     "Comparison",
@@ -40,6 +41,8 @@ class Comparison:
     sets: dict[str, ReplicationSet]
     level: float = 0.9
     ci_level: float = 0.95
+    #: The uncertain inputs' values, the same on replication k for every policy (None: none).
+    sample: InputSample | None = None
 
     @property
     def policies(self) -> list[str]:
@@ -117,9 +120,11 @@ def policy_order(scenario: Scenario, policies: Sequence[str] | None) -> tuple[st
 def comparison_tasks(
     scenario: Scenario, policies: Sequence[str] | None, reps: int
 ) -> tuple[str, list[str], list[Task]]:
-    """(baseline, policies in order, tasks): replications 0..reps-1 of every policy."""
+    """(baseline, policies in order, tasks): replications 0..reps-1 of every policy, each
+    replication with the same drawn values of the uncertain inputs for every policy."""
     baseline, order = policy_order(scenario, policies)
-    return baseline, order, [t for pol in order for t in replication_tasks(scenario, pol, reps)]
+    payloads = replication_payloads(scenario, reps, replication_sample(scenario, reps))
+    return baseline, order, [t for pol in order for t in uncertain_tasks(payloads, pol)]
 
 
 def comparison_from_records(
@@ -135,7 +140,12 @@ def comparison_from_records(
         for pol in order
     }
     out = scenario.outputs
-    return Comparison(scenario, baseline, sets, out.interval_level, out.ci_level)
+    reps = len({t.rep for t in tasks})
+    sample = replication_sample(scenario, reps)
+    if sample is not None:
+        for rset in sets.values():
+            rset.inputs = sample.columns()
+    return Comparison(scenario, baseline, sets, out.interval_level, out.ci_level, sample)
 
 
 def compare_policies(

@@ -21,7 +21,8 @@ from ..results import Results
 from ..scenario.schema import Scenario
 from ..world.build import World, build_world
 from .runner import Batch
-from .tasks import KEPT_SERIES, RunRecord, remember_world, replication_seed, replication_tasks
+from .tasks import KEPT_SERIES, RunRecord, remember_world, replication_seed
+from .uncertainty import replication_payloads, replication_sample, uncertain_tasks
 
 __all__ = [
     "KEPT_SERIES",
@@ -51,6 +52,8 @@ class ReplicationSet:
     metrics: dict[str, FloatArray]
     series: dict[str, FloatArray]
     wall_seconds: list[float] = field(default_factory=list)
+    #: The uncertain inputs' values by name (key path), per replication (empty: none drawn).
+    inputs: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
     def reps(self) -> int:
@@ -92,9 +95,13 @@ def replicate(
         raise ValueError("reps must be at least 1")
     if world is not None:
         remember_world(world)
-    tasks = replication_tasks(scenario, policy, reps)
+    sample = replication_sample(scenario, reps)  # the uncertainties: one row a replication
+    tasks = uncertain_tasks(replication_payloads(scenario, reps, sample), policy)
     records = (batch or Batch()).run(tasks)
-    return assemble(scenario, policy, [records[t.key] for t in tasks])
+    rset = assemble(scenario, policy, [records[t.key] for t in tasks])
+    if sample is not None:
+        rset.inputs = sample.columns()
+    return rset
 
 
 def run_replications(
@@ -109,7 +116,8 @@ def run_replications(
     handing each one's full results to *on_done(k, results)* (progress, streaming to disk).
 
     The same seeds and outcomes as :func:`replicate`, for callers that need the full results
-    of every replication rather than their records."""
+    of every replication rather than their records. The scenario's values as written: the
+    ``uncertainties:`` block is not drawn here (use :func:`replicate`)."""
     if reps < 1:
         raise ValueError("reps must be at least 1")
     if world is None:

@@ -14,7 +14,9 @@ models, so ``from rollout_sim.scenario.schema import Operator`` keeps working.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -55,7 +57,9 @@ from .network import (
 )
 from .network import EdgeKind as EdgeKind
 from .operators import Adoption, CapexTable, CreditLine, Operator, Revenue, Siting, Tranche
+from .optimize import Optimize
 from .types import MAX_DAYS, MAX_HORIZON_YEARS, MAX_SEED, Bool, Date, Int, NotBool, StartDate
+from .uncertainty import Uncertainty
 
 __all__ = [
     "DEFAULT_ZONES",
@@ -195,10 +199,30 @@ class Scenario(_Model):
         default_factory=Impact,
         description="Welfare and poverty effects of the coverage delivered (docs/impact.md).",
     )
+    uncertainties: Annotated[list[Uncertainty], Field(max_length=100)] = Field(
+        default_factory=list,
+        description="Values that are not known, as distributions: `run --reps` and `compare` "
+        "draw them per replication, `sensitivity` ranks them (docs/uncertainty.md).",
+    )
+    optimize: Optimize | None = Field(
+        None,
+        description="What `rollout-sim optimize` searches, and for what (docs/uncertainty.md).",
+    )
     #: The ``--set`` assignments applied, by the key path each wrote (filled in by
     #: ``load_scenario``): checks made after loading (zones against the villages) name the
     #: ``--set`` to blame rather than the file. Not part of the scenario's data or hash.
     _overrides: dict[tuple[str | int, ...], str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def overrides(self) -> Mapping[tuple[str | int, ...], str]:
+        """The ``--set`` assignments applied, by the key path each wrote, in the order given (a
+        mapping an assignment created is listed under its own path too); empty when none was.
+        Read-only: provenance, not part of the scenario's data, dump or hash."""
+        return MappingProxyType(self._overrides)
+
+    def record_overrides(self, overridden: Mapping[tuple[str | int, ...], str]) -> None:
+        """Keep *overridden* (see :attr:`overrides`): the loader's last step."""
+        self._overrides = dict(overridden)
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,102 @@
+"""The ``optimize:`` block: which policy settings ``rollout-sim optimize`` searches, for what.
+
+Decision variables are scalar scenario values by key path (usually a policy's instrument:
+``policies.output_based.instruments.0.usd_per_person``) with the range to search; objectives
+are outcome metrics to maximise or minimise (at the horizon, or on a date for the daily
+ones); constraints bound outcomes (a public budget). Names of metrics and the paths are
+checked against the whole scenario (``experiments.optimize.check_optimize``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .types import Bool, Date, Int, NotBool
+
+__all__ = ["Constraint", "DecisionVariable", "Objective", "Optimize"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+Number = Annotated[float, Field(ge=-1e15, le=1e15), NotBool]
+MetricName = Annotated[str, Field(min_length=1, max_length=200)]
+
+_METRIC = (
+    "An outcome of replications.csv (people_reached, people_served, public_cost_usd, ...); "
+    "with a date, a daily series of the replication records (people_covered, people_served, "
+    "public_cost_cumulative_usd, ...) or people_reached on that date."
+)
+_DATE = "Read the metric on this date instead of at the horizon (daily series only)."
+
+
+class DecisionVariable(_Model):
+    path: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="Key path of the value to choose, as for --set (e.g. "
+        "policies.output_based.instruments.0.usd_per_person)."
+    )
+    low: Number = Field(description="Lowest value to try.")
+    high: Number = Field(description="Highest value to try.")
+    integer: Bool = Field(False, description="Whole numbers only.")
+    log: Bool = Field(False, description="Search on a log scale (low must be above 0).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DecisionVariable:
+        if not self.low < self.high:
+            raise ValueError("need low < high")
+        if self.log and self.low <= 0:
+            raise ValueError("log: true needs low > 0")
+        return self
+
+
+class Objective(_Model):
+    metric: MetricName = Field(description=_METRIC)
+    direction: Literal["maximize", "minimize", "maximise", "minimise"] = Field(
+        description="maximize (maximise) or minimize (minimise)."
+    )
+    date: Date | None = Field(None, description=_DATE)
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction in ("maximize", "maximise")
+
+
+class Constraint(_Model):
+    metric: MetricName = Field(description=_METRIC)
+    date: Date | None = Field(None, description=_DATE)
+    max: Number | None = Field(None, description="The mean over replications must be <= this.")
+    min: Number | None = Field(None, description="The mean over replications must be >= this.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Constraint:
+        if self.max is None and self.min is None:
+            raise ValueError("give max, min or both")
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError("need min <= max")
+        return self
+
+
+class Optimize(_Model):
+    """Search ``variables`` for the best ``objectives`` (means over ``replications``, the same
+    seeds for every trial) within ``constraints``."""
+
+    policy: Annotated[str, Field(min_length=1)] | None = Field(
+        None, description="The policy every trial runs (default: the baseline)."
+    )
+    variables: Annotated[list[DecisionVariable], Field(min_length=1, max_length=50)]
+    objectives: Annotated[list[Objective], Field(min_length=1, max_length=2)] = Field(
+        description="One (Optuna's TPE sampler) or two (NSGA-II, a Pareto front) objectives."
+    )
+    constraints: Annotated[list[Constraint], Field(max_length=20)] = Field(default_factory=list)
+    trials: Annotated[Int, Field(ge=2, le=10_000)] = Field(40, description="Trials to run.")
+    replications: Annotated[Int, Field(ge=1, le=10_000)] = Field(
+        3, description="Replications per trial (the same seeds for every trial: paired)."
+    )
+    parallel_trials: Annotated[Int, Field(ge=1, le=256)] = Field(
+        4,
+        description="Trials proposed at once and run together (their replications share the "
+        "workers). Part of the search, so the results do not depend on --jobs.",
+    )

@@ -1,0 +1,125 @@
+"""The ``uncertainties:`` block: scenario values that are not known, as distributions.
+
+Each item names a scalar of the scenario by its key path (as ``--set`` writes it:
+``operators.0.build_crews``, ``maintenance.failures.mtbf_days.jungle``) and a distribution.
+``run --reps`` and ``compare`` draw one value per replication (a Latin hypercube, the same
+draws for every policy); ``sensitivity`` asks which of them move the outcomes. The schema
+checks the *form* of each item; whether its path exists and its values fit the field's own
+bounds is checked against the whole scenario (:func:`~rollout_sim.scenario.bounded.resolve_scalar`).
+
+Normal and log-normal distributions are truncated to the field's bounds (a share stays within
+0..1, a count above 0) and, if given, to ``low`` and ``high``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .types import Bool, NotBool
+
+__all__ = [
+    "LogNormalUncertainty",
+    "NormalUncertainty",
+    "TriangularUncertainty",
+    "Uncertainty",
+    "UniformUncertainty",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+
+#: A value of a scenario field: within ±1e15, as calibration bounds are.
+Number = Annotated[float, Field(ge=-1e15, le=1e15), NotBool]
+Positive = Annotated[float, Field(gt=0, le=1e15), NotBool]
+
+_PATH = (
+    "Key path of the uncertain scenario value, as for --set (e.g. operators.0.build_crews, "
+    "operators.ipt.revenue.arpu_usd_month)."
+)
+_INTEGER = "Draw whole numbers (crews, sites); the field may require it."
+_SOURCE = (
+    "Where the range comes from: a section of docs/sources.md, or 'assumption' (shown in "
+    "tables and the report)."
+)
+
+
+class _Item(_Model):
+    path: Annotated[str, Field(min_length=1, max_length=300)] = Field(description=_PATH)
+    integer: Bool = Field(False, description=_INTEGER)
+    source: Annotated[str, Field(max_length=300)] = Field("", description=_SOURCE)
+
+
+class UniformUncertainty(_Item):
+    """Every value between ``low`` and ``high`` equally likely (with ``integer``: every whole
+    number from low to high)."""
+
+    distribution: Literal["uniform"]
+    low: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformUncertainty:
+        if not self.low < self.high:
+            raise ValueError("need low < high")
+        return self
+
+
+class TriangularUncertainty(_Item):
+    """Triangular between ``low`` and ``high``, most likely at ``mode``."""
+
+    distribution: Literal["triangular"]
+    low: Number
+    mode: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TriangularUncertainty:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("need low <= mode <= high and low < high")
+        return self
+
+
+class _Truncated(_Item):
+    low: Number | None = Field(None, description="Truncate below here (besides field bounds).")
+    high: Number | None = Field(None, description="Truncate above here (besides field bounds).")
+
+    def _check_cut(self) -> None:
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError("need low < high")
+
+
+class NormalUncertainty(_Truncated):
+    """Normal of ``mean`` and standard deviation ``sd``, truncated to the field's bounds."""
+
+    distribution: Literal["normal"]
+    mean: Number
+    sd: Positive
+
+    @model_validator(mode="after")
+    def _ordered(self) -> NormalUncertainty:
+        self._check_cut()
+        return self
+
+
+class LogNormalUncertainty(_Truncated):
+    """Log-normal with this ``median`` and ``sigma`` (the standard deviation of the value's
+    logarithm: 0.4 ≈ ×/÷ 1.5 at one sigma), truncated to the field's bounds."""
+
+    distribution: Literal["lognormal"]
+    median: Positive
+    sigma: Annotated[float, Field(gt=0, le=10), NotBool]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LogNormalUncertainty:
+        self._check_cut()
+        return self
+
+
+Uncertainty = Annotated[
+    UniformUncertainty | TriangularUncertainty | NormalUncertainty | LogNormalUncertainty,
+    Field(discriminator="distribution"),
+]
