@@ -25,10 +25,13 @@ COMMON = {"headline", "assumptions", "map", "files"}
 EXPECTED_SECTIONS = {
     "run": COMMON | {"coverage", "cost", "availability"},
     "replications": COMMON | {"coverage", "cost"},
-    "comparison": COMMON | {"coverage", "cost", "comparison"},
+    "comparison": COMMON | {"coverage", "cost", "comparison", "uncertainty"},
     "calibration": COMMON | {"calibration"},
 }
-KIND_ONLY = {"cost", "availability", "comparison", "calibration", "coverage", "impact", "figures"}
+KIND_ONLY = {
+    "cost", "availability", "comparison", "uncertainty", "calibration", "coverage", "impact",
+    "figures",
+}  # fmt: skip
 #: The order a briefing reads: the story first, the full parameter table last.
 SECTION_ORDER = [
     "headline",
@@ -37,6 +40,7 @@ SECTION_ORDER = [
     "cost",
     "availability",
     "comparison",
+    "uncertainty",
     "impact",
     "map",
     "figures",
@@ -243,7 +247,7 @@ def plot_names(folder: Path) -> set[str]:
 
 @pytest.mark.parametrize(
     ("kind", "images"),
-    [("run", 7), ("impact", 8), ("replications", 1), ("comparison", 4), ("calibration", 1)],
+    [("run", 7), ("impact", 8), ("replications", 1), ("comparison", 7), ("calibration", 1)],
 )
 def test_images_are_embedded(folders: dict[str, Path], kind: str, images: int) -> None:
     srcs = parse(folders[kind]).imgs
@@ -503,6 +507,10 @@ def test_calibration_to_an_observed_series(folders: dict[str, Path], tmp_path: P
         {
             "metric": "villages_covered",
             "kind": "series",
+            "label": "",
+            "weight": 1.0,
+            "tolerance": None,
+            "rel_tolerance": None,
             "file": "observed.csv",
             "observed": [["2020-06-30", 100.0], ["2021-06-30", 300.0]],
             "before": [110.0, 290.0],
@@ -742,3 +750,21 @@ def test_every_plot_loads_in_a_browser(
     if which == "peru":
         assert "impact" in seen["sections"]
         assert [s for s, _, _ in seen["images"]].count("impact") == 1
+
+
+def test_a_calibration_json_of_another_shape_is_one_error_line(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    """calibration.json is read through its typed model: a file of another shape names the
+    key that is wrong, and no report is written."""
+    folder = tmp_path / "odd"
+    shutil.copytree(folders["calibration"], folder)
+    summary = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+    summary["parameters"][0]["after"] = "many"
+    (folder / "calibration.json").write_text(json.dumps(summary), encoding="utf-8")
+    (folder / "report.html").unlink(missing_ok=True)
+    with pytest.raises(
+        InputError, match=r"not a calibration rollout-sim writes \(parameters\.0\.after"
+    ):
+        write_report(folder)
+    assert not (folder / "report.html").exists()

@@ -13,6 +13,10 @@ as partial until complete) and swapped in with two renames (old aside to
 A ``kill -9`` between the two renames leaves the old folder aside: the next command into the
 same place finds it and puts it back (:func:`recover`), so there is never neither the old nor
 the new results. Single files go through a temporary file, ``fsync`` and one rename.
+
+Reading a file the user names lives in :mod:`rollout_sim.userfiles` (re-exported here:
+:func:`read_user_file`, :func:`decode_text`).
+:data:`JsonObject` is the one type for a JSON or YAML document as read or about to be written.
 """
 
 from __future__ import annotations
@@ -28,15 +32,18 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeAlias
 
 from .errors import InputError
+from .userfiles import decode_text, read_user_file
 
 __all__ = [
     "RESULTS_FORMAT",
+    "JsonObject",
     "OutputRefused",
     "WriteError",
     "atomic_write",
+    "decode_text",
     "deferred_signals",
     "foreign_entries",
     "is_report_file",
@@ -59,6 +66,12 @@ PARTIAL_MARKER = ".rollout-sim-partial"
 #: The largest manifest read when checking a folder (a real one is a few kB).
 _MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 #: ``.NAME.tmp-PID-HEX`` / ``.NAME.old-PID-HEX`` (and the PID-less names of version 0.1).
+#: A JSON object (or a YAML mapping) as :func:`json.loads` or a YAML reader gives it, or as
+#: about to be written: the type of the I/O edge only (manifests, the scenario document a
+#: report or ``--set`` walks, the JSON Schema). Anything that crosses layers inside the
+#: package is a typed object instead (:mod:`rollout_sim.summaries`, the scenario models).
+JsonObject: TypeAlias = dict[str, Any]
+
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[0-9a-f]{8}$")
 
 
@@ -145,84 +158,6 @@ def stale_temp_files(folder: Path) -> list[Path]:
             if m and m["kind"] == "tmp" and not _alive(m["pid"]) and entry.is_file():
                 out.append(entry)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Reading a file the user names
-
-
-def _file_kind(mode: int) -> str:
-    import stat
-
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def read_user_file(
-    path: str | Path,
-    *,
-    what: str,
-    expected: str,
-    max_bytes: int,
-    size_note: str = "",
-    error: type[InputError] = InputError,
-    where: str | None = None,
-) -> bytes:
-    """The bytes of a file the user names (a village file, an observed series, ...), or one
-    line saying why not: missing, unreadable, a directory, a device or pipe, too big.
-
-    Devices and pipes are refused from ``stat`` before they are opened: opening a FIFO blocks
-    until someone writes to it, and ``/dev/zero`` never ends. The read itself is bounded
-    (*max_bytes*), in case the file changes between the check and the read. *what* names the
-    file in messages ("village file"), *expected* what it should be ("a regular village file
-    (CSV or GeoJSON)").
-    """
-    import stat
-
-    p = Path(path)
-    source = str(p)
-
-    def fail(message: str) -> InputError:
-        return error(message, source=source, where=where)
-
-    def too_big(size: int) -> InputError:
-        note = f" {size_note}" if size_note else ""
-        return fail(
-            f"{what} is {size / 1e6:,.1f} MB; expected at most {max_bytes / 1e6:,.0f} MB{note}"
-        )
-
-    try:
-        info = p.stat()
-    except FileNotFoundError:
-        raise fail(f"{what} not found") from None
-    except OSError as exc:
-        raise fail(f"cannot read {what} ({exc.strerror})") from None
-    except ValueError as exc:  # e.g. a NUL byte in the path
-        raise fail(f"cannot read {what} ({exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise fail(f"is a directory; expected {expected}")
-    if not stat.S_ISREG(info.st_mode):
-        raise fail(f"is {_file_kind(info.st_mode)}; expected {expected}")
-    if info.st_size > max_bytes:
-        raise too_big(info.st_size)
-    try:
-        # O_NONBLOCK: should the path have become a FIFO since the check, opening it must not
-        # wait for a writer (it is a no-op for regular files).
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise fail(f"is not a regular file; expected {expected}")
-            raw = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise fail(f"cannot read {what} ({exc.strerror})") from None
-    if len(raw) > max_bytes:
-        raise too_big(len(raw))
-    return raw
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,7 +447,7 @@ def prepare_file(
 # Writing a results folder
 
 
-def write_manifest(folder: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
+def write_manifest(folder: Path, fields: Mapping[str, Any]) -> JsonObject:
     """Write ``manifest.json`` last: the format tag, *fields* and the list of every file."""
     files = sorted(
         p.relative_to(folder).as_posix()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 
 from .model.backhaul import BH_NAMES
 from .results import FOOTPRINT_COLUMNS, Results
-from .summaries import RunSummary
+from .summaries import InstrumentTotals, Milestone, ReferenceCheck, RunSummary
 
 __all__ = [
     "availability",
@@ -71,13 +70,13 @@ def _r(x: float, nd: int = 2) -> float:
     return round(float(x), nd)
 
 
-def impact_summary_of(results: Results) -> dict[str, Any] | None:
+def impact_summary_of(results: Results) -> dict[str, dict[str, float | None]] | None:
     """Impact at the horizon and in person-years per parameter set (None when off)."""
     if not results.scenario.impact.enabled:
         return None
     from .impact import impact_summary
 
-    summary: dict[str, Any] = {
+    summary: dict[str, dict[str, float | None]] = {
         name: dict(values) for name, values in impact_summary(results.impact_sets).items()
     }
     public = float(results.public.amount.sum())
@@ -89,7 +88,7 @@ def impact_summary_of(results: Results) -> dict[str, Any] | None:
     return summary
 
 
-def references(results: Results) -> list[dict[str, Any]]:
+def references(results: Results) -> list[ReferenceCheck]:
     """The scenario's published figures beside the simulated values on their dates."""
     d = results.daily
     out = []
@@ -104,24 +103,15 @@ def references(results: Results) -> list[dict[str, Any]]:
             else:
                 simulated = float(d[ref.metric][day])
         out.append(
-            {
-                "label": ref.label,
-                "metric": ref.metric,
-                "date": ref.date.isoformat(),
-                "reference": ref.value,
-                "simulated": simulated,
-            }
+            ReferenceCheck(
+                label=ref.label,
+                metric=ref.metric,
+                date=ref.date.isoformat(),
+                reference=ref.value,
+                simulated=simulated,
+            )
         )
     return out
-
-
-_NO_MAINT: dict[str, Any] = {
-    "failures": 0,
-    "repairs": 0,
-    "wait_days": [],
-    "downtime_days": [],
-    "defaulted": False,
-}
 
 
 def _mean(values: list[float]) -> float | None:
@@ -139,13 +129,13 @@ def summarise(results: Results) -> RunSummary:
     sites = results.sites
     people_reached = int(d["people_covered"][-1]) - results.initial_people_covered
     capex = float(d["capex_cumulative_usd"][-1])
-    milestones: dict[str, Any] = {}
+    milestones: dict[str, Milestone] = {}
     for share in MILESTONES:
         day = days_to_share(results, share)
-        milestones[f"{int(share * 100)}pct"] = {
-            "day": day,
-            "date": None if day is None else (sc.start_date + timedelta(days=day)).isoformat(),
-        }
+        milestones[f"{int(share * 100)}pct"] = Milestone(
+            day=day,
+            date=None if day is None else (sc.start_date + timedelta(days=day)).isoformat(),
+        )
     operators = []
     lg = results.ledger
 
@@ -157,7 +147,7 @@ def summarise(results: Results) -> RunSummary:
         fp = footprint[name]
         mine = sites.operator == i
         rows = lg.operator == i
-        m = results.maintenance[i] if i < len(results.maintenance) else _NO_MAINT
+        m = results.maintenance_of(i)
         on_air = mine & np.isfinite(sites.on_air_day)
         operators.append(
             {
@@ -194,13 +184,13 @@ def summarise(results: Results) -> RunSummary:
         )
     public = results.public
     public_cost = _r(public.amount.sum())
-    by_instrument: dict[str, Any] = {}
+    by_instrument: dict[str, InstrumentTotals] = {}
     for label in sorted(set(public.instrument.tolist())):
         m = public.instrument == label
-        by_instrument[label] = {
-            "paid_out_usd": _r(public.amount[m & (public.amount > 0)].sum()),
-            "received_usd": _r(-public.amount[m & (public.amount < 0)].sum()),
-        }
+        by_instrument[label] = InstrumentTotals(
+            paid_out_usd=_r(public.amount[m & (public.amount > 0)].sum()),
+            received_usd=_r(-public.amount[m & (public.amount < 0)].sum()),
+        )
     return RunSummary.model_validate(
         {
             "scenario": sc.name,

@@ -9,12 +9,13 @@ the impact estimates) comes from :func:`outcomes_for`.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 
@@ -27,12 +28,14 @@ __all__ = [
     "ICER",
     "MILESTONE_SHARES",
     "REPLICATION_TABLE",
+    "REPORT_HEADLINE",
     "LongUnit",
     "Outcome",
     "format_difference",
     "format_long",
     "format_value",
     "label_of",
+    "long_formatter",
     "long_unit_of",
     "outcome",
     "outcomes_for",
@@ -199,6 +202,16 @@ HEADLINE = (
     "availability",
     "defaults",
 )
+#: How fast, what it cost and how reliable: the end of the replication table and of the
+#: report's headline.
+_PACE_COST_RELIABILITY = (
+    "days_to_reach_50pct",
+    "capex_usd",
+    "public_cost_usd",
+    "public_cost_per_person_reached_usd",
+    "availability",
+    "defaults",
+)
 #: The outcomes a set of replications' table shows, in order.
 REPLICATION_TABLE = (
     "people_covered",
@@ -208,12 +221,15 @@ REPLICATION_TABLE = (
     "places_served",
     "sites_on_air",
     "mean_new_villages_per_day",
-    "days_to_reach_50pct",
-    "capex_usd",
-    "public_cost_usd",
-    "public_cost_per_person_reached_usd",
-    "availability",
-    "defaults",
+    *_PACE_COST_RELIABILITY,
+)
+#: The few outcomes the report's headline shows for replications and comparisons, in order.
+REPORT_HEADLINE = (
+    "people_covered",
+    "people_reached",
+    "villages_covered",
+    "sites_on_air",
+    *_PACE_COST_RELIABILITY,
 )
 
 
@@ -377,14 +393,32 @@ def _is_number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
+#: The units written as one number: (scale, format spec, suffix).
+_PLAIN: Final[Mapping[str, tuple[int, str, str]]] = {
+    "count": (1, ",.0f", ""),
+    "share": (100, ".1f", " %"),
+    "availability": (100, ".2f", " %"),
+    "days": (1, ",.0f", " days"),
+    "rate": (1, ",.2f", ""),
+    "points": (100, ".2f", " pp"),
+    "day_count": (1, ",.1f", ""),
+}
+
+
+def long_formatter(unit: LongUnit) -> Callable[[object], str]:
+    """:func:`format_long` for one *unit*: a table column's formatter."""
+    return functools.partial(format_long, unit=unit)
+
+
 def format_long(value: object, unit: LongUnit) -> str:
     """*value* as the report writes it (see :data:`LongUnit`); anything but a finite number is
     "—" (a day never reached: "not reached")."""
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         return "not reached" if unit == "days" else "—"
     v = value
-    if unit == "count":
-        return f"{v:,.0f}"
+    if unit in _PLAIN:
+        scale, spec, suffix = _PLAIN[unit]
+        return f"{v * scale:{spec}}{suffix}"
     if unit == "big":
         return f"{v / 1e6:,.2f} M" if abs(v) >= 1e6 else f"{v:,.0f}"
     if unit == "money":
@@ -396,18 +430,6 @@ def format_long(value: object, unit: LongUnit) -> str:
         if a >= 100:
             return f"{sign}US$ {a:,.0f}"
         return f"{sign}US$ {a:,.2f}"
-    if unit == "share":
-        return f"{v * 100:.1f} %"
-    if unit == "availability":
-        return f"{v * 100:.2f} %"
-    if unit == "days":
-        return f"{v:,.0f} days"
-    if unit == "rate":
-        return f"{v:,.2f}"
-    if unit == "points":
-        return f"{v * 100:.2f} pp"
-    if unit == "day_count":
-        return f"{v:,.1f}"
     if float(v).is_integer():  # number
         return f"{v:,.0f}"
     return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.1f}"

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .model.demand import subscribers
+from .model.records import MaintenanceRecord
+from .scenario.calibration import FOOTPRINT_METRICS
 from .scenario.schema import Scenario
 from .world.build import World
 
@@ -30,6 +32,18 @@ __all__ = ["FOOTPRINT_COLUMNS", "TIMESERIES_COLUMNS", "LedgerTable", "Results", 
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+#: What an operator with no record counts as: no failures, never defaulted.
+_NO_MAINTENANCE: MaintenanceRecord = {
+    "failures": 0,
+    "repairs": 0,
+    "failure_days": [],
+    "wait_days": [],
+    "downtime_days": [],
+    "log": None,
+    "defaulted": False,
+}
 
 TIMESERIES_COLUMNS = (
     "date",
@@ -60,14 +74,9 @@ TIMESERIES_COLUMNS = (
 #: Per operator and day, as operators report their networks (``operators.csv``): sites built
 #: and in service, places and people inside the coverage of its in-service sites (whoever else
 #: covers them), and those it covered first (nobody's site had covered them before).
-FOOTPRINT_COLUMNS = (
-    "sites_built",
-    "sites_in_service",
-    "places_served",
-    "people_served",
-    "places_first_covered",
-    "people_first_covered",
-)
+#: The names live with the scenario's calibration targets, which may name them
+#: (``<operator>.<column>``) and cannot import this module.
+FOOTPRINT_COLUMNS = FOOTPRINT_METRICS
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,7 +200,7 @@ class Results:
     #: (day, operator, kind, detail) of defaults, covenant blocks, stopped builds ...
     events: list[tuple[float, int, str, str]] = field(default_factory=list)
     #: Per operator: failures, repairs, and per-repair waiting and down times (days).
-    maintenance: list[dict[str, Any]] = field(default_factory=list)
+    maintenance: list[MaintenanceRecord] = field(default_factory=list)
     #: Every change of a village's served state (time, village, +1 gained / −1 lost), in time
     #: order; existing 4G coverage appears as gains at time 0.
     service_changes: tuple[FloatArray, NDArray[np.int32], NDArray[np.int8]] = field(
@@ -206,7 +215,14 @@ class Results:
     #: The funding policy this run used (None: no policy).
     policy: str | None = None
     public: PublicTable = field(default_factory=PublicTable.empty)
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Counts about the run itself rather than the rollout: ``events``, the SimPy events it
+    #: scheduled (set by :func:`rollout_sim.engine.simulate`).
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def maintenance_of(self, operator: int) -> MaintenanceRecord:
+        """Operator *operator*'s maintenance record (none kept: no failures, no log)."""
+        m = self.maintenance
+        return m[operator] if operator < len(m) else _NO_MAINTENANCE
 
     @classmethod
     def from_run(
@@ -250,7 +266,7 @@ class Results:
         )
         entropy = seed_sequence.entropy
         downtime = network.downtime_until(float(scenario.horizon_days))
-        maintenance = [
+        maintenance: list[MaintenanceRecord] = [
             {
                 "failures": a.maintenance.failures,
                 "repairs": a.maintenance.repairs,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 
-__all__ = ["FailureLog", "SiteRegister", "Trace"]
+__all__ = ["FailureLog", "MaintenanceRecord", "SiteRegister", "Trace"]
 
 
 class SiteRegister:
@@ -104,3 +105,18 @@ class FailureLog:
 
     def __len__(self) -> int:
         return len(self.village)
+
+
+class MaintenanceRecord(TypedDict):
+    """One operator's maintenance over a run (a dict: tests and notebooks index it by name)."""
+
+    failures: int
+    repairs: int
+    #: When each failure happened, days.
+    failure_days: list[float]
+    #: Per repair: from failure to a crew taking the job, and from failure to repair, days.
+    wait_days: list[float]
+    downtime_days: list[float]
+    #: Every failure, row by row (``maintenance.csv``); None: no log kept.
+    log: FailureLog | None
+    defaulted: bool

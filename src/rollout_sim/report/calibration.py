@@ -409,7 +409,7 @@ def calibrated_yaml(
         return fallback, notes
     data = copy.deepcopy(raw)
     edits: list[tuple[PathKey, Any]] = []
-    assignments = list(dict.fromkeys(res.scenario._overrides.values()))
+    assignments = list(dict.fromkeys(res.scenario.overrides.values()))
     for assignment in assignments:
         path = apply_override(data, assignment)
         edits.append((path, copy.deepcopy(_at(data, path))))

@@ -9,14 +9,27 @@ and "Other figures" gets whatever is left.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..errors import InputError
-from ..fileio import regular_member
+from ..fileio import JsonObject, regular_member
 from ..scenario.comments import SourceComments, yaml_comments
 from ..scenario.describe import SchemaDescriber
-from ..summaries import ComparisonSummary, ReplicationsSummary, RunSummary, Spread
-from .folder import Figures, Summary, read_csv, read_json, read_summary, read_yaml
+from ..summaries import (
+    CalibrationSummary,
+    ComparisonSummary,
+    ReplicationsSummary,
+    RunSummary,
+    Spread,
+)
+from .folder import (
+    Figures,
+    Summary,
+    read_calibration,
+    read_csv,
+    read_json,
+    read_summary,
+    read_yaml,
+)
 from .sections import figures as fig
 from .sections.calibration import calibration_headline, calibration_tables
 from .sections.comparison import comparison_table, differences_table, icer_table
@@ -35,6 +48,12 @@ from .sections.headline import (
 )
 from .sections.parameters import assumptions
 from .sections.poverty import impact_on, run_impact_table, sets_impact_table
+from .sections.uncertainty import (
+    regret_section,
+    sensitivity_headline,
+    sensitivity_section,
+    sensitivity_story,
+)
 from .view import (
     KIND_TITLES,
     Availability,
@@ -48,7 +67,7 @@ from .view import (
 __all__ = ["report_context"]
 
 
-def _object(path: Path) -> dict[str, Any]:
+def _object(path: Path) -> JsonObject:
     data = read_json(path)
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", source=str(path))
@@ -72,10 +91,12 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
     d = results_dir
     manifest = _object(d / "manifest.json") if regular_member(d, "manifest.json") else {}
     summary: Summary | None = None
-    calibration: dict[str, Any] = {}
+    calibration: CalibrationSummary | None = None
     if kind == "calibration":
-        calibration = _object(d / "calibration.json")
+        calibration = read_calibration(d / "calibration.json")
         scenario_file = d / "scenario.calibrated.yaml"
+    elif kind == "sensitivity":  # no summary.json: sensitivity.csv and .json say it all
+        scenario_file = d / "scenario.resolved.yaml"
     else:
         summary = read_summary(d / "summary.json", kind)
         scenario_file = d / "scenario.resolved.yaml"
@@ -89,7 +110,10 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         headline, story = replications_headline(summary), replications_story(summary)
     elif isinstance(summary, ComparisonSummary):
         headline, story = comparison_headline(summary), comparison_story(summary)
+    elif kind == "sensitivity":
+        headline, story = sensitivity_headline(d), sensitivity_story(d)
     else:
+        assert calibration is not None  # kind == "calibration"
         headline, story = calibration_headline(calibration), []
     source = _source_comments(d)
     figures = Figures(d)
@@ -117,15 +141,19 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         _fan_sections(ctx, summary, scenario, figures)
     if isinstance(summary, ComparisonSummary):
         ctx.comparison = _comparison(d, summary, scenario, figures)
-    if kind == "calibration":
+    if calibration is not None:
         ctx.calibration = Calibration(
             tables=calibration_tables(calibration),
             image=fig.calibration_image(figures),
-            method=str(calibration.get("method", "—")),
-            converged=bool(calibration.get("converged")),
-            within_tolerance=bool(calibration.get("within_tolerance")),
-            message=str(calibration.get("message") or ""),
+            method=calibration.method,
+            converged=calibration.converged,
+            within_tolerance=calibration.within_tolerance,
+            message=calibration.message,
         )
+    if kind == "sensitivity":
+        ctx.uncertainty = sensitivity_section(d, figures)
+    elif kind == "comparison":
+        ctx.uncertainty = regret_section(d, figures)
     ctx.map_images = fig.map_images(figures)
     ctx.other_images = figures.rest()
     ctx.toc = _toc(ctx)
@@ -133,7 +161,7 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
 
 
 def _run_sections(
-    ctx: ReportContext, summary: RunSummary, scenario: dict[str, Any], figures: Figures
+    ctx: ReportContext, summary: RunSummary, scenario: JsonObject, figures: Figures
 ) -> None:
     """A single run's coverage, cost, availability and poverty."""
     ctx.coverage_images = fig.coverage_images(
@@ -151,7 +179,7 @@ def _run_sections(
 def _fan_sections(
     ctx: ReportContext,
     summary: ReplicationsSummary | ComparisonSummary,
-    scenario: dict[str, Any],
+    scenario: JsonObject,
     figures: Figures,
 ) -> None:
     """Replications' or a comparison's fan chart, cost and poverty, by policy."""
@@ -170,7 +198,7 @@ def _fan_sections(
 
 
 def _comparison(
-    d: Path, summary: ComparisonSummary, scenario: dict[str, Any], figures: Figures
+    d: Path, summary: ComparisonSummary, scenario: JsonObject, figures: Figures
 ) -> Comparison:
     """The policies, what each buys, the outcomes by policy and the paired differences."""
     described = policy_descriptions(scenario)
@@ -189,13 +217,16 @@ def _toc(ctx: ReportContext) -> list[tuple[str, str]]:
     """The table of contents: the sections this report has, in their order."""
     toc = [("headline", "Headline")]
     calibration = ctx.kind == "calibration"
-    toc.append(("calibration", "Calibration") if calibration else ("coverage", "Coverage"))
+    if ctx.kind != "sensitivity":  # its own section is all it has
+        toc.append(("calibration", "Calibration") if calibration else ("coverage", "Coverage"))
     if ctx.cost:
         toc.append(("cost", "Cost"))
     if ctx.availability:
         toc.append(("availability", "Availability"))
     if ctx.comparison:
         toc.append(("comparison", "Policy comparison"))
+    if ctx.uncertainty:
+        toc.append(("uncertainty", "Uncertainty"))
     if ctx.impact:
         toc.append(("impact", "Poverty"))
     toc.append(("map", "Maps"))

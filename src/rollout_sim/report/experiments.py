@@ -14,7 +14,7 @@ from .. import __version__
 from ..experiments.compare import Comparison
 from ..experiments.replications import KEPT_SERIES, ReplicationSet
 from ..experiments.stats import band, interval
-from ..fileio import atomic_write, results_dir, write_manifest
+from ..fileio import JsonObject, atomic_write, results_dir, write_manifest
 from ..scenario.load import dump_scenario, scenario_hash
 from ..scenario.schema import Scenario
 from ..summaries import (
@@ -61,6 +61,7 @@ def _replication_rows(rset: ReplicationSet, names: list[str], policy: bool) -> l
         row: list[Any] = [rset.policy or ""] if policy else []
         row += [k, "-".join(str(x) for x in rset.seeds[k])]
         row += [_num(float(rset.metrics[n][k])) if n in rset.metrics else "" for n in names]
+        row += [f"{float(v[k]):.10g}" for v in rset.inputs.values()]  # the drawn inputs
         rows.append(row)
     return rows
 
@@ -81,7 +82,7 @@ def _metric_summary(rset: ReplicationSet, level: float) -> dict[str, Spread]:
     return out
 
 
-def _manifest(scenario: Scenario, extra: dict[str, Any], tmp: Path) -> dict[str, Any]:
+def _manifest(scenario: Scenario, extra: JsonObject, tmp: Path) -> JsonObject:
     """Write the folder's manifest (last: it lists every file) and return it."""
     fields = {
         "rollout_sim_version": __version__,
@@ -100,7 +101,7 @@ def write_replications(
     *,
     total_population: int,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: JsonObject | None = None,
 ) -> ReplicationsSummary:
     """``timeseries_summary.csv``, ``replications.csv``, ``summary.json``, fan chart."""
     sc = rset.scenario
@@ -125,7 +126,7 @@ def write_replications(
         )
         write_csv(
             tmp / "replications.csv",
-            ["replication", "seed_spawn_key", *names],
+            ["replication", "seed_spawn_key", *names, *rset.inputs],
             _replication_rows(rset, names, policy=False),
         )
         atomic_write(tmp / "summary.json", _json(summary))
@@ -162,7 +163,7 @@ def write_comparison(
     *,
     total_population: int,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: JsonObject | None = None,
 ) -> ComparisonSummary:
     """``comparison.csv``, ``differences.csv``, series and replications, plots."""
     sc = comp.scenario
@@ -253,8 +254,14 @@ def write_comparison(
             series_rows,
         )
         write_csv(
-            tmp / "replications.csv", ["policy", "replication", "seed_spawn_key", *names], rep_rows
+            tmp / "replications.csv",
+            ["policy", "replication", "seed_spawn_key", *names, *comp.sets[comp.baseline].inputs],
+            rep_rows,
         )
+        if comp.sample is not None or len(comp.policies) > 1:
+            from .uncertainty import write_regret  # regret.csv and its plot
+
+            write_regret(comp, tmp, plots=plots)
         atomic_write(tmp / "summary.json", _json(summary))
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(sc))
         if plots:
@@ -294,7 +301,7 @@ def write_sweep(
     out: Path,
     *,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: JsonObject | None = None,
 ) -> SweepSummary:
     """``design.csv`` (one row per point), ``outcomes.csv`` (one row per run), plots."""
     names: list[str] = []

@@ -10,15 +10,17 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError
 from ..fileio import regular_member
-from ..summaries import ComparisonSummary, ReplicationsSummary, RunSummary
+from ..summaries import CalibrationSummary, ComparisonSummary, ReplicationsSummary, RunSummary
 from .view import Image, Kind
+
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
     "Figures",
@@ -26,6 +28,7 @@ __all__ = [
     "as_float",
     "folder_kind",
     "plot_names",
+    "read_calibration",
     "read_csv",
     "read_json",
     "read_summary",
@@ -43,6 +46,7 @@ def folder_kind(results_dir: Path) -> Kind | None:
     ``comparison.csv`` is checked first.
     """
     kinds: tuple[tuple[str, Kind], ...] = (
+        ("sensitivity.csv", "sensitivity"),
         ("comparison.csv", "comparison"),
         ("calibration.json", "calibration"),
         ("replications.csv", "replications"),
@@ -58,6 +62,8 @@ def required_files(kind: Kind) -> tuple[str, ...]:
     """The files every folder of *kind* has (the report needs them all)."""
     if kind == "calibration":
         return ("calibration.json", "scenario.calibrated.yaml")
+    if kind == "sensitivity":
+        return ("sensitivity.csv", "sensitivity.json", "scenario.resolved.yaml")
     if kind == "comparison":
         return ("summary.json", "scenario.resolved.yaml", "differences.csv")
     return ("summary.json", "scenario.resolved.yaml")
@@ -74,23 +80,43 @@ def _checked(path: Path) -> Path:
     return path
 
 
-def read_json(path: Path) -> Any:
-    """The JSON value of *path* (a regular file of its folder)."""
+def _text(path: Path) -> str:
+    """The text of *path* (a regular file of its folder), or one line saying why not."""
     try:
-        return json.loads(_checked(path).read_text(encoding="utf-8"))
+        return _checked(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value of *path* (a regular file of its folder)."""
+    text = _text(path)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON (line {exc.lineno}: {exc.msg})", source=str(path)
         ) from None
 
 
-def read_summary(path: Path, kind: Kind) -> Summary:
-    """``summary.json`` of a folder of *kind* (not a calibration), through its typed model."""
+def _typed(path: Path, model: type[_M], what: str) -> _M:
+    """The JSON file *path* read through its pydantic *model*; one error line naming the first
+    key that does not fit (*what*: what the file should be, for the message)."""
     data = read_json(path)
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", source=str(path))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"])) or "(top level)"
+        raise InputError(
+            f"not {what} rollout-sim writes ({where}: {first['msg']})", source=str(path)
+        ) from None
+
+
+def read_summary(path: Path, kind: Kind) -> Summary:
+    """``summary.json`` of a folder of *kind* (not a calibration), through its typed model."""
     model: type[Summary] = (
         RunSummary
         if kind == "run"
@@ -98,23 +124,19 @@ def read_summary(path: Path, kind: Kind) -> Summary:
         if kind == "replications"
         else ComparisonSummary
     )
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(map(str, first["loc"])) or "(top level)"
-        raise InputError(
-            f"not the summary of a {kind} rollout-sim writes ({where}: {first['msg']})",
-            source=str(path),
-        ) from None
+    return _typed(path, model, f"the summary of a {kind}")
+
+
+def read_calibration(path: Path) -> CalibrationSummary:
+    """``calibration.json`` of a calibration folder, through its typed model."""
+    return _typed(path, CalibrationSummary, "a calibration")
 
 
 def read_yaml(path: Path) -> Any:
     """The YAML value of *path* (a regular file of its folder)."""
+    text = _text(path)
     try:
-        return yaml.safe_load(_checked(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML ({exc})", source=str(path)) from None
 

@@ -18,7 +18,7 @@ import json
 import math
 from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import Final, Literal, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,8 @@ from ..world.villages import SERVICE_CODES
 
 __all__ = [
     "COORD_DECIMALS",
+    "Feature",
+    "FeatureCollection",
     "backhaul_geojson",
     "sites_geojson",
     "villages_geojson",
@@ -40,6 +42,30 @@ __all__ = [
 COORD_DECIMALS: Final = 6
 
 FloatArray = NDArray[np.float64]
+
+#: A property's value: what a column holds (None: missing, written as null).
+Property = str | int | float | bool | None
+
+
+class Point(TypedDict):
+    type: Literal["Point"]
+    coordinates: list[float]
+
+
+class LineString(TypedDict):
+    type: Literal["LineString"]
+    coordinates: list[list[float]]
+
+
+class Feature(TypedDict):
+    type: Literal["Feature"]
+    geometry: Point | LineString
+    properties: dict[str, Property]
+
+
+class FeatureCollection(TypedDict):
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
 
 
 def _iso_dates(start: date, days: FloatArray) -> list[str | None]:
@@ -63,7 +89,7 @@ def _lonlat(results: Results) -> tuple[list[float], list[float]]:
     return lon, lat
 
 
-def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+def _collection(features: list[Feature]) -> FeatureCollection:
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -88,7 +114,7 @@ def _finite_or_none(values: FloatArray, decimals: int) -> list[float | None]:
     return [x if math.isfinite(x) else None for x in rounded]
 
 
-def sites_geojson(results: Results) -> dict[str, Any]:
+def sites_geojson(results: Results) -> FeatureCollection:
     """One Point per row of ``results.sites``, at its village, with the ``sites.csv`` facts.
 
     Properties: village_id, village_name, operator, kind (greenfield/upgrade), zone, backhaul,
@@ -121,7 +147,7 @@ def sites_geojson(results: Results) -> dict[str, Any]:
         _finite_or_none(downtime, 4),
         strict=True,
     )
-    features = [
+    features: list[Feature] = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [lon[vi], lat[vi]]},
@@ -160,7 +186,7 @@ def sites_geojson(results: Results) -> dict[str, Any]:
     return _collection(features)
 
 
-def villages_geojson(results: Results, which: str = "all") -> dict[str, Any]:
+def villages_geojson(results: Results, which: str = "all") -> FeatureCollection:
     """One Point per village, with its coverage outcome.
 
     *which*: ``all`` villages, or only those the ``reached`` rollout changed (covered first by
@@ -202,7 +228,7 @@ def villages_geojson(results: Results, which: str = "all") -> dict[str, Any]:
         has_site[idx].tolist(),
         strict=True,
     )
-    features = [
+    features: list[Feature] = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [x, y]},
@@ -223,7 +249,7 @@ def villages_geojson(results: Results, which: str = "all") -> dict[str, Any]:
     return _collection(features)
 
 
-def backhaul_geojson(results: Results) -> dict[str, Any]:
+def backhaul_geojson(results: Results) -> FeatureCollection:
     """LineStrings of the backhaul: microwave hops and fibre spurs, one per such site row.
 
     A microwave site's line runs from its parent (PoP *k*'s village ``world.pops[k]``, or the
@@ -244,7 +270,7 @@ def backhaul_geojson(results: Results) -> dict[str, Any]:
     x_km, y_km = v.x_km, v.y_km
     pops: list[int] = w.pops.tolist()
     on_air = _iso_dates(results.scenario.start_date, s.on_air_day)
-    features: list[dict[str, Any]] = []
+    features: list[Feature] = []
     rows = zip(
         s.village.tolist(),
         s.operator.tolist(),
@@ -288,7 +314,7 @@ def backhaul_geojson(results: Results) -> dict[str, Any]:
     return _collection(features)
 
 
-def write_geojson(obj: dict[str, Any], path: str | Path) -> None:
+def write_geojson(obj: FeatureCollection, path: str | Path) -> None:
     """Write *obj* as compact UTF-8 JSON to *path*, atomically.
 
     Compact separators and insertion-ordered keys make the bytes a function of the document

@@ -27,13 +27,14 @@ __all__ = [
     "table",
 ]
 
-Kind = Literal["run", "replications", "comparison", "calibration"]
+Kind = Literal["run", "replications", "comparison", "calibration", "sensitivity"]
 
 KIND_TITLES: dict[Kind, str] = {
     "run": "Single run",
     "replications": "Replications",
     "comparison": "Policy comparison",
     "calibration": "Calibration",
+    "sensitivity": "Sensitivity analysis",
 }
 
 
@@ -174,6 +175,8 @@ class ReportContext:
     comparison: Comparison | None = None
     impact: Section | None = None
     calibration: Calibration | None = None
+    #: Regret across replications (a comparison) or the inputs ranked (a sensitivity folder).
+    uncertainty: Section | None = None
     map_images: list[Image] = field(default_factory=list)
     other_images: list[Image] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..fileio import atomic_write, results_dir, write_manifest
+from ..fileio import JsonObject, atomic_write, results_dir, write_manifest
 from ..metrics import summarise
 from ..model.backhaul import BH_NAMES
 from ..results import FOOTPRINT_COLUMNS, TIMESERIES_COLUMNS, Results
@@ -215,9 +215,9 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
     rainy = set(seasonal.months) if seasonal else set()
     rows: list[list[Any]] = []
     for k, name in enumerate(results.operators):
-        if k >= len(results.maintenance) or "log" not in results.maintenance[k]:
+        log = results.maintenance_of(k)["log"]
+        if log is None:
             continue
-        log = results.maintenance[k]["log"]
         for i in range(len(log)):
             vi = int(log.village[i])
             failed, taken, done = log.failed[i], log.taken[i], log.repaired[i]
@@ -290,7 +290,7 @@ def write_run(
     out: Path,
     *,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: JsonObject | None = None,
     source: Path | None = None,
     geojson: bool = True,
     timing: dict[str, float] | None = None,

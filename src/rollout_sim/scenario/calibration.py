@@ -70,7 +70,8 @@ def daily_metrics() -> tuple[str, ...]:
     return (*[c for c in _PREFERRED_DAILY if c in TIMESERIES_COLUMNS], *rest)
 
 
-#: An operator's footprint as it would report it (``results.FOOTPRINT_COLUMNS``).
+#: An operator's footprint as it would report it: the one list, which
+#: ``results.FOOTPRINT_COLUMNS`` (the columns of ``operators.csv``) is.
 FOOTPRINT_METRICS: Final = (
     "sites_built",
     "sites_in_service",

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from ..fileio import JsonObject
 from .paths import PathKey, value_at
 
 __all__ = [
@@ -30,7 +31,7 @@ Schema = Mapping[str, Any]
 
 
 @lru_cache(maxsize=1)
-def scenario_schema() -> dict[str, Any]:
+def scenario_schema() -> JsonObject:
     """The JSON Schema of :class:`~rollout_sim.scenario.schema.Scenario` (built once: pydantic
     takes a while; callers only read it)."""
     from .schema import Scenario  # here: the schema is only built when something asks
@@ -38,7 +39,7 @@ def scenario_schema() -> dict[str, Any]:
     return Scenario.model_json_schema()
 
 
-def _deref(defs: Schema, node: Schema) -> dict[str, Any]:
+def _deref(defs: Schema, node: Schema) -> JsonObject:
     """*node* with ``$ref`` (and a one-item ``allOf``) replaced by what it refers to; the
     referring node's own keys (its description) win over the definition's."""
     out = dict(node)
@@ -173,7 +174,7 @@ class SchemaDescriber:
             return True
         return False
 
-    def _select(self, node: Schema, value: Any) -> dict[str, Any]:
+    def _select(self, node: Schema, value: Any) -> JsonObject:
         node = _deref(self.defs, node)
         disc = node.get("discriminator")
         if isinstance(disc, dict) and isinstance(value, dict):

@@ -17,10 +17,17 @@ from typing import Any
 import yaml
 
 from ..errors import ScenarioError
+from ..fileio import JsonObject
 from .paths import PathKey, format_path, value_at
 from .read import MAX_SCENARIO_BYTES, MAX_YAML_NODES, read_yaml
 from .schema import Scenario
-from .validate import MAX_PROBLEMS, blame_source, did_you_mean, parse_scenario, set_label
+from .validate import (
+    MAX_PROBLEMS,
+    blame_source,
+    did_you_mean,
+    parse_scenario,
+    set_label,
+)
 
 __all__ = [
     "MAX_PROBLEMS",
@@ -47,7 +54,7 @@ def _parse_override_path(text: str) -> list[str | int]:
     return parts
 
 
-def apply_override(data: dict[str, Any], assignment: str) -> PathKey:
+def apply_override(data: JsonObject, assignment: str) -> PathKey:
     """Apply one ``key.path=value`` override to raw scenario data, in place.
 
     The value is parsed as YAML (``5``, ``true``, ``[a, b]``, ``2020-01-01``). List items are
@@ -121,7 +128,7 @@ def load_scenario(
     """
     if isinstance(source, Mapping):
         try:  # plain JSON-like data (dates as text), and a copy the overrides may change
-            data: dict[str, Any] = json.loads(json.dumps(source, default=str))
+            data: JsonObject = json.loads(json.dumps(source, default=str))
         except (TypeError, ValueError, RecursionError) as exc:
             raise ScenarioError(
                 f"cannot read the scenario mapping ({exc}); expected plain data: mappings with "
@@ -147,7 +154,7 @@ def load_scenario(
                 overridden.setdefault(resolved[:cut], assignment)
                 break
     scenario = parse_scenario(data, source=name, lines=lines, overridden=overridden)
-    scenario._overrides = dict(overridden)
+    scenario.record_overrides(overridden)
     if scenario.geography.file is not None:
         scenario.geography.file.path = _resolve(scenario.geography.file.path, base)
     if scenario.calibration is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "Operator",
     "Revenue",
     "Siting",
+    "Strategy",
     "Tranche",
 ]
 
@@ -129,15 +130,20 @@ class CapexTable(_Model):
     )
 
 
+#: How candidate sites are ranked (see :class:`Siting`); the model's siting queue takes its
+#: list of strategies from here.
+Strategy = Literal[
+    "people_per_dollar",
+    "places_per_dollar",
+    "largest_population",
+    "nearest_backhaul",
+    "random",
+    "list",
+]
+
+
 class Siting(_Model):
-    strategy: Literal[
-        "people_per_dollar",
-        "places_per_dollar",
-        "largest_population",
-        "nearest_backhaul",
-        "random",
-        "list",
-    ] = Field(
+    strategy: Strategy = Field(
         "people_per_dollar",
         description="How candidate sites are ranked: most newly covered people per dollar of "
         "capex; most newly covered places (localities) per dollar; largest village "

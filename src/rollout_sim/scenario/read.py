@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScenarioError
+from ..fileio import JsonObject, decode_text
 from .paths import PathKey, format_path
 
 __all__ = ["MAX_DIGITS", "MAX_SCENARIO_BYTES", "MAX_YAML_NODES", "read_yaml"]
@@ -271,7 +272,7 @@ def _read_limited(path: Path, source: str) -> bytes:
     return raw
 
 
-def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
+def read_yaml(path: Path) -> tuple[JsonObject, dict[PathKey, int]]:
     """Read a YAML mapping from *path*; syntax errors name the line and column.
 
     Files over ``MAX_SCENARIO_BYTES``, documents over ``MAX_YAML_NODES`` values (aliases
@@ -280,12 +281,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[PathKey, int]]:
     """
     source = str(path)
     raw = _read_limited(path, source)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"not UTF-8 text (bad byte at offset {exc.start})", source=source
-        ) from None
+    text = decode_text(raw, source=source, error=ScenarioError)
     data, lines = _parse_yaml(text, source)
     if data is None:
         raise ScenarioError("the file is empty; expected a scenario mapping", source=source)

@@ -19,7 +19,13 @@ from .paths import PathKey, format_path, value_at
 from .read import MAX_DIGITS
 from .schema import Scenario
 
-__all__ = ["MAX_PROBLEMS", "blame_source", "did_you_mean", "parse_scenario", "set_label"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "blame_source",
+    "did_you_mean",
+    "parse_scenario",
+    "set_label",
+]
 
 #: Longest ``--set`` assignment shown whole in an error line (the value is shown there too).
 _SET_LABEL_CHARS = 100
@@ -251,7 +257,7 @@ def blame_source(scenario: Scenario, path: PathKey, mentions: str = "") -> str |
     after loading; None: the scenario file is. As :func:`_override_at` with *mentions* for the
     message: only the keys it names make an override inside *path* to blame (a message that
     lists every zone would otherwise blame a ``--set`` of any one of them)."""
-    text = _override_at(path, mentions, scenario._overrides)
+    text = _override_at(path, mentions, scenario.overrides)
     return None if text is None else set_label(text)
 
 

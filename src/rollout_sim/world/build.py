@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cached_property
-from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -20,7 +19,9 @@ from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from ..errors import InputError, ScenarioError
+from ..fileio import JsonObject
 from ..scenario.load import blame_source, format_path
+from ..scenario.paths import PathKey
 from ..scenario.schema import PlacesSpec, Scenario
 from .coverage import (
     MAX_COVERAGE_PAIRS,
@@ -128,7 +129,7 @@ def world_key(scenario: Scenario) -> str:
     """Hash of everything the world depends on (for caching across runs)."""
     from .. import __version__
 
-    parts: dict[str, Any] = {
+    parts: JsonObject = {
         "version": __version__,
         "geography": scenario.geography.model_dump(mode="json"),
         "radius": scenario.coverage.radius_km,
@@ -221,11 +222,11 @@ def _refuse(
     )
 
 
-def zone_tables(scenario: Scenario) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
-    """Every per-zone table of *scenario* with its key path: each needs every zone the
-    villages have (the model looks a value up for every village)."""
+def zone_tables(scenario: Scenario) -> list[tuple[PathKey, Collection[str]]]:
+    """The zones of every per-zone table of *scenario*, with its key path: each needs every
+    zone the villages have (the model looks a value up for every village)."""
     maint = scenario.maintenance
-    tables: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [
+    tables: list[tuple[PathKey, Collection[str]]] = [
         (("coverage", "radius_km"), scenario.coverage.radius_km),
         (("backhaul", "microwave", "hop_range_km"), scenario.backhaul.microwave.hop_range_km),
         (("maintenance", "failures", "mtbf_days"), maint.failures.mtbf_days),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..fileio import atomic_write, stale_temp_files
 from ..scenario.schema import Scenario
@@ -47,7 +48,7 @@ def _path(folder: Path, key: str) -> Path:
 def save_world(world: World, folder: Path) -> Path | None:
     """Write *world* under *folder* (atomically); None if it cannot be written."""
     v = world.villages
-    arrays: dict[str, Any] = {f"v_{k}": getattr(v, k) for k in _VILLAGE_ARRAYS}
+    arrays: dict[str, NDArray[np.generic]] = {f"v_{k}": getattr(v, k) for k in _VILLAGE_ARRAYS}
     for k in _OPTIONAL:
         value = getattr(v, k)
         if value is not None:
@@ -76,7 +77,9 @@ def save_world(world: World, folder: Path) -> Path | None:
         for stale in stale_temp_files(path.parent):  # of runs killed while saving
             with contextlib.suppress(OSError):
                 stale.unlink()
-        atomic_write(path, lambda fh: np.savez(fh, **arrays))
+        # numpy's stub lets **arrays also fill savez's allow_pickle (bool): every key here is
+        # an array name, never that.
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
     except OSError:
         return None
     return path
@@ -130,11 +133,14 @@ def _read(path: Path, key: str) -> World | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
-            kw: dict[str, Any] = {k: z[f"v_{k}"] for k in _VILLAGE_ARRAYS}
-            for k in _OPTIONAL:
-                kw[k] = z[f"v_{k}"] if f"v_{k}" in z.files else None
+            columns = {k: z[f"v_{k}"] for k in _VILLAGE_ARRAYS}
+            # An optional column not saved is None, the Villages default.
+            optional = {k: z[f"v_{k}"] for k in _OPTIONAL if f"v_{k}" in z.files}
             villages = Villages(
-                zone_names=tuple(meta["zone_names"]), region_names=tuple(meta["region_names"]), **kw
+                zone_names=tuple(meta["zone_names"]),
+                region_names=tuple(meta["region_names"]),
+                **columns,
+                **optional,
             )
             coverage = CoverageIndex(
                 z["cov_indptr"], z["cov_indices"], z["cov_t_indptr"], z["cov_t_indices"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -204,23 +205,11 @@ def greedy_4g_sites(
             continue
         gain = np.add.reduceat(np.where(covered, 0, weight)[indices], indptr[:-1])
         cands = np.flatnonzero(in_zone & (gain > 0))
-        heap = list(zip((-gain[cands]).tolist(), cands.tolist(), strict=True))
-        heapq.heapify(heap)
-        while heap and reached < target:
-            stale, v = heap[0]
-            cover = indices[indptr[v] : indptr[v + 1]]
-            new = cover[~covered[cover]]
-            g = int(weight[new].sum())
-            if g != -stale:
-                if g > 0:
-                    heapq.heapreplace(heap, (-g, v))
-                else:
-                    heapq.heappop(heap)
-                continue
-            heapq.heappop(heap)
-            picks.append(v)
-            covered[new] = True
-            reached += g
+        heap: list[tuple[int, ...]] = list(
+            zip((-gain[cands]).tolist(), cands.tolist(), strict=True)
+        )
+        people = functools.partial(_weight_of, weight)
+        picks += _lazy_greedy(heap, coverage, covered, people, reached, target)
     return np.array(picks, dtype=np.int64)
 
 
@@ -244,27 +233,58 @@ def greedy_signal_sites(
     n_gain = np.add.reduceat(dark[indices].astype(np.int64), indptr[:-1])
     p_gain = np.add.reduceat(np.where(dark, pop, 0)[indices], indptr[:-1])
     cands = np.flatnonzero(eligible & (n_gain > 0))
-    heap = list(
+    heap: list[tuple[int, ...]] = list(
         zip((-n_gain[cands]).tolist(), (-p_gain[cands]).tolist(), cands.tolist(), strict=True)
     )
+
+    def places_then_people(new: NDArray[np.int32]) -> tuple[int, int]:
+        return len(new), int(pop[new].sum())
+
+    picks = _lazy_greedy(heap, coverage, signal, places_then_people, have, places)
+    return np.array(picks, dtype=np.int64)
+
+
+def _weight_of(weight: NDArray[np.int64], new: NDArray[np.int32]) -> tuple[int]:
+    """The key of a 4G site: the zone's people it newly covers."""
+    return (int(weight[new].sum()),)
+
+
+def _lazy_greedy(
+    heap: list[tuple[int, ...]],
+    coverage: CoverageIndex,
+    covered: NDArray[np.bool_],
+    score: Callable[[NDArray[np.int32]], tuple[int, ...]],
+    reached: float,
+    target: float,
+) -> list[int]:
+    """Sites picked from *heap* until *reached* gets to *target*, in the order picked: lazy
+    greedy (as in CELF) for both starting layers.
+
+    *heap* holds ``(*−key, village)`` for every candidate; ``score(new)`` is the key of a site
+    that would newly cover villages *new* (compared as a tuple; its first part is what it adds
+    to *reached*, and a site whose first part is 0 is dropped). A key only falls as sites are
+    placed, so the top is re-scored when popped and put back if it fell; ties go to the
+    smaller village. *covered* (in/out) marks the villages covered so far.
+    """
+    indptr, indices = coverage.indptr, coverage.indices
     heapq.heapify(heap)
     picks: list[int] = []
-    while heap and have < places:
-        stale_n, stale_p, v = heap[0]
+    while heap and reached < target:
+        *stale, v = heap[0]
         cover = indices[indptr[v] : indptr[v + 1]]
-        new = cover[~signal[cover]]
-        gn, gp = len(new), int(pop[new].sum())
-        if (gn, gp) != (-stale_n, -stale_p):
-            if gn > 0:
-                heapq.heapreplace(heap, (-gn, -gp, v))
+        new = cover[~covered[cover]]
+        key = score(new)
+        if key != tuple(-k for k in stale):
+            if key[0] > 0:
+                heapq.heapreplace(heap, (*(-k for k in key), v))
             else:
                 heapq.heappop(heap)
             continue
         heapq.heappop(heap)
         picks.append(v)
-        signal[new] = True
-        have += gn
-    return np.array(picks, dtype=np.int64)
+        covered[new] = True
+        reached += key[0]
+    return picks
 
 
 def _spread_largest(

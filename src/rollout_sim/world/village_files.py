@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..fileio import read_user_file
+from ..fileio import decode_text, read_user_file
 from ..scenario.types import MAX_VILLAGES
 from .villages import SERVICE_CODES, Villages
 
@@ -66,12 +66,7 @@ def read_villages(path: str | Path, *, default_zone: str, default_region: str) -
     p = Path(path)
     source = str(p)
     raw = read_village_bytes(p)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text (bad byte at offset {exc.start})", source=source
-        ) from None
+    text = decode_text(raw, source=source, encoding="utf-8-sig")
     suffix = p.suffix.lower()
     if suffix == ".csv":
         rows = _csv_rows(text, source)
@@ -289,20 +284,17 @@ def _build(
         seen[vid] = where
         la = _number(row.get("lat"), source, where, "lat")
         lo = _number(row.get("lon"), source, where, "lon")
-        if not -90 <= la <= 90:
-            raise InputError(
-                "latitude must be within -90..90",
-                source=source,
-                where=f"{where}, column lat",
-                value=row.get("lat"),
-            )
-        if not -180 <= lo <= 180:
-            raise InputError(
-                "longitude must be within -180..180",
-                source=source,
-                where=f"{where}, column lon",
-                value=row.get("lon"),
-            )
+        for column, value, limit, name in (
+            ("lat", la, 90, "latitude"),
+            ("lon", lo, 180, "longitude"),
+        ):
+            if not -limit <= value <= limit:
+                raise InputError(
+                    f"{name} must be within -{limit}..{limit}",
+                    source=source,
+                    where=f"{where}, column {column}",
+                    value=row.get(column),
+                )
         p = _number(row.get("population"), source, where, "population")
         if p < 0 or p != int(p) or p > 1e9:
             raise InputError(

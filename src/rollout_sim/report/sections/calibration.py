@@ -1,17 +1,17 @@
 """The calibration section: how the fit went, the parameters before and after, each target
 before and after, what the fit can identify, and every evaluation of the search.
 
-It reads ``calibration.json`` by its keys, as ``rollout-sim calibrate`` writes it.
+It reads ``calibration.json`` through its typed model,
+:class:`~rollout_sim.summaries.CalibrationSummary`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from ...outcomes import format_long
-from ..folder import as_float
+from ...summaries import CalibrationSummary, Simulated, TargetRow
 from ..view import Cell, Table, table
 
 __all__ = ["calibration_headline", "calibration_tables"]
@@ -21,60 +21,117 @@ def _number(v: object) -> str:
     return format_long(v, "number")
 
 
-def calibration_headline(cal: Mapping[str, Any]) -> Table:
+def _scalar(v: Simulated) -> float | None:
+    """A simulated value that is one number (None for a series or a missing value)."""
+    return v if isinstance(v, float | int) and math.isfinite(v) else None
+
+
+def calibration_headline(cal: CalibrationSummary) -> Table:
     """The headline of a calibration: how the search went, each target and parameter before
     and after."""
     rows: list[tuple[str, str, str]] = [
-        ("Method", str(cal.get("method", "—")), ""),
-        ("Converged", "yes" if cal.get("converged") else "no", str(cal.get("message") or "")),
-        ("Targets within tolerance", "yes" if cal.get("within_tolerance") else "no", ""),
-        ("Evaluations", format_long(len(cal.get("evaluations") or []), "count"), ""),
+        ("Method", cal.method, ""),
+        ("Converged", "yes" if cal.converged else "no", cal.message),
+        ("Targets within tolerance", "yes" if cal.within_tolerance else "no", ""),
+        ("Evaluations", format_long(len(cal.evaluations), "count"), ""),
     ]
-    for t in cal.get("targets") or []:
-        if t.get("kind", "window_mean") == "window_mean":
-            before, after = _number(as_float(t.get("before"))), _number(as_float(t.get("after")))
+    for t in cal.targets:
+        if t.kind == "window_mean":
+            before, after = _number(_scalar(t.before)), _number(_scalar(t.after))
             rows.append(
                 (
-                    f"mean {t.get('metric')}, {t.get('start')} to {t.get('end')}",
+                    f"mean {t.metric}, {t.start} to {t.end}",
                     f"{before} → {after}",
-                    f"target {_number(t.get('value'))} ± {_number(t.get('tolerance'))}",
+                    f"target {_number(t.value)} ± {_number(t.tolerance)}",
                 )
             )
-    for p in cal.get("parameters") or []:
-        rows.append(
-            (
-                str(p.get("path")),
-                f"{_number(p.get('before'))} → {_number(p.get('after'))}",
-                "before → after",
-            )
-        )
+    for p in cal.parameters:
+        rows.append((p.path, f"{_number(p.before)} → {_number(p.after)}", "before → after"))
     return table(
         ["Measure", Cell("Value", num=True), "Note"],
         [(a, Cell(b, num=True), Cell(c, cls="muted")) for a, b, c in rows],
     )
 
 
-def _rms(observed: Sequence[Any], simulated: Any) -> float | None:
+def _rms(observed: Sequence[tuple[str, float]], simulated: Simulated) -> float | None:
     """The root-mean-square error of a simulated series against the observed points."""
     if not isinstance(simulated, list) or not observed or len(simulated) != len(observed):
         return None
-    pairs = [
-        (as_float(o[1]) if isinstance(o, list) else None, as_float(s))
-        for o, s in zip(observed, simulated, strict=True)
+    errors = [
+        (s - o) ** 2
+        for (_, o), s in zip(observed, simulated, strict=True)
+        if s is not None and math.isfinite(s)
     ]
-    errors = [(s - o) ** 2 for o, s in pairs if o is not None and s is not None]
     return math.sqrt(sum(errors) / len(errors)) if errors else None
 
 
-def calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
+def _tolerance(rel: float | None, tol: float | None) -> str:
+    if rel is not None:
+        return f"±{rel * 100:g}%"
+    return f"±{_number(tol)}" if tol is not None else "—"
+
+
+def _point_row(r: TargetRow) -> tuple[str | Cell, ...]:
+    """One target point (a window, a date, a date of a series) before and after."""
+    label = r.label if r.weight == 1 else f"{r.label} (weight {r.weight:g})".strip()
+    return (
+        label,
+        Cell(r.metric, cls="key"),
+        r.date or "—",
+        Cell(_number(r.value), num=True),
+        Cell(_tolerance(r.rel_tolerance, r.tolerance), num=True),
+        Cell(_number(r.before), num=True),
+        Cell(_number(r.after), num=True),
+        Cell("—" if r.error_pct is None else f"{r.error_pct:+.1f}%", num=True),
+        {True: "yes", False: "no", None: "—"}[r.within],
+    )
+
+
+def _target_rows(cal: CalibrationSummary) -> list[tuple[str | Cell, ...]]:
+    """One row per target point (calibration.json's rows); a target without rows (a series
+    written before rows existed) gets one row summarising it."""
+    by_target: dict[int, list[TargetRow]] = {}
+    for row in cal.rows:
+        by_target.setdefault(row.index, []).append(row)
+    rows: list[tuple[str | Cell, ...]] = []
+    for i, t in enumerate(cal.targets):
+        if i in by_target:
+            rows.extend(_point_row(r) for r in by_target[i])
+            continue
+        within = "—"
+        if t.kind == "series":
+            what = f"observed series ({t.file}, {len(t.observed)} points)"
+            value, tol = "series", "—"
+            before = f"RMS error {_number(_rms(t.observed, t.before))}"
+            after = f"RMS error {_number(_rms(t.observed, t.after))}"
+        else:
+            what = (
+                f"mean over {t.start} to {t.end}" if t.kind == "window_mean" else t.date or "start"
+            )
+            value, tol = _number(t.value), _number(t.tolerance)
+            got = _scalar(t.after)
+            before, after = _number(_scalar(t.before)), _number(got)
+            if got is not None and t.tolerance is not None:
+                within = "yes" if abs(got - t.value) <= t.tolerance else "no"
+        rows.append(
+            (
+                t.label,
+                Cell(t.metric, cls="key"),
+                what,
+                Cell(value, num=True),
+                Cell(tol, num=True),
+                Cell(before, num=True),
+                Cell(after, num=True),
+                Cell("—", num=True),
+                within,
+            )
+        )
+    return rows
+
+
+def calibration_tables(cal: CalibrationSummary) -> list[Table]:
     """The fitted parameters, the targets, what the fit identifies, its warnings, and the
     trace of every evaluation."""
-    ident = cal.get("identification") or {}
-
-    def at_row(column: Any, k: int) -> Any:
-        """Row *k* of a Jacobian column of calibration.json (None if it is missing)."""
-        return column[k] if isinstance(column, list) and k < len(column) else None
-
     params = table(
         [
             "Parameter",
@@ -88,85 +145,20 @@ def calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
         ],
         [
             (
-                Cell(str(p.get("path")), cls="key"),
-                *(Cell(_number(b), num=True) for b in [*(p.get("bounds") or []), None, None][:2]),
-                "yes" if p.get("integer") else "no",
-                Cell(_number(p.get("before")), num=True),
-                Cell(_number(p.get("after")), num=True),
-                Cell(_number(p.get("sensitivity")), num=True),
-                {True: "yes", False: "NO"}.get(p.get("identified"), "—"),
+                Cell(p.path, cls="key"),
+                *(Cell(_number(b), num=True) for b in [*p.bounds, None, None][:2]),
+                "yes" if p.integer else "no",
+                Cell(_number(p.before), num=True),
+                Cell(_number(p.after), num=True),
+                Cell(_number(p.sensitivity), num=True),
+                {True: "yes", False: "NO", None: "—"}[p.identified],
             )
-            for p in cal.get("parameters") or []
+            for p in cal.parameters
         ],
         caption="Parameters fitted: the scenario's value before and the fitted value after. "
         "Sensitivity: how many tolerances in all the targets move across the parameter's whole "
         "range, measured at the fit; below 1 the targets cannot pin the parameter down.",
     )
-    # One row per target point (calibration.json's rows); a target without rows (a file from
-    # an older version) gets one row summarising it.
-    by_target: dict[Any, list[Mapping[str, Any]]] = {}
-    for row in cal.get("rows") or []:
-        by_target.setdefault(row.get("index"), []).append(row)
-    target_rows = []
-    for i, t in enumerate(cal.get("targets") or []):
-        for r in by_target.get(i, []):
-            rel, tol = as_float(r.get("rel_tolerance")), r.get("tolerance")
-            tolerance = (
-                f"±{rel * 100:g}%"
-                if rel is not None
-                else (f"±{_number(tol)}" if as_float(tol) is not None else "—")
-            )
-            error = as_float(r.get("error_pct"))
-            weight = as_float(r.get("weight"))
-            label = str(r.get("label") or "")
-            if weight is not None and weight != 1:
-                label = f"{label} (weight {weight:g})".strip()
-            target_rows.append(
-                (
-                    label,
-                    Cell(str(r.get("metric", "?")), cls="key"),
-                    str(r.get("date") or "—"),
-                    Cell(_number(r.get("value")), num=True),
-                    Cell(tolerance, num=True),
-                    Cell(_number(r.get("before")), num=True),
-                    Cell(_number(r.get("after")), num=True),
-                    Cell("—" if error is None else f"{error:+.1f}%", num=True),
-                    {True: "yes", False: "no"}.get(r.get("within"), "—"),  # type: ignore[arg-type]
-                )
-            )
-        if i in by_target:
-            continue
-        kind = t.get("kind", "window_mean")
-        within = "—"
-        if kind == "series":
-            observed = t.get("observed") or []
-            what = f"observed series ({t.get('file', '?')}, {len(observed)} points)"
-            value, tol = "series", "—"
-            before = f"RMS error {_number(_rms(observed, t.get('before')))}"
-            after = f"RMS error {_number(_rms(observed, t.get('after')))}"
-        else:
-            if kind == "window_mean":
-                what = f"mean over {t.get('start')} to {t.get('end')}"
-            else:
-                what = str(t.get("date") or "start")
-            value, tol = _number(t.get("value")), _number(t.get("tolerance"))
-            before, after = _number(t.get("before")), _number(t.get("after"))
-            got, want, margin = (as_float(t.get(k)) for k in ("after", "value", "tolerance"))
-            if got is not None and want is not None and margin is not None:
-                within = "yes" if abs(got - want) <= margin else "no"
-        target_rows.append(
-            (
-                str(t.get("label") or ""),
-                Cell(str(t.get("metric", "?")), cls="key"),
-                what,
-                Cell(value, num=True),
-                Cell(tol, num=True),
-                Cell(before, num=True),
-                Cell(after, num=True),
-                Cell("—", num=True),
-                within,
-            )
-        )
     targets = table(
         [
             "Label",
@@ -179,38 +171,37 @@ def calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
             Cell("Error", num=True),
             "Within tolerance",
         ],
-        target_rows,
+        _target_rows(cal),
         caption="Targets: the simulated value (mean over the replications) before and after "
         "calibration, at each date; error relative to the target. Weight 0: shown, not fitted.",
     )
     tables = [params, targets]
-    warnings = [str(w) for w in cal.get("warnings") or []]
-    jacobian = ident.get("jacobian") or {}
-    rows = [str(r) for r in ident.get("rows") or []]
-    if jacobian and rows:
-        names = list(jacobian)
+    ident = cal.identification
+    if ident is not None and ident.jacobian and ident.rows:
+        names = list(ident.jacobian)
+
+        def at_row(name: str, k: int) -> float | None:
+            column = ident.jacobian.get(name)
+            return column[k] if column is not None and k < len(column) else None
+
         tables.append(
             table(
                 ["Target", *(Cell(n, num=True) for n in names)],
                 [
-                    (
-                        label,
-                        *(Cell(_number(at_row(jacobian.get(n), k)), num=True) for n in names),
-                    )
-                    for k, label in enumerate(rows)
+                    (label, *(Cell(_number(at_row(n, k)), num=True) for n in names))
+                    for k, label in enumerate(ident.rows)
                 ],
                 caption="Identification: how far each fitted target moves, in tolerances "
                 "(× √weight), across each parameter's whole range (finite differences at the "
-                f"fit, ±{(as_float(ident.get('step_share_of_range')) or 0.05):.0%} of each "
+                f"fit, ±{ident.step_share_of_range:.0%} of each "
                 "range, on the same replications).",
             )
         )
-    if warnings:
+    if cal.warnings:
         tables.append(
-            table(["Warning"], [(w,) for w in warnings], caption="What the fit cannot tell.")
+            table(["Warning"], [(w,) for w in cal.warnings], caption="What the fit cannot tell.")
         )
-    evaluations = cal.get("evaluations") or []
-    names = [str(p.get("path")) for p in cal.get("parameters") or []]
+    names = [p.path for p in cal.parameters]
     trace = table(
         [
             Cell("#", num=True),
@@ -221,11 +212,11 @@ def calibration_tables(cal: Mapping[str, Any]) -> list[Table]:
         [
             (
                 Cell(str(i + 1), num=True),
-                *(Cell(_number((e.get("params") or {}).get(n)), num=True) for n in names),
-                Cell(_number(as_float(e.get("objective"))), num=True),
-                "yes" if e.get("within_tolerance") else "no",
+                *(Cell(_number(e.params.get(n)), num=True) for n in names),
+                Cell(_number(e.objective), num=True),
+                "yes" if e.within_tolerance else "no",
             )
-            for i, e in enumerate(evaluations)
+            for i, e in enumerate(cal.evaluations)
         ],
         caption="Every evaluation of the search, in the order it was made.",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ...outcomes import format_long, long_unit_of, title_of
+from ...outcomes import format_long, long_formatter, long_unit_of, title_of
 from ...summaries import RunSummary, Spread
 from ..view import Cell, Table, spread_cell, table
 
@@ -28,16 +28,9 @@ def _total(values: Iterable[float]) -> float | None:
     return sum(known) if known else None
 
 
-def _money(v: object) -> str:
-    return format_long(v, "money")
-
-
-def _count(v: object) -> str:
-    return format_long(v, "count")
-
-
-def _rate(v: object) -> str:
-    return format_long(v, "rate")
+_money = long_formatter("money")
+_count = long_formatter("count")
+_rate = long_formatter("rate")
 
 
 def finance_tables(summary: RunSummary) -> list[Table]:

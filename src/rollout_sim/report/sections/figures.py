@@ -5,7 +5,7 @@ it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from ..folder import Figures, as_float
 from ..view import Image
@@ -78,65 +78,98 @@ def coverage_images(
         "it (inside the coverage of their sites in service, whoever covered those people "
         "first)." + refs,
     )
-    footprint = figures.take(
-        "footprint",
+    return figures.taken(coverage, _take(figures, "footprint"))
+
+
+#: (title, caption) of each plot whose caption does not depend on the results, by its name in
+#: ``plots/``: one table, so the sections below only say which plots they place.
+_CAPTIONS: Final[Mapping[str, tuple[str, str]]] = {
+    "footprint": (
         "What the operators serve",
         "The operators' footprint, as operators report it: places and people inside the "
         "coverage of their sites in service, whoever else covers them.",
-    )
-    return figures.taken(coverage, footprint)
+    ),
+    "finance": (
+        "Money over time",
+        "Cash and debt (top); cumulative capex, opex, repairs, interest and "
+        "revenue (bottom); dotted lines: defaults.",
+    ),
+    "public_cost_per_person": (
+        "Public cost per person reached (average)",
+        "The average: all the public money a policy spends divided by all the "
+        "people the rollout reaches under it, people the operator would have "
+        "reached anyway included. What the policy's effect costs is in the "
+        "policy comparison below.",
+    ),
+    "availability": (
+        "Availability over time",
+        "Sites down and the share of covered people actually served.",
+    ),
+    "impact": (
+        "Poverty effects over time",
+        "People lifted out of poverty (top) and extreme poverty (bottom): the "
+        "central estimate, and the range from the low to the high estimate "
+        "(docs/impact.md).",
+    ),
+    "calibration": (
+        "Calibration fit",
+        "The target against the simulated series, before and after.",
+    ),
+    "map": (
+        "Map of the network",
+        "Villages by the year they were first covered (muted blue: covered at the start; "
+        "grey: never); sites shaped by backhaul, a dot inside an upgraded 2G site; "
+        "microwave hops, fibre PoPs and depots.",
+    ),
+    "snapshots": (
+        "Coverage snapshots",
+        "Coverage at the start and at the end of each calendar year: muted blue, covered "
+        "at the start; blue, reached by the rollout; orange, reached since the previous "
+        "panel.",
+    ),
+    "rollout": (
+        "The rollout, quarter by quarter (animation)",
+        "Animated: one frame a quarter, from the start to the last day (which holds), "
+        "with the date, the people reached and their curve so far. Orange: reached in "
+        "the last quarter. A printed report shows the first frame.",
+    ),
+}
+
+
+def _take(figures: Figures, name: str) -> Image | None:
+    """Plot *name* with its title and caption from :data:`_CAPTIONS` (None: not drawn)."""
+    title, caption = _CAPTIONS[name]
+    return figures.take(name, title, caption)
+
+
+def _taken(figures: Figures, *names: str) -> list[Image]:
+    """The plots *names* that were drawn, in that order."""
+    return figures.taken(*(_take(figures, name) for name in names))
 
 
 def run_cost_images(figures: Figures) -> list[Image]:
     """A run's money over time."""
-    return figures.taken(
-        figures.take(
-            "finance",
-            "Money over time",
-            "Cash and debt (top); cumulative capex, opex, repairs, interest and "
-            "revenue (bottom); dotted lines: defaults.",
-        )
-    )
+    return _taken(figures, "finance")
 
 
 def fan_cost_images(figures: Figures) -> list[Image]:
     """The average public cost per person reached, by policy."""
-    return figures.taken(
-        figures.take(
-            "public_cost_per_person",
-            "Public cost per person reached (average)",
-            "The average: all the public money a policy spends divided by all the "
-            "people the rollout reaches under it, people the operator would have "
-            "reached anyway included. What the policy's effect costs is in the "
-            "policy comparison below.",
-        )
-    )
+    return _taken(figures, "public_cost_per_person")
 
 
 def availability_image(figures: Figures) -> Image | None:
     """A run's sites down and share of covered people served, over time."""
-    return figures.take(
-        "availability",
-        "Availability over time",
-        "Sites down and the share of covered people actually served.",
-    )
+    return _take(figures, "availability")
 
 
 def impact_images(figures: Figures) -> list[Image]:
     """A run's poverty effects over time."""
-    return figures.taken(
-        figures.take(
-            "impact",
-            "Poverty effects over time",
-            "People lifted out of poverty (top) and extreme poverty (bottom): the "
-            "central estimate, and the range from the low to the high estimate "
-            "(docs/impact.md).",
-        )
-    )
+    return _taken(figures, "impact")
 
 
 def comparison_images(figures: Figures, baseline: str) -> list[Image]:
-    """What each policy's effect costs, and the paired difference in people reached."""
+    """What each policy's effect costs, and the paired difference in people reached (their
+    captions name the baseline)."""
     return figures.taken(
         figures.take(
             "public_cost_per_additional_person",
@@ -158,35 +191,9 @@ def comparison_images(figures: Figures, baseline: str) -> list[Image]:
 
 def calibration_image(figures: Figures) -> Image | None:
     """The calibration's fit: each target against the simulated series."""
-    return figures.take(
-        "calibration",
-        "Calibration fit",
-        "The target against the simulated series, before and after.",
-    )
+    return _take(figures, "calibration")
 
 
 def map_images(figures: Figures) -> list[Image]:
     """The map, the yearly snapshots and the animated map."""
-    return figures.taken(
-        figures.take(
-            "map",
-            "Map of the network",
-            "Villages by the year they were first covered (muted blue: covered at the start; "
-            "grey: never); sites shaped by backhaul, a dot inside an upgraded 2G site; "
-            "microwave hops, fibre PoPs and depots.",
-        ),
-        figures.take(
-            "snapshots",
-            "Coverage snapshots",
-            "Coverage at the start and at the end of each calendar year: muted blue, covered "
-            "at the start; blue, reached by the rollout; orange, reached since the previous "
-            "panel.",
-        ),
-        figures.take(
-            "rollout",
-            "The rollout, quarter by quarter (animation)",
-            "Animated: one frame a quarter, from the start to the last day (which holds), "
-            "with the date, the people reached and their curve so far. Orange: reached in "
-            "the last quarter. A printed report shows the first frame.",
-        ),
-    )
+    return _taken(figures, "map", "snapshots", "rollout")

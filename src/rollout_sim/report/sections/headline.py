@@ -6,13 +6,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...outcomes import ICER, format_difference, format_long, long_unit_of, title_of
-from ...summaries import ComparisonSummary, ReplicationsSummary, RunSummary, Spread
+from ...outcomes import (
+    ICER,
+    REPORT_HEADLINE,
+    format_difference,
+    format_long,
+    long_formatter,
+    long_unit_of,
+    title_of,
+)
+from ...summaries import (
+    CalibrationSummary,
+    ComparisonSummary,
+    ReplicationsSummary,
+    RunSummary,
+    Spread,
+)
 from ..folder import Summary, as_float
 from ..view import KIND_TITLES, Cell, Kind, Table, spread_cell, table
 
 __all__ = [
-    "HEADLINE_METRICS",
     "comparison_headline",
     "comparison_story",
     "facts",
@@ -24,34 +37,13 @@ __all__ = [
     "run_story",
 ]
 
-#: The few metrics of the headline for replications and comparisons.
-HEADLINE_METRICS = (
-    "people_covered",
-    "people_reached",
-    "villages_covered",
-    "sites_on_air",
-    "days_to_reach_50pct",
-    "capex_usd",
-    "public_cost_usd",
-    "public_cost_per_person_reached_usd",
-    "availability",
-    "defaults",
-)
-
 #: The average public cost per person reached (all public money ÷ all people reached).
 _PER_PERSON = "public_cost_per_person_reached_usd"
 
 
-def _count(v: object) -> str:
-    return format_long(v, "count")
-
-
-def _money(v: object) -> str:
-    return format_long(v, "money")
-
-
-def _share(v: object) -> str:
-    return format_long(v, "share")
+_count = long_formatter("count")
+_money = long_formatter("money")
+_share = long_formatter("share")
 
 
 def policy_descriptions(scenario: Mapping[str, Any]) -> dict[str, str]:
@@ -68,7 +60,7 @@ def facts(
     scenario: Mapping[str, Any],
     summary: Summary | None,
     manifest: Mapping[str, Any],
-    calibration: Mapping[str, Any],
+    calibration: CalibrationSummary | None,
 ) -> list[tuple[str, str]]:
     """Scenario name, dates, seed, replications and policy, as label/value pairs."""
     run = summary if isinstance(summary, RunSummary) else None
@@ -81,8 +73,8 @@ def facts(
         out.append(("Simulated period", f"{start or '?'} to {end or '?'}{span}"))
     seed = summary.seed if summary is not None else manifest.get("seed", scenario.get("seed"))
     out.append(("Seed", str(seed) if seed is not None else "—"))
-    if kind == "calibration":
-        reps = calibration.get("replications_per_evaluation")
+    if calibration is not None:
+        reps = calibration.replications_per_evaluation
         out.append(("Replications", f"{reps} per evaluation" if reps else "—"))
     elif isinstance(summary, ComparisonSummary):
         counts = sorted(set(summary.replications.values()))
@@ -174,7 +166,7 @@ def replications_headline(summary: ReplicationsSummary) -> Table:
     metrics = summary.metrics
     rows: list[list[str | Cell]] = [
         [title_of(name), spread_cell(metrics[name], long_unit_of(name))]
-        for name in HEADLINE_METRICS
+        for name in REPORT_HEADLINE
         if name in metrics
     ]
     return table(
@@ -188,7 +180,7 @@ def comparison_headline(summary: ComparisonSummary) -> Table:
     """The headline metrics of each policy (a column each), with their intervals."""
     policies = summary.policies
     metrics = summary.metrics
-    names = [m for m in HEADLINE_METRICS if any(m in metrics.get(p, {}) for p in policies)]
+    names = [m for m in REPORT_HEADLINE if any(m in metrics.get(p, {}) for p in policies)]
     rows: list[list[str | Cell]] = [
         [
             title_of(name),

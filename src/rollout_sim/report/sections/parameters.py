@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from ...fileio import JsonObject
 from ...scenario.comments import SourceComments
 from ...scenario.describe import SchemaDescriber
 from ...scenario.paths import PathKey, format_path
@@ -60,7 +61,7 @@ def scenario_value(v: Any) -> str:
 
 
 def assumptions(
-    scenario: dict[str, Any], source: SourceComments | None, describer: SchemaDescriber
+    scenario: JsonObject, source: SourceComments | None, describer: SchemaDescriber
 ) -> list[AssumptionGroup]:
     """The rows of the resolved *scenario*, grouped by top-level key, each with its note: the
     comment of *source* (the scenario file), else the schema's description."""
