@@ -7,6 +7,7 @@ code 2, one line); what they mean for a scenario is checked by the commands.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -279,51 +280,29 @@ def policy_names(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
-def _seed(text: str) -> int:
-    """argparse type of ``--seed``: a whole number the scenario schema accepts."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 0 to {MAX_SEED}")
-    return value
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """argparse type of a whole-number option from *low* to *high*: out of range, or not a
+    whole number, is one usage error naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected a whole number from {low} to {high}"
+            )
+        return value
+
+    return parse
 
 
 MAX_REPS = 100_000
-
-
-def _reps(text: str) -> int:
-    """argparse type of ``--reps``: a whole number of replications, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_REPS:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to {MAX_REPS}")
-    return value
-
-
-def _samples(text: str) -> int:
-    """argparse type of ``--samples``: a whole number from 2 to 100,000."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 2 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 2 to 100000")
-    return value
-
-
-def _jobs(text: str) -> int:
-    """argparse type of ``--jobs``: a whole number of worker processes, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 1024:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number from 1 to 1024")
-    return value
+_seed = _whole(0, MAX_SEED)  # --seed: what the scenario schema accepts
+_reps = _whole(1, MAX_REPS)  # --reps, --trials
+_samples = _whole(2, 100_000)  # --samples
+_jobs = _whole(1, 1024)  # --jobs: worker processes
 
 
 def _timeout(text: str) -> float:

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+
+
+def _t_quantile(q: float, df: int) -> float:
+    """Student's t quantile. scipy.stats is imported here, not at the top: it takes a
+    quarter of a second, which every CLI start (a single run too) would otherwise pay."""
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df))
+
 
 __all__ = ["Band", "Interval", "band", "interval", "paired_difference", "paired_ratio"]
 
@@ -78,7 +86,7 @@ def paired_difference(base: FloatArray, other: FloatArray, level: float = 0.95) 
     if n == 1:
         return Interval(mean, np.nan, np.nan, 1)
     sd = float(d.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * sd / np.sqrt(n)
+    half = _t_quantile(0.5 + level / 2.0, n - 1) * sd / np.sqrt(n)
     return Interval(mean, mean - half, mean + half, n)
 
 
@@ -90,7 +98,7 @@ def paired_band(base: FloatArray, other: FloatArray, level: float = 0.95) -> Ban
     if n < 2:
         nan = np.full_like(mean, np.nan)
         return Band(mean, np.median(d, axis=0), nan, nan)
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * d.std(axis=0, ddof=1) / np.sqrt(n)
+    half = _t_quantile(0.5 + level / 2.0, n - 1) * d.std(axis=0, ddof=1) / np.sqrt(n)
     return Band(mean, np.median(d, axis=0), mean - half, mean + half)
 
 
@@ -124,7 +132,7 @@ def paired_ratio(
         return Interval(ratio, np.nan, np.nan, n)
     cov = np.cov(dn, dd, ddof=1) / n
     va, vb, c = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
-    t2 = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) ** 2
+    t2 = _t_quantile(0.5 + level / 2.0, n - 1) ** 2
     qa = b * b - t2 * vb
     qb = -2.0 * (a * b - t2 * c)
     qc = a * a - t2 * va
