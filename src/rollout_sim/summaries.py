@@ -27,6 +27,10 @@ __all__ = [
     "Milestone",
     "ObjectiveChange",
     "OperatorSummary",
+    "OptimizationBest",
+    "OptimizationConstraint",
+    "OptimizationObjective",
+    "OptimizationSummary",
     "PointTargetSummary",
     "ReferenceCheck",
     "ReplicationsSummary",
@@ -363,3 +367,46 @@ class CalibrationSummary(_Summary):
     evaluations: list[CalibrationEvaluation]
     #: What could not be kept of the scenario file's layout in ``scenario.calibrated.yaml``.
     calibrated_file_notes: list[str]
+
+
+# --- optimization.json ---------------------------------------------------------------------
+
+
+class OptimizationObjective(_Summary):
+    """An objective of the search: a metric (``name`` or ``name@date``) and its direction."""
+
+    metric: str
+    direction: Literal["maximize", "minimize"]
+
+
+class OptimizationConstraint(_Summary):
+    """A constraint on a metric's mean over the replications: at least *min*, at most *max*."""
+
+    metric: str
+    min: float | None
+    max: float | None
+
+
+class OptimizationBest(_Summary):
+    """The chosen trial's decision values (by the variable's path as written) and objective
+    means (None: undefined)."""
+
+    params: dict[str, float]
+    objectives: list[float | None]
+
+
+class OptimizationSummary(_Summary):
+    """``optimization.json``: how the search ran, the Pareto trials and the chosen one."""
+
+    scenario: str
+    sampler: str
+    policy: str | None
+    trials: int
+    replications_per_trial: int
+    objectives: list[OptimizationObjective]
+    #: Absent from folders written before the report read them: none recorded.
+    constraints: list[OptimizationConstraint] = Field(default_factory=list)
+    feasible_trials: int
+    pareto_trials: list[int]
+    best_trial: int | None
+    best: OptimizationBest | None

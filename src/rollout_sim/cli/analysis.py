@@ -118,6 +118,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         plots=scenario.outputs.plots and not args.no_plots,
         extra_manifest=manifest_fields(args, timing, batch),
     )
+    maybe_report(args, out)
     if res.best is None:
         note(args, "no trial met every constraint: no best.yaml; widen the ranges or the limits")
     if not args.quiet:

@@ -235,14 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenario(opt, "scenario YAML file with an optimize: block", "results/<name>-optimize")
     opt.add_argument("--trials", type=_reps, help="trials to run (overrides optimize.trials)")
     _add_batch(opt, resume="keep the trials an interrupted search finished")
-    _add_outputs(opt, report=False)
+    _add_outputs(opt)
 
     rep = sub.add_parser(
         "report",
         parents=[common],
         help="write a self-contained report.html for a results folder",
         description="Write report.html (images embedded, no network needed) for the results "
-        "folder of a run, replications, a comparison or a calibration.",
+        "folder of a run, replications, a comparison, a calibration, a sensitivity analysis "
+        "or an optimisation.",
         epilog="examples:\n  rollout-sim report results/peru_ipt\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -46,6 +46,13 @@ from .sections.headline import (
     run_headline,
     run_story,
 )
+from .sections.optimize import (
+    OptimizeFolder,
+    optimize_headline,
+    optimize_section,
+    optimize_story,
+    read_optimize_folder,
+)
 from .sections.parameters import assumptions
 from .sections.poverty import impact_on, run_impact_table, sets_impact_table
 from .sections.uncertainty import (
@@ -92,10 +99,14 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
     manifest = _object(d / "manifest.json") if regular_member(d, "manifest.json") else {}
     summary: Summary | None = None
     calibration: CalibrationSummary | None = None
+    optimization: OptimizeFolder | None = None
     if kind == "calibration":
         calibration = read_calibration(d / "calibration.json")
         scenario_file = d / "scenario.calibrated.yaml"
     elif kind == "sensitivity":  # no summary.json: sensitivity.csv and .json say it all
+        scenario_file = d / "scenario.resolved.yaml"
+    elif kind == "optimize":  # no summary.json: optimization.json and the trials say it all
+        optimization = read_optimize_folder(d)
         scenario_file = d / "scenario.resolved.yaml"
     else:
         summary = read_summary(d / "summary.json", kind)
@@ -112,6 +123,8 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         headline, story = comparison_headline(summary), comparison_story(summary)
     elif kind == "sensitivity":
         headline, story = sensitivity_headline(d), sensitivity_story(d)
+    elif optimization is not None:
+        headline, story = optimize_headline(optimization), optimize_story(optimization)
     else:
         assert calibration is not None  # kind == "calibration"
         headline, story = calibration_headline(calibration), []
@@ -124,7 +137,14 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         folder=d.name,
         title=str(scenario.get("name") or d.name),
         description=str(scenario.get("description") or "").strip(),
-        facts=facts(kind, scenario, summary, manifest, calibration),
+        facts=facts(
+            kind,
+            scenario,
+            summary,
+            manifest,
+            calibration,
+            optimization.summary if optimization is not None else None,
+        ),
         headline=headline,
         story=story,
         references=references_table(summary),
@@ -154,6 +174,8 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         ctx.uncertainty = sensitivity_section(d, figures)
     elif kind == "comparison":
         ctx.uncertainty = regret_section(d, figures)
+    if optimization is not None:
+        ctx.optimization = optimize_section(optimization, figures)
     ctx.map_images = fig.map_images(figures)
     ctx.other_images = figures.rest()
     ctx.toc = _toc(ctx)
@@ -217,7 +239,7 @@ def _toc(ctx: ReportContext) -> list[tuple[str, str]]:
     """The table of contents: the sections this report has, in their order."""
     toc = [("headline", "Headline")]
     calibration = ctx.kind == "calibration"
-    if ctx.kind != "sensitivity":  # its own section is all it has
+    if ctx.kind not in ("sensitivity", "optimize"):  # their own section is all they have
         toc.append(("calibration", "Calibration") if calibration else ("coverage", "Coverage"))
     if ctx.cost:
         toc.append(("cost", "Cost"))
@@ -227,9 +249,12 @@ def _toc(ctx: ReportContext) -> list[tuple[str, str]]:
         toc.append(("comparison", "Policy comparison"))
     if ctx.uncertainty:
         toc.append(("uncertainty", "Uncertainty"))
+    if ctx.optimization:
+        toc.append(("optimize", "Policy optimisation"))
     if ctx.impact:
         toc.append(("impact", "Poverty"))
-    toc.append(("map", "Maps"))
+    if ctx.kind != "optimize":  # an optimisation draws no map: its trials are not one network
+        toc.append(("map", "Maps"))
     if ctx.other_images:
         toc.append(("figures", "Other figures"))
     toc += [("files", "Files and provenance"), ("assumptions", "Assumptions")]

@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +18,13 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError
 from ..fileio import regular_member
-from ..summaries import CalibrationSummary, ComparisonSummary, ReplicationsSummary, RunSummary
+from ..summaries import (
+    CalibrationSummary,
+    ComparisonSummary,
+    OptimizationSummary,
+    ReplicationsSummary,
+    RunSummary,
+)
 from .view import Image, Kind
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -25,13 +32,17 @@ _M = TypeVar("_M", bound=BaseModel)
 __all__ = [
     "Figures",
     "Summary",
+    "TrialRow",
+    "TrialTable",
     "as_float",
     "folder_kind",
     "plot_names",
     "read_calibration",
     "read_csv",
     "read_json",
+    "read_optimization",
     "read_summary",
+    "read_trials",
     "read_yaml",
     "required_files",
 ]
@@ -43,9 +54,12 @@ def folder_kind(results_dir: Path) -> Kind | None:
     """What *results_dir* holds, from the files that only that kind of folder writes.
 
     ``None`` if it is not a results folder. A comparison also writes ``replications.csv``, so
-    ``comparison.csv`` is checked first.
+    ``comparison.csv`` is checked first. An optimisation is known by either of its own files,
+    so that a folder missing one is reported as an incomplete optimisation, not as no folder.
     """
     kinds: tuple[tuple[str, Kind], ...] = (
+        ("optimization.json", "optimize"),
+        ("trials.csv", "optimize"),
         ("sensitivity.csv", "sensitivity"),
         ("comparison.csv", "comparison"),
         ("calibration.json", "calibration"),
@@ -64,6 +78,8 @@ def required_files(kind: Kind) -> tuple[str, ...]:
         return ("calibration.json", "scenario.calibrated.yaml")
     if kind == "sensitivity":
         return ("sensitivity.csv", "sensitivity.json", "scenario.resolved.yaml")
+    if kind == "optimize":  # best.yaml only when a trial was feasible; the plot may be off
+        return ("optimization.json", "trials.csv", "pareto.csv", "scenario.resolved.yaml")
     if kind == "comparison":
         return ("summary.json", "scenario.resolved.yaml", "differences.csv")
     return ("summary.json", "scenario.resolved.yaml")
@@ -132,6 +148,11 @@ def read_calibration(path: Path) -> CalibrationSummary:
     return _typed(path, CalibrationSummary, "a calibration")
 
 
+def read_optimization(path: Path) -> OptimizationSummary:
+    """``optimization.json`` of an optimisation folder, through its typed model."""
+    return _typed(path, OptimizationSummary, "an optimisation summary")
+
+
 def read_yaml(path: Path) -> Any:
     """The YAML value of *path* (a regular file of its folder)."""
     text = _text(path)
@@ -159,6 +180,124 @@ def as_float(text: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+# --------------------------------------------------------------------------------------------
+# An optimisation's trials
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """One row of ``trials.csv`` or ``pareto.csv``: a trial's decision values (in the order of
+    :attr:`TrialTable.variables`), objective and constraint means (None: undefined), whether it
+    met every constraint, and (``trials.csv`` only) whether it is on the front and chosen."""
+
+    number: int
+    params: tuple[float, ...]
+    objectives: tuple[float | None, ...]
+    constraints: tuple[float | None, ...]
+    feasible: bool
+    pareto: bool
+    best: bool
+
+
+@dataclass(frozen=True)
+class TrialTable:
+    """``trials.csv`` or ``pareto.csv``: the columns' meaning, from the header, and the rows.
+
+    *variables* are the decision variables' paths as written; *objectives* and *constraints*
+    the metrics' labels (``people_reached@2021-12-31``)."""
+
+    variables: tuple[str, ...]
+    objectives: tuple[str, ...]
+    constraints: tuple[str, ...]
+    rows: tuple[TrialRow, ...]
+
+
+def _numbered(header: list[str], start: int, prefix: str) -> tuple[list[str], int]:
+    """The labels of the columns ``<prefix>_1:<label>``, ``<prefix>_2:<label>``, ... from
+    *start*; and the index after them."""
+    labels: list[str] = []
+    i = start
+    while i < len(header):
+        number, colon, label = header[i].partition(":")
+        if not colon or number != f"{prefix}_{len(labels) + 1}":
+            break
+        labels.append(label)
+        i += 1
+    return labels, i
+
+
+def read_trials(path: Path) -> TrialTable:
+    """``trials.csv`` or ``pareto.csv`` of an optimisation folder (a regular file of it),
+    each column and value checked; one error line naming the line and column that does not
+    fit."""
+
+    def bad(what: str) -> InputError:
+        return InputError(f"not a table of trials rollout-sim writes ({what})", source=str(path))
+
+    try:
+        with _checked(path).open(newline="", encoding="utf-8") as f:
+            lines = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read it ({exc})", source=str(path)) from None
+    if not lines:
+        raise bad("it is empty")
+    header = lines[0]
+    if header[:1] != ["trial"]:
+        raise bad("the first column is not 'trial'")
+    first = next(
+        (i for i, h in enumerate(header) if h.startswith("objective_") or h == "feasible"),
+        len(header),
+    )
+    variables = header[1:first]
+    objectives, i = _numbered(header, first, "objective")
+    constraints, i = _numbered(header, i, "constraint")
+    if not variables or not objectives:
+        raise bad("no decision variable or no objective column")
+    rest = header[i:]
+    if rest not in (["feasible"], ["feasible", "pareto", "best"]):
+        raise bad(f"column {i + 1}: expected 'feasible' and then, in trials.csv, 'pareto', 'best'")
+
+    def number(text: str, line: int, column: str, *, blank: bool) -> float | None:
+        if blank and text == "":
+            return None  # an objective undefined in some replication
+        v = as_float(text)
+        if v is None:
+            raise bad(f"line {line}, {column}: {text!r} is not a number")
+        return v
+
+    def flag(text: str, line: int, column: str, yes: str, no: str) -> bool:
+        if text not in (yes, no):
+            raise bad(f"line {line}, {column}: {text!r}: expected {yes!r} or {no!r}")
+        return text == yes
+
+    n_obj, n_con = len(objectives), len(constraints)
+    rows: list[TrialRow] = []
+    for line, cells in enumerate(lines[1:], 2):
+        if len(cells) != len(header):
+            raise bad(f"line {line} has {len(cells)} values for {len(header)} columns")
+        trial = cells[0]
+        if not (trial.isascii() and trial.isdigit()):
+            raise bad(f"line {line}, trial: {trial!r} is not a trial number")
+        values = [
+            number(text, line, column, blank=k > len(variables))
+            for k, (text, column) in enumerate(zip(cells, header, strict=True))
+            if 0 < k < i
+        ]
+        extra = dict(zip(rest, cells[i:], strict=True))
+        rows.append(
+            TrialRow(
+                number=int(trial),
+                params=tuple(v for v in values[: len(variables)] if v is not None),
+                objectives=tuple(values[len(variables) : len(variables) + n_obj]),
+                constraints=tuple(values[len(variables) + n_obj : len(variables) + n_obj + n_con]),
+                feasible=flag(extra["feasible"], line, "feasible", "yes", "no"),
+                pareto="pareto" in extra and flag(extra["pareto"], line, "pareto", "yes", "no"),
+                best="best" in extra and flag(extra["best"], line, "best", "yes", ""),
+            )
+        )
+    return TrialTable(tuple(variables), tuple(objectives), tuple(constraints), tuple(rows))
 
 
 # --------------------------------------------------------------------------------------------

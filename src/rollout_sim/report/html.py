@@ -1,5 +1,5 @@
-"""A self-contained HTML report of a results folder (a run, replications, a comparison or a
-calibration).
+"""A self-contained HTML report of a results folder (a run, replications, a comparison, a
+calibration, a sensitivity analysis or an optimisation).
 
 The report is one file, ``report.html``, that a reader can open, e-mail or print without the
 folder beside it: the plots are embedded as ``data:`` URIs, the stylesheet is inline, and
@@ -80,7 +80,7 @@ def write_report(
     if kind is None:
         raise InputError(
             "not a results folder: it has none of summary.json, replications.csv, "
-            "comparison.csv or calibration.json",
+            "comparison.csv, calibration.json, sensitivity.csv or optimization.json",
             source=str(results_dir),
         )
     missing = [n for n in required_files(kind) if regular_member(results_dir, n) is None]

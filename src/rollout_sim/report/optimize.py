@@ -19,6 +19,12 @@ from ..fileio import atomic_write, results_dir, write_manifest
 from ..scenario.load import apply_override, dump_scenario, read_yaml, scenario_hash
 from ..scenario.paths import PathKey
 from ..scenario.schema import Scenario
+from ..summaries import (
+    OptimizationBest,
+    OptimizationConstraint,
+    OptimizationObjective,
+    OptimizationSummary,
+)
 from .writer import versions, write_csv
 
 __all__ = ["OPTIMIZATION_NAME", "best_yaml", "write_optimization"]
@@ -116,32 +122,40 @@ def write_optimization(
         _row(res, t, ["yes" if t.number in on_front else "no", "yes" if t.number == best else ""])
         for t in res.trials
     ]
-    summary = {
-        "scenario": scenario.name,
-        "sampler": res.sampler,
-        "policy": res.plan.policy,
-        "trials": len(res.trials),
-        "replications_per_trial": res.plan.spec.replications,
-        "objectives": [
-            {"metric": g.metric.label, "direction": "maximize" if g.maximize else "minimize"}
+    summary = OptimizationSummary(
+        scenario=scenario.name,
+        sampler=res.sampler,
+        policy=res.plan.policy,
+        trials=len(res.trials),
+        replications_per_trial=res.plan.spec.replications,
+        objectives=[
+            OptimizationObjective(
+                metric=g.metric.label, direction="maximize" if g.maximize else "minimize"
+            )
             for g in res.plan.objectives
         ],
-        "feasible_trials": sum(t.feasible for t in res.trials),
-        "pareto_trials": sorted(on_front),
-        "best_trial": best,
-        "best": None
+        constraints=[
+            OptimizationConstraint(metric=g.metric.label, min=g.low, max=g.high)
+            for g in res.plan.constraints
+        ],
+        feasible_trials=sum(t.feasible for t in res.trials),
+        pareto_trials=sorted(on_front),
+        best_trial=best,
+        best=None
         if res.best is None
-        else {
-            "params": res.best.params,
-            "objectives": [v if math.isfinite(v) else None for v in res.best.objectives],
-        },
-    }
+        else OptimizationBest(
+            params=res.best.params,
+            objectives=[v if math.isfinite(v) else None for v in res.best.objectives],
+        ),
+    )
     with results_dir(out) as tmp:
         write_csv(tmp / "trials.csv", [*_header(res), "pareto", "best"], trial_rows)
         write_csv(tmp / "pareto.csv", _header(res), [_row(res, t, []) for t in res.front])
         if res.best is not None:
             atomic_write(tmp / "best.yaml", best_yaml(scenario, res, source))
-        atomic_write(tmp / OPTIMIZATION_NAME, json.dumps(summary, indent=2) + "\n")
+        atomic_write(
+            tmp / OPTIMIZATION_NAME, json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
+        )
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(scenario))
         if plots and res.trials:
             from ..plots.axes import save_figure

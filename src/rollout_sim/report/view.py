@@ -20,6 +20,7 @@ __all__ = [
     "Comparison",
     "Image",
     "Kind",
+    "Optimization",
     "ReportContext",
     "Section",
     "Table",
@@ -27,7 +28,7 @@ __all__ = [
     "table",
 ]
 
-Kind = Literal["run", "replications", "comparison", "calibration", "sensitivity"]
+Kind = Literal["run", "replications", "comparison", "calibration", "sensitivity", "optimize"]
 
 KIND_TITLES: dict[Kind, str] = {
     "run": "Single run",
@@ -35,6 +36,7 @@ KIND_TITLES: dict[Kind, str] = {
     "comparison": "Policy comparison",
     "calibration": "Calibration",
     "sensitivity": "Sensitivity analysis",
+    "optimize": "Policy optimisation",
 }
 
 
@@ -148,6 +150,17 @@ class Calibration:
     message: str
 
 
+@dataclass(frozen=True)
+class Optimization:
+    """A policy optimisation: the Pareto trials, the plot of every trial by its objectives,
+    and every trial (folded, at the end: the front is what a reader chooses from)."""
+
+    pareto: Table
+    image: Image | None
+    trials: Table
+    trials_run: int
+
+
 @dataclass
 class ReportContext:
     """Everything the template shows, in the order a briefing reads: the headline and its
@@ -177,6 +190,7 @@ class ReportContext:
     calibration: Calibration | None = None
     #: Regret across replications (a comparison) or the inputs ranked (a sensitivity folder).
     uncertainty: Section | None = None
+    optimization: Optimization | None = None
     map_images: list[Image] = field(default_factory=list)
     other_images: list[Image] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)

@@ -19,6 +19,7 @@ __all__ = [
     "fan_cost_images",
     "impact_images",
     "map_images",
+    "pareto_image",
     "run_cost_images",
 ]
 
@@ -197,3 +198,28 @@ def calibration_image(figures: Figures) -> Image | None:
 def map_images(figures: Figures) -> list[Image]:
     """The map, the yearly snapshots and the animated map."""
     return _taken(figures, "map", "snapshots", "rollout")
+
+
+def pareto_image(
+    figures: Figures, axes: list[str], replications: int, chosen: bool
+) -> Image | None:
+    """An optimisation's trials by their objectives (*axes*: each objective's title and
+    direction, in order; *replications*: per trial; *chosen*: a trial was chosen)."""
+    if len(axes) == 1:
+        where = f"across, the trial number; up, {axes[0]}"
+    else:
+        where = f"across, {axes[0]}; up, {axes[1]}"
+    ring = " The green ring is the chosen trial, written as best.yaml." if chosen else ""
+    front = (
+        " The orange line joins the Pareto front: the feasible trials no other feasible trial "
+        "is at least as good on both objectives and better on one."
+        if len(axes) == 2
+        else ""
+    )
+    return figures.take(
+        "pareto",
+        "Every trial by its objectives",
+        f"Each point is a trial: one setting of the decision variables, at its objectives' "
+        f"means over the same {replications} replications ({where}). Filled blue: it met "
+        f"every constraint; hollow red: it broke one.{front}{ring}",
+    )

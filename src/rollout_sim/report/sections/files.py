@@ -26,14 +26,25 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover - the loop always returns
 
 
+def _where(path: Path) -> Path:
+    """*path* absolute, its parent's links resolved (its own name kept)."""
+    p = Path(os.path.abspath(path))
+    return p.parent.resolve() / p.name
+
+
 def files_table(results_dir: Path, skip: set[Path]) -> Table:
     """Every regular file of the folder but *skip* (and temporary files), with its size."""
     rows = []
+    # Compared as absolute paths, parents' links resolved: *skip* is the checked --out
+    # target, absolute, while the folder may be named relative to the working directory.
+    skipped = {_where(p) for p in skip}
     found = [Path(root) / f for root, _, files in os.walk(results_dir) for f in files]
     for path in sorted(found, key=lambda p: p.relative_to(results_dir).as_posix()):
         rel = path.relative_to(results_dir)
         hidden_tmp = rel.name.startswith(".") and ".tmp" in rel.name
-        if regular_member(results_dir, rel.as_posix()) is None or path in skip or hidden_tmp:
+        if regular_member(results_dir, rel.as_posix()) is None or _where(path) in skipped:
+            continue
+        if hidden_tmp:
             continue
         size = path.stat().st_size
         rows.append(

@@ -18,6 +18,7 @@ from ...outcomes import (
 from ...summaries import (
     CalibrationSummary,
     ComparisonSummary,
+    OptimizationSummary,
     ReplicationsSummary,
     RunSummary,
     Spread,
@@ -61,6 +62,7 @@ def facts(
     summary: Summary | None,
     manifest: Mapping[str, Any],
     calibration: CalibrationSummary | None,
+    optimization: OptimizationSummary | None = None,
 ) -> list[tuple[str, str]]:
     """Scenario name, dates, seed, replications and policy, as label/value pairs."""
     run = summary if isinstance(summary, RunSummary) else None
@@ -76,6 +78,8 @@ def facts(
     if calibration is not None:
         reps = calibration.replications_per_evaluation
         out.append(("Replications", f"{reps} per evaluation" if reps else "—"))
+    elif optimization is not None:
+        out.append(("Replications", f"{optimization.replications_per_trial} per trial"))
     elif isinstance(summary, ComparisonSummary):
         counts = sorted(set(summary.replications.values()))
         out.append(("Replications", ", ".join(map(str, counts)) + " per policy"))
@@ -86,8 +90,10 @@ def facts(
     if isinstance(summary, ComparisonSummary):
         out.append(("Baseline policy", summary.baseline or "—"))
         out.append(("Policies compared", ", ".join(summary.policies) or "—"))
-    elif summary is not None:
-        policy = summary.policy
+    elif summary is not None or optimization is not None:
+        ran = summary if summary is not None else optimization
+        assert ran is not None
+        policy = ran.policy
         text = policy if policy else "none (the scenario as is)"
         described = policy_descriptions(scenario).get(policy) if policy else None
         out.append(("Funding policy", f"{text}: {described}" if described else text))
