@@ -26,8 +26,11 @@ from .experiments import (
 )
 from .folders import (
     comparison_plots,
+    maps_alongside,
     replication_plots,
     run_animation,
+    run_charts,
+    run_maps,
     run_plots,
     sweep_plots,
 )
@@ -57,11 +60,14 @@ __all__ = [
     "impact_figure",
     "interval_figure",
     "map_figure",
+    "maps_alongside",
     "policy_colour",
     "reference_points",
     "replication_plots",
     "rollout_days",
     "run_animation",
+    "run_charts",
+    "run_maps",
     "run_plots",
     "save_figure",
     "snapshot_days",

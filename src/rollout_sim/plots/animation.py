@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import PillowWriter
@@ -21,7 +20,7 @@ from matplotlib.ticker import FuncFormatter
 from PIL import Image
 
 from ..results import Results
-from .axes import people_tick
+from .axes import ConciseDateFormatter, DateLocator, people_tick
 from .maps import NEVER_COLOUR, STATE_COLOURS, STATE_LABELS, map_shape, style_map, village_sizes
 
 __all__ = ["Frame", "RolloutAnimation", "rollout_days", "write_rollout_gif"]
@@ -150,9 +149,9 @@ class RolloutAnimation:
         spark.set_ylim(0, max(float(self.reached.max(initial=0)), 1.0) * 1.1)
         spark.set_title("people reached", fontsize="small", loc="left")
         spark.yaxis.set_major_formatter(FuncFormatter(people_tick))
-        locator = mdates.AutoDateLocator(minticks=2, maxticks=5)  # type: ignore[no-untyped-call]
+        locator = DateLocator(minticks=2, maxticks=5)
         spark.xaxis.set_major_locator(locator)
-        spark.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        spark.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         spark.tick_params(labelsize="x-small")
         spark.grid(alpha=0.3)
         for side in ("top", "right"):

@@ -21,6 +21,8 @@ from matplotlib.transforms import offset_copy
 from numpy.typing import NDArray
 
 __all__ = [
+    "ConciseDateFormatter",
+    "DateLocator",
     "RefPoint",
     "axis_top",
     "count_label",
@@ -75,11 +77,51 @@ def axis_top(*values: float) -> float:
     return top * _HEADROOM if top > 0 else 1.0
 
 
+class DateLocator(mdates.AutoDateLocator):
+    """matplotlib's ``AutoDateLocator``, computing the ticks of a view interval once.
+
+    A figure's draw asks for an axis's ticks a score of times (the layout measures them, each
+    format draws them, every axis sharing x asks again), and each answer runs ``dateutil``'s
+    rrule: remembering the answer per interval gives the same ticks for a tenth of the time.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self._memo: dict[tuple[float, float], NDArray[np.float64]] = {}
+
+    def __call__(self) -> NDArray[np.float64]:  # type: ignore[override]
+        assert self.axis is not None
+        lo, hi = self.axis.get_view_interval()
+        key = (float(lo), float(hi))
+        ticks = self._memo.get(key)
+        if ticks is None:
+            ticks = self._memo[key] = np.asarray(super().__call__())  # type: ignore[no-untyped-call]
+        return ticks.copy()
+
+
+class ConciseDateFormatter(mdates.ConciseDateFormatter):
+    """matplotlib's ``ConciseDateFormatter``, formatting the same ticks once (see
+    :class:`DateLocator`), offset text included."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self._memo: dict[tuple[float, ...], tuple[list[str], str]] = {}
+
+    def format_ticks(self, values: Any) -> list[str]:
+        key = tuple(float(v) for v in values)
+        hit = self._memo.get(key)
+        if hit is None:
+            labels = list(super().format_ticks(values))  # type: ignore[no-untyped-call]
+            hit = self._memo[key] = (labels, self.get_offset())  # type: ignore[no-untyped-call]
+        labels, self._offset_string = hit
+        return list(labels)
+
+
 def date_axis(ax: Axes) -> None:
     """Concise date ticks on the x axis."""
-    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    locator = DateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_xlabel("date")
 
 

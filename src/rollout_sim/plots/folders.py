@@ -8,10 +8,13 @@ beside them) into *folder* and draws nothing else.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -47,8 +50,11 @@ __all__ = [
     "comparison_plots",
     "fan_context",
     "fan_of",
+    "maps_alongside",
     "replication_plots",
     "run_animation",
+    "run_charts",
+    "run_maps",
     "run_plots",
     "sweep_plots",
 ]
@@ -68,55 +74,139 @@ def _fork_context() -> ForkContext | None:
     return multiprocessing.get_context("fork")
 
 
+#: The signals that interrupt a command (see ``cli/app.py``).
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _child_main(work: Callable[[], dict[str, float]], send: Connection) -> None:
+    """The forked child: do *work*, send back what it timed.
+
+    SIGINT and SIGTERM end it at once, silently (the default action): the parent turns them
+    into an interruption and discards the half-written folder after this child has ended.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent for the fork
+    send.send(work())
+    send.close()
+
+
 @contextmanager
-def _alongside(work: Callable[[], None]) -> Iterator[None]:
+def _alongside(work: Callable[[], dict[str, float]]) -> Iterator[dict[str, float]]:
     """Run *work* in a forked child while the body runs here; wait for it, and raise if it
-    failed (its traceback is on stderr). Without fork, *work* runs here after the body."""
+    failed (its traceback is on stderr). Without fork, *work* runs here after the body.
+
+    Yields a dict that gets what *work* returned (its phase times) once it has finished. If
+    the body raises (an interruption), the child is ended first: nothing it writes outlives
+    the body's folder, which the caller discards.
+    """
+    timing: dict[str, float] = {}
     ctx = _fork_context()
     if ctx is None:
-        yield
-        work()
+        yield timing
+        timing.update(work())
         return
     # The child flushes its copy of these buffers when it ends: text still buffered here
     # would be written twice.
     sys.stdout.flush()
     sys.stderr.flush()
-    child = ctx.Process(target=work, name="rollout-sim maps")
-    child.start()
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child_main, args=(work, send), name="rollout-sim maps")
+    # Signals are held back while forking: the child must not run this process's handlers
+    # (they raise KeyboardInterrupt) before it has set its own, and one arriving here is
+    # delivered below, where the child is ended.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     try:
-        yield
+        child.start()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    done = False
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        send.close()
+        yield timing
+        done = True
     finally:
+        if not done:
+            child.terminate()
         child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"drawing the maps failed (child process exit code {child.exitcode})")
+        if not done:
+            receive.close()
+    try:
+        if child.exitcode != 0 or not receive.poll():
+            raise RuntimeError(
+                f"drawing the maps failed (child process exit code {child.exitcode})"
+            )
+        timing.update(receive.recv())
+    finally:
+        receive.close()
+
+
+def _run_maps(results: Results, folder: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    run_maps(results, folder)
+    return {"maps_seconds": round(time.perf_counter() - start, 3)}
+
+
+def run_maps(results: Results, folder: Path) -> None:
+    """One run's map and its yearly snapshots (``map.png``, ``snapshots.png``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_figure(map_figure(results), folder / "map.png")
+    save_figure(snapshots_figure(results), folder / "snapshots.png")
+
+
+def run_charts(results: Results, folder: Path) -> None:
+    """One run's charts of daily series: coverage, finance, availability, footprint, and
+    poverty (with impact on)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_figure(coverage_figure(results), folder / "coverage.png")
+    save_figure(finance_figure(results), folder / "finance.png")
+    save_figure(availability_figure(results), folder / "availability.png")
+    save_figure(footprint_figure(results), folder / "footprint.png")
+    if results.impact_daily:
+        save_figure(impact_figure(results), folder / "impact.png")
 
 
 def run_plots(results: Results, folder: Path) -> None:
     """One run's charts and maps: coverage, finance, availability, footprint, poverty (with
     impact on), the map and the yearly snapshots.
 
-    The two maps (and the poverty chart) are drawn in a child process while this one draws
-    the other charts: on two cores that nearly halves a national run's plotting (about 4 s of
-    drawing, half of it the maps); the files are the same whichever process draws them.
+    The two maps are drawn in a child process while this one draws the charts; the files are
+    the same whichever process draws them.
     """
     folder.mkdir(parents=True, exist_ok=True)
-
-    def maps() -> None:
-        save_figure(map_figure(results), folder / "map.png")
-        save_figure(snapshots_figure(results), folder / "snapshots.png")
-        if results.impact_daily:  # here, to even out the two processes' shares
-            save_figure(impact_figure(results), folder / "impact.png")
-
-    with _alongside(maps):
-        save_figure(coverage_figure(results), folder / "coverage.png")
-        save_figure(finance_figure(results), folder / "finance.png")
-        save_figure(availability_figure(results), folder / "availability.png")
-        save_figure(footprint_figure(results), folder / "footprint.png")
+    with _alongside(lambda: _run_maps(results, folder)):
+        run_charts(results, folder)
 
 
 def run_animation(results: Results, folder: Path) -> None:
     """One run's animated map, ``rollout.gif`` (apart: it is timed apart)."""
     write_rollout_gif(results, folder / "rollout.gif")
+
+
+@contextmanager
+def maps_alongside(results: Results, folder: Path) -> Iterator[dict[str, float]]:
+    """Draw one run's maps and animated map (:func:`run_maps`, :func:`run_animation`) in a
+    forked child while the body writes the rest (tables, charts, GeoJSON): on two cores the
+    main job's writing takes little more than the longer of the two shares.
+
+    Yields a dict that gets the child's phase times (``maps_seconds``,
+    ``animation_seconds``) when the body has ended. Where no child can be forked (see
+    :func:`_fork_context`) the maps are drawn here after the body. An exception in the body
+    ends the child before it propagates.
+    """
+
+    def work() -> dict[str, float]:
+        timing = _run_maps(results, folder)
+        start = time.perf_counter()
+        run_animation(results, folder)
+        timing["animation_seconds"] = round(time.perf_counter() - start, 3)
+        return timing
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with _alongside(work) as timing:
+        yield timing
 
 
 def fan_of(
