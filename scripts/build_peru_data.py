@@ -50,18 +50,18 @@ DEFAULT_OUT = REPO_ROOT / "src" / "rollout_sim" / "data" / "peru_places.csv.gz"
 # numpy.random.default_rng(SEED), drawn in place-code order.
 SEED = 2017
 
-# --- Census 2017 figures (FACTS.md section 3: INEI / gob.pe) -------------------------------
+# --- Census 2017 figures (docs/sources.md §3: INEI / gob.pe) ------------------------------
 CENSUS_TOTAL = 29_381_884
 CENSUS_URBAN = 23_311_893
 CENSUS_RURAL = 6_069_991
 N_PLACES = 94_922
 N_URBAN_PLACES = 3_747
 N_RURAL_PLACES = 91_175
-# INEI 2017 population share by natural region (FACTS.md section 3), used only as a check.
+# INEI 2017 population share by natural region (docs/sources.md §3), used only as a check.
 INEI_ZONE_SHARE = {"coast": 58.0, "highlands": 28.1, "jungle": 13.9}
 
 # --- Zone assignment (assumptions; see docs/peru_data.md) ---------------------------------
-# A district whose capital lies at or above this altitude is "highlands" (FACTS.md sketch).
+# A district whose capital lies at or above this altitude is "highlands" (an assumption).
 HIGHLANDS_MIN_ALT_M = 2000.0
 # Districts at or above this altitude trace the Andes' axis (same threshold: "high ground").
 AXIS_HIGH_GROUND_M = 2000.0

@@ -411,13 +411,12 @@ def test_same_seed_gives_byte_identical_outputs(tmp_path: Path, quickstart_path:
     assert (outs[0] / "ledger.csv").read_bytes() != (outs[2] / "ledger.csv").read_bytes()
 
 
-def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
-    # Three lone sites of 10, 1,000 and 100 people fail at once; one crew, 1-day repairs, no
-    # travel, no cost: it repairs 1,000 (day 1), then 100 (day 2), then 10 (day 3).
-    from datetime import date
-
-    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
-
+def _three_lone_sites(
+    tmp_path: Path, repair_cost_usd: float
+) -> tuple[Any, Any, simpy.Environment, Network, Any]:
+    """Three lone sites of 10, 1,000 and 100 people, built and on air; maintenance with
+    1-day repairs at *repair_cost_usd* each. Returns (scenario, world, env, network,
+    maintenance spec)."""
     sc = scenario(tmp_path, spaced(3, 30.0), [10, 1000, 100])
     world = build_world(sc)
     env = simpy.Environment()
@@ -429,9 +428,20 @@ def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
         {
             **sc.maintenance.model_dump(mode="json"),
             "repair_days": {z: {"distribution": "fixed", "days": 1.0} for z in ZONES},
-            "repair_cost_usd": {z: 0.0 for z in ZONES},
+            "repair_cost_usd": {z: repair_cost_usd for z in ZONES},
         }
     )
+    return sc, world, env, net, maint
+
+
+def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
+    # Three lone sites of 10, 1,000 and 100 people fail at once; one crew, 1-day repairs, no
+    # travel, no cost: it repairs 1,000 (day 1), then 100 (day 2), then 10 (day 3).
+    from datetime import date
+
+    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
+
+    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
     from rollout_sim.model.finance import Treasury
 
     spec = sc.operators[0].model_copy(update={"maintenance_crews": 1})
@@ -466,20 +476,7 @@ def test_maintenance_crews_ask_their_funding_for_a_share_of_each_repair(tmp_path
             self.asked.append((kind, amount, ref))
             return treasury.book(0.4 * amount, "subsidy", "fund", ref)
 
-    sc = scenario(tmp_path, spaced(3, 30.0), [10, 1000, 100])
-    world = build_world(sc)
-    env = simpy.Environment()
-    net = Network(env, world, Ledger(("op",)))
-    for v in range(3):
-        net.claim(v, net.sites.add(v, 0, False, 3, -1, 0.0, 0.0), 0, -1)
-        net.finish_build(v)
-    maint = type(sc.maintenance).model_validate(
-        {
-            **sc.maintenance.model_dump(mode="json"),
-            "repair_days": {z: {"distribution": "fixed", "days": 1.0} for z in ZONES},
-            "repair_cost_usd": {z: 1000.0 for z in ZONES},
-        }
-    )
+    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=1000.0)
     spec = sc.operators[0].model_copy(update={"maintenance_crews": 1})
     treasury = Treasury(env, net.ledger, 0)
     treasury.receive(5000.0, "equity", "shareholders")
