@@ -14,12 +14,12 @@ in the queue, so it can never be spent on a bill of lower priority first.
 
 from __future__ import annotations
 
-import heapq
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 import simpy
 
@@ -107,16 +107,14 @@ class Ledger:
         return cents(sum(a for o, a in zip(self.operator, self.amount, strict=True) if o == op))
 
 
-@dataclass(order=True)
-class _Payment:
-    priority: int
-    seq: int
-    amount: float = field(compare=False)
-    category: str = field(compare=False)
-    counterparty: str = field(compare=False)
-    ref: str = field(compare=False)
-    event: simpy.Event = field(compare=False)
-    village: int = field(compare=False, default=-1)
+class _Payment(NamedTuple):
+    amount: float
+    category: str
+    counterparty: str
+    ref: str
+    #: Succeeds when paid; None for a bill nobody waits for (:meth:`Treasury.owe`).
+    event: simpy.Event | None
+    village: int = -1
 
 
 #: Subsidy towards a capex payment: (village, amount, commit) -> USD (booked when committed).
@@ -155,10 +153,12 @@ class Treasury:
     may draw on (whose dated flows start now) and the subsidies towards a site's capex
     (*capex_support*).
 
-    The waiting payments are a heap of its own rather than a SimPy ``Container``: a container
+    The waiting payments are queues of its own rather than a SimPy ``Container``: a container
     serves any request its level covers, whereas here the first unpaid payment in priority
     order blocks every one behind it, and a capex payment's need depends on the reserve, the
-    subsidies and the credit at the moment it is weighed.
+    subsidies and the credit at the moment it is weighed. One first-in first-out queue per
+    priority class (not one heap): a money-bound operator keeps thousands of capex payments
+    waiting, and each repair bill pushed through a heap of them cost dozens of comparisons.
     """
 
     def __init__(
@@ -174,8 +174,10 @@ class Treasury:
         self.env = env
         self.ledger = ledger
         self.op = op
-        self._waiting: list[_Payment] = []
-        self._seq = 0
+        #: Waiting payments, one queue per priority class (index: PAYMENT_PRIORITY).
+        self._queues: tuple[deque[_Payment], ...] = tuple(
+            deque() for _ in range(len(PAYMENT_PRIORITY))
+        )
         self._reserve = CapexReserve() if reserve is None else reserve
         self._credit = credit
         self._capex_support = capex_support
@@ -192,7 +194,7 @@ class Treasury:
     @property
     def waiting(self) -> int:
         """Payments queued for cash."""
-        return len(self._waiting)
+        return sum(len(q) for q in self._queues)
 
     def book(self, amount: float, category: str, counterparty: str, ref: str = "") -> float:
         """Book a movement now, without queueing (the caller has checked the cash)."""
@@ -225,30 +227,54 @@ class Treasury:
         bill in its priority class, never to a waiting bill of a lower class.
         """
         event = self.env.event()
-        if category not in PAYMENT_PRIORITY:
-            raise ValueError(f"payments of {category!r} are not queued")
         if category in self._stopped:
             event.defused = True  # nobody need hear of it: a payment booked as payable
             event.fail(Halted(category))
             return event
-        self._seq += 1
-        heapq.heappush(
-            self._waiting,
-            _Payment(
-                PAYMENT_PRIORITY[category],
-                self._seq,
-                cents(amount),
-                category,
-                counterparty,
-                ref,
-                event,
-                village,
-            ),
+        self._queue(amount, category, counterparty, ref, event, village, support)
+        return event
+
+    def owe(
+        self,
+        amount: float,
+        category: str,
+        counterparty: str,
+        ref: str = "",
+        support: Callable[[], object] | None = None,
+    ) -> None:
+        """Book a bill as payable, to be paid in its turn like :meth:`pay`'s, when nobody waits
+        for it (a crew goes to a repair whether or not it is paid yet).
+
+        No event: a national run books ~70,000 repair bills, and an event each, scheduled and
+        processed with no process listening, was a seventh of the run's events. Dropped
+        quietly once *category* is stopped."""
+        if category in self._stopped:
+            return
+        self._queue(amount, category, counterparty, ref, None, -1, support)
+
+    def _queue(
+        self,
+        amount: float,
+        category: str,
+        counterparty: str,
+        ref: str,
+        event: simpy.Event | None,
+        village: int,
+        support: Callable[[], object] | None,
+    ) -> None:
+        if category not in PAYMENT_PRIORITY:
+            raise ValueError(f"payments of {category!r} are not queued")
+        priority = PAYMENT_PRIORITY[category]
+        self._queues[priority].append(
+            _Payment(cents(amount), category, counterparty, ref, event, village)
         )
         if support is not None:
             support()
-        self.serve()
-        return event
+        # A new bill can only be paid itself (with the money earmarked for it, never more than
+        # the bill): a blocked payment of a lower class stays blocked, so it is weighed again
+        # when money arrives, not at every repair bill (with thousands of capex payments
+        # waiting, weighing the first one's subsidy, reserve and credit was most of a repair).
+        self.serve(through=priority)
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -265,34 +291,37 @@ class Treasury:
             if not self._held:
                 self.serve()
 
-    def serve(self) -> None:
-        """Pay waiting payments in order while money allows (credit may top up capex)."""
+    def serve(self, through: int = len(PAYMENT_PRIORITY) - 1) -> None:
+        """Pay waiting payments in order while money allows (credit may top up capex), those
+        of the priority classes up to *through* (default: all)."""
         if self._held:
             return
         capex_support = self._capex_support
-        while self._waiting:
-            p = self._waiting[0]
-            capex = p.category == "capex"
-            support = 0.0
-            if capex and capex_support is not None and p.village >= 0:
-                support = capex_support(p.village, p.amount, False)
-            own = cents(p.amount - support)
-            keep = self._reserve.usd() if capex else 0.0
-            cash = self.cash
-            if own + keep > cash:
-                short = cents(own + keep - cash)
-                if (
-                    not capex
-                    or self._credit is None
-                    or not self._credit.draw_for_capex(self, short, p.amount)
-                ):
-                    return
-            heapq.heappop(self._waiting)
-            if support > 0:
-                assert capex_support is not None
-                capex_support(p.village, p.amount, True)  # books the subsidy first
-            self.book(-p.amount, p.category, p.counterparty, p.ref)
-            p.event.succeed(p.amount)
+        for queue in self._queues[: through + 1]:  # in priority order
+            while queue:
+                p = queue[0]
+                capex = p.category == "capex"
+                support = 0.0
+                if capex and capex_support is not None and p.village >= 0:
+                    support = capex_support(p.village, p.amount, False)
+                own = cents(p.amount - support)
+                keep = self._reserve.usd() if capex else 0.0
+                cash = self.cash
+                if own + keep > cash:
+                    short = cents(own + keep - cash)
+                    if (
+                        not capex
+                        or self._credit is None
+                        or not self._credit.draw_for_capex(self, short, p.amount)
+                    ):
+                        return  # the first unpaid payment blocks every one behind it
+                queue.popleft()
+                if support > 0:
+                    assert capex_support is not None
+                    capex_support(p.village, p.amount, True)  # books the subsidy first
+                self.book(-p.amount, p.category, p.counterparty, p.ref)
+                if p.event is not None:
+                    p.event.succeed(p.amount)
 
     def stop(self, category: str) -> int:
         """Pay no more *category* (a stop is final): every waiting payment of it, and every
@@ -300,11 +329,11 @@ class Treasury:
 
         A payment nobody waits for (a repair booked as payable) is dropped quietly."""
         self._stopped.add(category)
-        keep = [p for p in self._waiting if p.category != category]
-        dropped = [p for p in self._waiting if p.category == category]
-        self._waiting = keep
-        heapq.heapify(self._waiting)
+        queue = self._queues[PAYMENT_PRIORITY[category]]  # a class is one category
+        dropped = list(queue)
+        queue.clear()
         for p in dropped:
-            p.event.defused = True  # no process needs to hear of it
-            p.event.fail(Halted(category))
+            if p.event is not None:
+                p.event.defused = True  # no process needs to hear of it
+                p.event.fail(Halted(category))
         return len(dropped)

@@ -10,12 +10,12 @@ travels from the nearest depot over the transport graph, repairs, and travels ba
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from array import array
-from collections.abc import Generator
 from datetime import date, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import simpy
@@ -24,9 +24,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from ..scenario.schema import Maintenance, Operator
 from ..units import DAYS_PER_YEAR
-from .crews import PriorityWorkQueue
 from .distributions import ppf
-from .finance import Halted, Treasury
+from .finance import Treasury
 from .network import Network
 from .records import FailureLog
 
@@ -166,22 +165,25 @@ class MaintenanceCrews:
         self.funding = funding
         self.failure_draws = failure_draws
         self.repair_draws = repair_draws
-        #: Repairs waiting for a crew, (−people affected, sequence, village, log row): the most
-        #: people first, first come first served among equals. A priority store (a heap) that
-        #: crews take jobs from, not a PriorityResource that jobs queue at for crews: that
-        #: keeps its waiting requests in a sorted list, hundreds of times slower with the long
-        #: queues of a national run.
-        self.repair_queue = PriorityWorkQueue(env, "repairs")
+        #: Repairs waiting for a crew: (−people affected, sequence, village, log row), a heap:
+        #: the most people first, first come first served among equals.
+        self._waiting: list[tuple[float, int, int, int]] = []
+        #: When each crew is (or will be) back at its depot, free for the next job: a heap, so
+        #: the crew idle longest takes a job first. Crews are alike (travel depends on the
+        #: site, not the crew), so a crew is only its time.
+        self._free_at: list[float] = [0.0] * spec.maintenance_crews
+        self._wake_pending = False  # an event is due when the next crew is back
+        self._dispatch_pending = False  # an event is due at the end of this instant
+        #: Events to succeed when a failure (by log row) is repaired: see :meth:`fail`.
+        self._watched: dict[int, simpy.Event] = {}
+        self.stopped = False
         self._seq = 0
-        self._repaired: dict[int, simpy.Event] = {}
         self.failures = 0
         self.repairs = 0
         self.failure_days: array[float] = array("d")  # when each failure happened
         self.wait_days: array[float] = array("d")  # from failure to a crew taking the job
         self.downtime_days: array[float] = array("d")  # from failure to repair
         self.log = FailureLog()
-        for crew in range(spec.maintenance_crews):
-            env.process(self._crew(crew))
 
     # --- failures ------------------------------------------------------------------------
 
@@ -207,9 +209,9 @@ class MaintenanceCrews:
         return float(self.rate[v] * DAYS_PER_YEAR * self.cost[v])
 
     def start_site(self, v: int) -> None:
-        """Called when site *v* first comes on air."""
+        """Called when site *v* first comes on air: its first failure is scheduled."""
         if self.enabled:
-            self.env.process(self._life(v))
+            self._schedule_failure(v)
 
     def _time_to_failure(self, v: int) -> float:
         e = -math.log1p(-self.failure_draws.next(v))  # Exp(1)
@@ -221,46 +223,71 @@ class MaintenanceCrews:
         # of 0) the result can come out a hair before now, and SimPy refuses a negative delay.
         return max(_interp(target, self._ch, self._ct) - now, 0.0)
 
-    def _life(self, v: int) -> Generator[simpy.Event, Any, None]:
-        while True:
-            ttf = self._time_to_failure(v)
-            if not np.isfinite(ttf):
-                return
-            yield self.env.timeout(ttf)
-            yield self.fail(v)
+    def _schedule_failure(self, v: int) -> None:
+        # A site's life is a renewal process: up until it fails, down until it is repaired,
+        # and its next time to failure counts from the repair. Each failure is one timeout
+        # whose callback does the work (no process a site: a generator resumed per failure
+        # and the event waited on for its repair were two events an outage more).
+        ttf = self._time_to_failure(v)
+        if ttf != math.inf:
+            self.env.timeout(ttf, v).callbacks.append(self._on_failure)
+
+    def _on_failure(self, event: simpy.Event) -> None:
+        self._fail(cast(int, event.value))  # the timeout carries the village
 
     def fail(self, v: int) -> simpy.Event:
-        """Site *v* fails now: off air with its subtree, a repair queued (most people affected
-        first); returns the event of its repair."""
-        self.failures += 1
-        self.failure_days.append(self.env.now)
-        down_before = self.network.down_count
-        affected = self.network.fail(v)
-        row = self.log.add(v, self.env.now, affected, self.network.down_count - down_before)
-        done = self._repaired[v] = self.env.event()
-        if not self.repair_queue.closed:
-            self._seq += 1
-            self.repair_queue.put((-float(affected), self._seq, v, row))
+        """Site *v* fails now, from outside its own failure process (a storm, a test): off air
+        with its subtree, its repair queued for a crew (most people affected first). Returns an
+        event that succeeds when it is repaired; the repair does not start a failure clock."""
+        done = self.env.event()
+        self._watched[self._fail(v)] = done
         return done
+
+    def _fail(self, v: int) -> int:
+        """:meth:`fail` without an event to wait on; returns the failure's log row."""
+        self.failures += 1
+        now = self.env.now
+        self.failure_days.append(now)
+        network = self.network
+        down_before = network.down_count
+        affected = network.fail(v)
+        row = self.log.add(v, now, affected, network.down_count - down_before)
+        if self.stopped:
+            return row  # nobody will repair it: the site stays down
+        self._seq += 1
+        heapq.heappush(self._waiting, (-float(affected), self._seq, v, row))
+        if not self._dispatch_pending and self._free_at and self._free_at[0] <= now:
+            # A crew is free: it takes a job at the end of this instant, so that failures of
+            # one instant are weighed together (the most people first), as a queue would.
+            self._dispatch_pending = True
+            self.env.timeout(0).callbacks.append(self._on_dispatch)
+        return row
 
     # --- repairs -------------------------------------------------------------------------
 
-    def _crew(self, crew: int) -> Generator[simpy.Event, Any, None]:
+    def _dispatch(self) -> None:
+        """Give waiting repairs to the crews that are back, in order; if repairs are left
+        waiting, be woken when the next crew is back.
+
+        The crews as a heap of return times rather than a process each: a crew's loop was a
+        queue put, a get, and two timeouts an outage; here a repair is one timeout and a
+        return costs an event only when a repair is waiting for it.
+        """
         env = self.env
-        while True:
-            try:
-                _, _, v, row = yield self.repair_queue.get()
-            except Halted:
-                return  # maintenance stopped
+        now = env.now
+        free_at = self._free_at
+        waiting = self._waiting
+        while waiting and free_at and free_at[0] <= now:
+            _, _, v, row = heapq.heappop(waiting)
             failed_at = self.log.failed[row]
-            self.log.taken[row] = env.now
-            self.wait_days.append(env.now - failed_at)
+            self.log.taken[row] = now
+            self.wait_days.append(now - failed_at)
             ref = str(self.network.world.villages.ids[v])
             cost = float(self.cost[v])
             funding = self.funding
             # The repair is booked as payable and the crew goes: a going concern's crew does
             # not sit idle waiting for money (the bill is paid first when cash comes in).
-            self.treasury.pay(
+            self.treasury.owe(
                 cost,
                 "repair",
                 "maintenance",
@@ -270,20 +297,44 @@ class MaintenanceCrews:
                 else partial(funding.running_cost_support, "repair", cost, self.treasury, ref),
             )
             travel = float(self.travel_days[v])
-            if not np.isfinite(travel):
+            if travel == math.inf:
                 travel = 0.0  # no path on the graph: assume the site is reachable by other means
-            duration = self._repair_duration(v)
-            yield env.timeout(travel + duration)
-            self.repairs += 1
-            self.log.repaired[row] = env.now
-            self.downtime_days.append(env.now - failed_at)
-            self.network.repair(v)
-            self._repaired[v].succeed()
-            if travel > 0:
-                yield env.timeout(travel)  # back to the depot
+            work = travel + self._repair_duration(v)
+            # The crew is back at its depot a trip after the repair.
+            heapq.heapreplace(free_at, now + work + travel)
+            env.timeout(work, row).callbacks.append(self._on_repaired)
+        if waiting and free_at and not self._wake_pending:
+            self._wake_pending = True
+            env.timeout(free_at[0] - now).callbacks.append(self._on_crew_back)
+
+    def _on_crew_back(self, _event: simpy.Event) -> None:
+        self._wake_pending = False
+        if not self.stopped:
+            self._dispatch()
+
+    def _on_dispatch(self, _event: simpy.Event) -> None:
+        self._dispatch_pending = False
+        if not self.stopped:
+            self._dispatch()
+
+    def _on_repaired(self, event: simpy.Event) -> None:
+        row: int = cast(int, event.value)  # the timeout carries the log row
+        now = self.env.now
+        v = int(self.log.village[row])
+        self.repairs += 1
+        self.log.repaired[row] = now
+        self.downtime_days.append(now - self.log.failed[row])
+        self.network.repair(v)
+        if self._watched:
+            watched = self._watched.pop(row, None)
+            if watched is not None:
+                watched.succeed()
+                return
+        self._schedule_failure(v)  # its own clock runs again from the repair
 
     def stop(self) -> None:
         """No more repairs (after a default, if the scenario says so): repairs under way are
         finished, no other is started."""
         self.treasury.stop("repair")
-        self.repair_queue.close()
+        self.stopped = True
+        self._waiting.clear()
