@@ -21,7 +21,7 @@ from rollout_sim.outcomes import (
     unit_of,
 )
 from rollout_sim.report.folder import as_float, folder_kind, read_summary
-from rollout_sim.report.view import Cell, spread_cell, table
+from rollout_sim.report.view import Cell, number_heads, spread_cell, table
 from rollout_sim.summaries import Spread
 
 
@@ -89,6 +89,11 @@ def test_spread_cell_and_table() -> None:
     assert spread_cell(Spread(mean=None, lo=None, hi=1.0, n=0), "count") == Cell("—", num=True)
     t = table(["a", Cell("b", num=True)], [("x", Cell("1", num=True))], caption="c")
     assert t.head == (Cell("a"), Cell("b", num=True)) and t.rows == ((Cell("x"), Cell("1", True)),)
+
+
+def test_number_heads_are_aligned_like_numbers() -> None:
+    assert number_heads("a", "b") == [Cell("a", num=True), Cell("b", num=True)]
+    assert number_heads() == []
 
 
 def test_as_float() -> None:

@@ -585,3 +585,24 @@ def test_textwrap_fixture_sanity() -> None:
     assert lines[9].strip() == "build_crews: 4"
     assert lines[11].strip().startswith("coast:")
     assert lines[13].strip().startswith("jungle:")
+
+
+def test_every_part_of_the_scenario_is_a_strict_model() -> None:
+    """StrictModel (scenario/types.py): unknown keys and non-finite numbers are refused, and
+    defaults are validated like given values."""
+    import pydantic
+
+    from rollout_sim.scenario.types import StrictModel
+
+    class Part(StrictModel):
+        x: float = 1.0
+        bad_default: int = "one"  # type: ignore[assignment]
+
+    with pytest.raises(pydantic.ValidationError, match="bad_default"):
+        Part()
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        Part.model_validate({"bad_default": 1, "y": 2})
+    with pytest.raises(pydantic.ValidationError, match="finite"):
+        Part(x=float("nan"), bad_default=1)
+    assert Part(x=2.0, bad_default=1).x == 2.0
+    assert all(issubclass(cls, StrictModel) for cls in (Scenario, LogNormalDays, TriangularDays))

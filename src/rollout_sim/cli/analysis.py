@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .console import print_whole, progress, wide_console
-from .shared import destination, load, manifest_fields, maybe_report, note, open_batch, world_of
+from .shared import (
+    destination,
+    load,
+    manifest_fields,
+    maybe_report,
+    note,
+    open_batch,
+    plots_wanted,
+    timing_since,
+    world_of,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -63,12 +73,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             policy=args.policy,
             batch=batch,
         )
-    timing = {"total_wall_seconds": round(time.perf_counter() - started, 3)}
+    timing = timing_since(started)
     write_sensitivity(
         scenario,
         res,
         out,
-        plots=scenario.outputs.plots and not args.no_plots,
+        plots=plots_wanted(args, scenario),
         extra_manifest=manifest_fields(args, timing, batch),
     )
     maybe_report(args, out)
@@ -109,13 +119,13 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         open_batch(args, out, per_round) as batch,
     ):
         res = run_optimize(scenario, plan, batch=batch, on_trial=lambda t: tick())
-    timing = {"total_wall_seconds": round(time.perf_counter() - started, 3)}
+    timing = timing_since(started)
     write_optimization(
         scenario,
         res,
         out,
         source=args.scenario,
-        plots=scenario.outputs.plots and not args.no_plots,
+        plots=plots_wanted(args, scenario),
         extra_manifest=manifest_fields(args, timing, batch),
     )
     maybe_report(args, out)

@@ -7,6 +7,7 @@ code 2, one line); what they mean for a scenario is checked by the commands.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -90,14 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"rollout-sim {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    # Every command takes the common options and shows its examples as written.
+    command = functools.partial(
+        sub.add_parser, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
 
-    run = sub.add_parser(
+    run = command(
         "run",
-        parents=[common],
         help="run a scenario and write its results folder",
         description="Run a scenario once and write results/<scenario name>/ (or --out).",
         epilog=EXAMPLES_RUN,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(run, "scenario YAML file", "results/<name>, with --reps results/<name>-reps")
     run.add_argument(
@@ -113,14 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "checked at the end)",
     )
 
-    cmp_ = sub.add_parser(
+    cmp_ = command(
         "compare",
-        parents=[common],
         help="run funding policies on the same replications and compare them",
         description="Run every policy (or --policies) on the same replications; write "
         "comparison.csv, differences.csv (paired, against the baseline) and plots.",
         epilog=EXAMPLES_COMPARE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(cmp_, "scenario YAML file with a policies: block", "results/<name>-compare")
     cmp_.add_argument("--reps", type=_reps, default=10, help="replications per policy (10)")
@@ -132,14 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(cmp_)
     _add_outputs(cmp_)
 
-    swp = sub.add_parser(
+    swp = command(
         "sweep",
-        parents=[common],
         help="run a design of parameter values × policies × replications",
         description="Run every design point (grids and/or a Latin hypercube) under every policy "
         "(or --policies) on the same replications; write design.csv, outcomes.csv and plots.",
         epilog=EXAMPLES_SWEEP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(swp, "scenario YAML file", "results/<name>-sweep")
     swp.add_argument("--reps", type=_reps, default=3, help="replications per point (3)")
@@ -167,16 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(swp)
     _add_outputs(swp, report=False)
 
-    cal = sub.add_parser(
+    cal = command(
         "calibrate",
-        parents=[common],
         help="fit scenario parameters to the targets in its calibration: block",
         description="Fit the calibration: parameters jointly to its targets (rates over a "
         "window, values on dates, observed series, the starting network), check which "
         "parameters the targets identify, and write scenario.calibrated.yaml (your file with "
         "the fitted values), calibration.json and a plot.",
         epilog=EXAMPLES_CALIBRATE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(cal, "scenario YAML file with a calibration: block", "results/<name>-calibration")
     cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
@@ -188,15 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_outputs(cal)
 
-    sen = sub.add_parser(
+    sen = command(
         "sensitivity",
-        parents=[common],
         help="rank the uncertain inputs by how much they move the outcomes (SALib)",
         description="Global sensitivity of outcomes to the scenario's uncertainties: block: "
         "Sobol' first-order and total indices, or Morris elementary effects, with confidence "
         "intervals; write sensitivity.csv, design.csv and a ranked bar chart per metric.",
         epilog=EXAMPLES_SENSITIVITY,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(sen, "scenario YAML file with an uncertainties: block",
                   "results/<name>-sensitivity")  # fmt: skip
@@ -222,52 +217,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(sen)
     _add_outputs(sen)
 
-    opt = sub.add_parser(
+    opt = command(
         "optimize",
-        parents=[common],
         help="search policy settings for the best outcomes (Optuna)",
         description="Search the optimize: block's decision variables (TPE for one objective, "
         "NSGA-II for two), every trial on the same replications; write trials.csv, "
         "pareto.csv, best.yaml (your scenario with the chosen values) and a Pareto plot.",
         epilog=EXAMPLES_OPTIMIZE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_scenario(opt, "scenario YAML file with an optimize: block", "results/<name>-optimize")
     opt.add_argument("--trials", type=_reps, help="trials to run (overrides optimize.trials)")
     _add_batch(opt, resume="keep the trials an interrupted search finished")
     _add_outputs(opt)
 
-    rep = sub.add_parser(
+    rep = command(
         "report",
-        parents=[common],
         help="write a self-contained report.html for a results folder",
         description="Write report.html (images embedded, no network needed) for the results "
         "folder of a run, replications, a comparison, a calibration, a sensitivity analysis "
         "or an optimisation.",
         epilog="examples:\n  rollout-sim report results/peru_ipt\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rep.add_argument("results", type=Path, help="a results folder")
     rep.add_argument("--out", type=Path, help="where to write (default: RESULTS/report.html)")
 
-    val = sub.add_parser(
+    val = command(
         "validate",
-        parents=[common],
         help="check a scenario (schema, files, consistency) without running it",
         description="Validate a scenario: schema, village file and consistency checks.",
         epilog=EXAMPLES_VALIDATE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     val.add_argument("scenario", type=Path, help="scenario YAML file")
     _add_set(val)
 
-    sch = sub.add_parser(
+    sch = command(
         "schema",
-        parents=[common],
         help="print the scenario JSON Schema",
         description="Print the JSON Schema of scenario files (units and defaults included).",
         epilog=EXAMPLES_SCHEMA,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sch.add_argument("--out", type=Path, help="write to this file instead of stdout")
     return p

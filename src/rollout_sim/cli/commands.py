@@ -32,7 +32,9 @@ from .shared import (
     maybe_report,
     note,
     open_batch,
+    plots_wanted,
     protected_inputs,
+    timing_since,
     warner,
     world_of,
 )
@@ -70,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _not_drawn(args, scenario, "a single run")
     world = world_of(args, scenario)  # bad village files fail here, before anything is written
     world_seconds = time.perf_counter() - started
-    plots = scenario.outputs.plots and not args.no_plots
+    plots = plots_wanted(args, scenario)
     if args.reps > 1:
         from ..experiments.replications import replicate
         from ..report.experiments import write_replications
@@ -81,10 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             open_batch(args, out, args.reps, tick) as batch,
         ):
             rset = replicate(scenario, args.reps, policy=args.policy, world=world, batch=batch)
-        timing = {
-            "world_build_seconds": round(world_seconds, 3),
-            "total_wall_seconds": round(time.perf_counter() - started, 3),
-        }
+        timing = timing_since(started, world_seconds)
         summary = write_replications(
             rset,
             out,
@@ -132,15 +131,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     label = f"{scenario.name}: policies × replications"
     with progress(args.quiet, runs, label) as tick, open_batch(args, out, runs, tick) as batch:
         comp = compare_policies(scenario, order, args.reps, world=world, batch=batch)
-    timing = {
-        "world_build_seconds": round(world_seconds, 3),
-        "total_wall_seconds": round(time.perf_counter() - started, 3),
-    }
+    timing = timing_since(started, world_seconds)
     summary = write_comparison(
         comp,
         out,
         total_population=world.villages.total_population,
-        plots=scenario.outputs.plots and not args.no_plots,
+        plots=plots_wanted(args, scenario),
         extra_manifest=manifest_fields(args, timing, batch),
     )
     maybe_report(args, out)
@@ -198,10 +194,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         design,
         records,
         out,
-        plots=scenario.outputs.plots and not args.no_plots,
-        extra_manifest=manifest_fields(
-            args, {"total_wall_seconds": round(time.perf_counter() - started, 3)}, batch
-        ),
+        plots=plots_wanted(args, scenario),
+        extra_manifest=manifest_fields(args, timing_since(started), batch),
     )
     if not args.quiet:
         print_sweep(summary, out, len(policies), args.reps)
@@ -243,11 +237,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             jobs=jobs,
             batch=batch,
         )
-    timing = {"total_wall_seconds": round(time.perf_counter() - started, 3)}
+    timing = timing_since(started)
     summary = write_calibration(
         res,
         out,
-        plots=scenario.outputs.plots and not args.no_plots,
+        plots=plots_wanted(args, scenario),
         extra_manifest=manifest_fields(args, timing, batch),
         source=args.scenario,
     )

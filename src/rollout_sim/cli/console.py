@@ -198,24 +198,29 @@ def print_replications(summary: ReplicationsSummary, out: Path) -> None:
     console.print(f"results in {out}/")
 
 
+def _headline_table(title: str, interval: str) -> Table:
+    """A table of policies by headline metric, each cell a mean above its *interval*."""
+    from rich.table import Table
+
+    from ..outcomes import HEADLINE, short_of
+
+    table = Table(title=title, caption=f"mean, and below it the {interval}")
+    table.add_column("policy", no_wrap=True)
+    for name in HEADLINE:
+        table.add_column(short_of(name), justify="right", no_wrap=True)
+    return table
+
+
 def print_comparison(
     comp: Comparison, summary: ComparisonSummary, out: Path, *after: Table
 ) -> None:
     """Policies side by side, then each one's paired difference from the baseline, then any
     further tables (*after*: e.g. regret), then where the results are."""
-    from rich.table import Table
-
-    from ..outcomes import HEADLINE, short_of, show
+    from ..outcomes import HEADLINE, show
 
     console = wide_console()
     reps = comp.sets[comp.baseline].reps
-    table = Table(
-        title=f"{summary.scenario}: {reps} replications per policy",
-        caption=f"mean, and below it the {summary.interval}",
-    )
-    table.add_column("policy", no_wrap=True)
-    for name in HEADLINE:
-        table.add_column(short_of(name), justify="right", no_wrap=True)
+    table = _headline_table(f"{summary.scenario}: {reps} replications per policy", summary.interval)
     for pol in comp.policies:
         cells = []
         for name in HEADLINE:
@@ -230,13 +235,7 @@ def print_comparison(
         table.add_row(pol, *cells)
     print_whole(console, table)
     if summary.differences:
-        dt = Table(
-            title=f"difference from {comp.baseline}, paired",
-            caption=f"mean, and below it the {summary.difference_ci}",
-        )
-        dt.add_column("policy", no_wrap=True)
-        for name in HEADLINE:
-            dt.add_column(short_of(name), justify="right", no_wrap=True)
+        dt = _headline_table(f"difference from {comp.baseline}, paired", summary.difference_ci)
         for pol, by_metric in summary.differences.items():
             cells = []
             for name in HEADLINE:

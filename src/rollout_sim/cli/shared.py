@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,9 @@ __all__ = [
     "maybe_report",
     "note",
     "open_batch",
+    "plots_wanted",
     "protected_inputs",
+    "timing_since",
     "warner",
     "world_of",
 ]
@@ -150,6 +153,21 @@ def open_batch(
         yield Batch(executor, store_for(out), args.resume, tick, warner(args))
     finally:
         executor.close()
+
+
+def plots_wanted(args: argparse.Namespace, scenario: Scenario) -> bool:
+    """Whether the command draws its plots: the scenario asks for them and --no-plots does not
+    refuse them."""
+    return scenario.outputs.plots and not args.no_plots
+
+
+def timing_since(started: float, world_seconds: float | None = None) -> dict[str, float]:
+    """The manifest's timing of a command that began at *started* (``time.perf_counter``):
+    the seconds it took in all and, when it built a world first, how long that took, both to
+    the millisecond."""
+    timing = {} if world_seconds is None else {"world_build_seconds": round(world_seconds, 3)}
+    timing["total_wall_seconds"] = round(time.perf_counter() - started, 3)
+    return timing
 
 
 def manifest_fields(

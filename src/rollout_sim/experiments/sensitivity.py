@@ -69,6 +69,11 @@ MORRIS_LEVELS = 4
 #: Bootstrap resamples of the confidence intervals, and their level.
 RESAMPLES = 200
 CONF_LEVEL = 0.95
+#: What SALib reports for each method, named as the :class:`SensitivityRow` fields they fill.
+_INDICES: dict[Method, tuple[str, ...]] = {
+    "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+    "morris": ("mu_star", "mu_star_conf", "sigma"),
+}
 
 
 @dataclass(frozen=True)
@@ -156,17 +161,6 @@ def analyse(
                     conf_level=CONF_LEVEL,
                     seed=seed,
                 )
-                rows += [
-                    SensitivityRow(
-                        n,
-                        metric,
-                        S1=float(si["S1"][j]),
-                        S1_conf=float(si["S1_conf"][j]),
-                        ST=float(si["ST"][j]),
-                        ST_conf=float(si["ST_conf"][j]),
-                    )
-                    for j, n in enumerate(names)
-                ]
             else:
                 from SALib.analyze import morris as morris_analysis
 
@@ -179,16 +173,10 @@ def analyse(
                     num_levels=MORRIS_LEVELS,
                     seed=seed,
                 )
-                rows += [
-                    SensitivityRow(
-                        n,
-                        metric,
-                        mu_star=float(si["mu_star"][j]),
-                        mu_star_conf=float(si["mu_star_conf"][j]),
-                        sigma=float(si["sigma"][j]),
-                    )
-                    for j, n in enumerate(names)
-                ]
+            rows += [
+                SensitivityRow(n, metric, **{k: float(si[k][j]) for k in _INDICES[method]})
+                for j, n in enumerate(names)
+            ]
     return rows
 
 

@@ -4,9 +4,11 @@ and poverty effects."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -31,6 +33,25 @@ __all__ = [
 ]
 
 
+def _daily_panels(height: float) -> tuple[Figure, Any, Any]:
+    """Two charts of daily series, one above the other on a shared date axis, 9 inches wide.
+
+    The charts are typed as ``plt.subplots`` gives them (Any): matplotlib's stubs refuse the
+    dates every chart here plots against."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, height), sharex=True, layout="constrained")
+    return fig, top, bottom
+
+
+def _finish(fig: Figure, bottom: Axes, title: str, fontsize: float | None = None) -> Figure:
+    """Date ticks under the bottom chart (the top one shares them) and the figure's title."""
+    date_axis(bottom)
+    if fontsize is None:  # matplotlib's figure-title size (fontsize=None would be the text size)
+        fig.suptitle(title)
+    else:
+        fig.suptitle(title, fontsize=fontsize)
+    return fig
+
+
 def coverage_figure(results: Results) -> Figure:
     """What the rollout changed: people (top) and places (bottom) it newly covered over time.
 
@@ -50,7 +71,7 @@ def coverage_figure(results: Results) -> Figure:
     reached_net = d["people_covered_net"] - p0
     places = d["villages_covered"] - v0
     n = len(dates)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, layout="constrained")
+    fig, top, bottom = _daily_panels(7)
     top.plot(dates, reached, color="tab:blue", lw=2.2, label="people reached (newly covered)")
     top.plot(dates, reached_net, color="tab:orange", lw=1, label="reached, net of outages")
     top.plot(
@@ -122,7 +143,7 @@ def footprint_figure(results: Results) -> Figure:
     operators report it), with the scenario's published figures for them on the same axes."""
     dates = results.dates()
     sc = results.scenario
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained")
+    fig, top, bottom = _daily_panels(6.5)
     series = dict(results.operator_daily)
     if len(series) > 1:
         d = results.daily
@@ -152,13 +173,13 @@ def footprint_figure(results: Results) -> Figure:
         ax.yaxis.set_major_formatter(FuncFormatter(people_tick))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
-    date_axis(bottom)
-    fig.suptitle(
+    return _finish(
+        fig,
+        bottom,
         f"{sc.name}: what the operators serve, as they report it (seed {sc.seed})\n"
         "places and people inside the coverage of their sites in service; dots: published figures",
         fontsize=10,
     )
-    return fig
 
 
 def finance_figure(results: Results) -> Figure:
@@ -166,7 +187,7 @@ def finance_figure(results: Results) -> Figure:
     d = results.daily
     dates = results.dates()
     sc = results.scenario
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained")
+    fig, top, bottom = _daily_panels(6.5)
     top.plot(dates, d["cash_usd"], color="tab:green", lw=2, label="cash")
     top.plot(dates, d["debt_usd"], color="tab:red", lw=2, label="debt outstanding")
     top.set_ylabel("USD")
@@ -189,9 +210,7 @@ def finance_figure(results: Results) -> Figure:
         if kind == "default":
             for ax in (top, bottom):
                 ax.axvline(dates[min(int(t), len(dates) - 1)], color="black", ls=":", lw=1)
-    date_axis(bottom)
-    fig.suptitle(f"{sc.name}: money (seed {sc.seed})")
-    return fig
+    return _finish(fig, bottom, f"{sc.name}: money (seed {sc.seed})")
 
 
 def availability_figure(results: Results) -> Figure:
@@ -199,7 +218,7 @@ def availability_figure(results: Results) -> Figure:
     d = results.daily
     dates = results.dates()
     sc = results.scenario
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, layout="constrained")
+    fig, top, bottom = _daily_panels(6)
     top.step(dates, d["sites_down"], where="post", color="tab:red", lw=1, label="sites down")
     top.plot(dates, d["sites_on_air"], color="grey", lw=1, ls="--", label="sites on air (ever)")
     top.set_ylabel("sites")
@@ -216,9 +235,7 @@ def availability_figure(results: Results) -> Figure:
     bottom.set_ylabel("covered people served (%)")
     bottom.set_ylim(max(0.0, float(served.min()) * 100 - 2), 100.5)
     bottom.grid(alpha=0.3)
-    date_axis(bottom)
-    fig.suptitle(f"{sc.name}: outages and availability (seed {sc.seed})")
-    return fig
+    return _finish(fig, bottom, f"{sc.name}: outages and availability (seed {sc.seed})")
 
 
 def impact_figure(results: Results) -> Figure:
@@ -226,10 +243,10 @@ def impact_figure(results: Results) -> Figure:
     imp = results.impact_daily
     dates = results.dates()
     sc = results.scenario
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, layout="constrained")
+    fig, top, bottom = _daily_panels(6.5)
     for ax, key, label in (
-        (axes[0], "people_out_of_poverty", "people out of poverty"),
-        (axes[1], "people_out_of_extreme_poverty", "people out of extreme poverty"),
+        (top, "people_out_of_poverty", "people out of poverty"),
+        (bottom, "people_out_of_extreme_poverty", "people out of extreme poverty"),
     ):
         ax.fill_between(
             dates,
@@ -245,6 +262,6 @@ def impact_figure(results: Results) -> Figure:
         ax.yaxis.set_major_formatter(FuncFormatter(people_tick))
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
-    date_axis(axes[1])
-    fig.suptitle(f"{sc.name}: poverty effects of the coverage (seed {sc.seed}; docs/impact.md)")
-    return fig
+    return _finish(
+        fig, bottom, f"{sc.name}: poverty effects of the coverage (seed {sc.seed}; docs/impact.md)"
+    )

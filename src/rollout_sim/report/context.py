@@ -241,18 +241,15 @@ def _toc(ctx: ReportContext) -> list[tuple[str, str]]:
     calibration = ctx.kind == "calibration"
     if ctx.kind not in ("sensitivity", "optimize"):  # their own section is all they have
         toc.append(("calibration", "Calibration") if calibration else ("coverage", "Coverage"))
-    if ctx.cost:
-        toc.append(("cost", "Cost"))
-    if ctx.availability:
-        toc.append(("availability", "Availability"))
-    if ctx.comparison:
-        toc.append(("comparison", "Policy comparison"))
-    if ctx.uncertainty:
-        toc.append(("uncertainty", "Uncertainty"))
-    if ctx.optimization:
-        toc.append(("optimize", "Policy optimisation"))
-    if ctx.impact:
-        toc.append(("impact", "Poverty"))
+    sections = (  # each is in the report when its folder gave it something to show
+        (ctx.cost, "cost", "Cost"),
+        (ctx.availability, "availability", "Availability"),
+        (ctx.comparison, "comparison", "Policy comparison"),
+        (ctx.uncertainty, "uncertainty", "Uncertainty"),
+        (ctx.optimization, "optimize", "Policy optimisation"),
+        (ctx.impact, "impact", "Poverty"),
+    )
+    toc += [(anchor, title) for content, anchor, title in sections if content]
     if ctx.kind != "optimize":  # an optimisation draws no map: its trials are not one network
         toc.append(("map", "Maps"))
     if ctx.other_images:

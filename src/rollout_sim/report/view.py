@@ -24,6 +24,7 @@ __all__ = [
     "ReportContext",
     "Section",
     "Table",
+    "number_heads",
     "spread_cell",
     "table",
 ]
@@ -57,6 +58,11 @@ class Table:
     head: tuple[Cell, ...]
     rows: tuple[tuple[Cell, ...], ...]
     caption: str = ""
+
+
+def number_heads(*texts: str) -> list[Cell]:
+    """The heads of columns of numbers, aligned like the numbers under them."""
+    return [Cell(t, num=True) for t in texts]
 
 
 def table(

@@ -115,6 +115,11 @@ def events_rows(results: Results) -> list[list[Any]]:
     ]
 
 
+def _date(start: Any, day: float) -> str:
+    """The date of a simulated *day* ("" for one that never came: inf or NaN)."""
+    return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
+
+
 SITES_COLUMNS = [
     "village_id",
     "village_name",
@@ -140,10 +145,6 @@ def sites_rows(results: Results) -> list[list[Any]]:
     v = results.world.villages
     start = results.scenario.start_date
     ids = v.ids.tolist()
-
-    def date_of(day: float) -> str:
-        return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
-
     from .geojson import parent_labels
 
     parents = parent_labels(results)
@@ -161,10 +162,10 @@ def sites_rows(results: Results) -> list[list[Any]]:
                 parents[i],
                 _fmt(s.claim_day[i], 4),
                 _fmt(s.build_start_day[i], 4),
-                date_of(s.build_start_day[i]),
+                _date(start, s.build_start_day[i]),
                 _fmt(s.built_day[i], 4),
                 _fmt(s.on_air_day[i], 4),
-                date_of(s.on_air_day[i]),
+                _date(start, s.on_air_day[i]),
                 f"{s.capex_usd[i]:.2f}",
                 int(s.villages_new[i]),
                 int(s.people_new[i]),
@@ -203,10 +204,6 @@ MAINTENANCE_COLUMNS = [
 ]
 
 
-def _date(start: Any, day: float) -> str:
-    return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
-
-
 def maintenance_rows(results: Results) -> list[list[Any]]:
     """Every failure (``maintenance.csv``): the site, when, the people it cut off (with its
     backhaul subtree), the sites down with it, when a crew took the job, when it was repaired
@@ -237,9 +234,7 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
                     _fmt(taken, 4),
                     _fmt(taken - failed, 4),
                     _fmt(done, 4),
-                    ""
-                    if not np.isfinite(done)
-                    else (start + timedelta(days=int(done))).isoformat(),
+                    _date(start, done),
                     _fmt(done - failed, 4),
                 ]
             )

@@ -13,15 +13,13 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
     model_validator,
 )
 
-from .types import Bool, Date, Int, NotBool
+from .types import Bool, Date, Int, NotBool, StrictModel
 
 __all__ = [
     "FOOTPRINT_METRICS",
@@ -37,10 +35,6 @@ __all__ = [
     "is_start_metric",
     "metric_forms",
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 #: A level of a daily series (people, villages, sites or a share): 0 .. 1e15.
@@ -145,7 +139,7 @@ def _one_tolerance(target: WindowTarget | SeriesTarget | PointTarget, given: boo
         )
 
 
-class WindowTarget(_Model):
+class WindowTarget(StrictModel):
     """A daily series' mean over a date window should equal ``value`` (± ``tolerance``).
 
     For ``<operator>.availability`` the "mean" is the share of the operator's site-time in
@@ -179,7 +173,7 @@ class WindowTarget(_Model):
 _ZERO = "a target value of 0 needs an absolute tolerance above 0"
 
 
-class SeriesTarget(_Model):
+class SeriesTarget(StrictModel):
     """Observed values of a daily series on some dates; each point is a term of the fit."""
 
     kind: Literal["series"]
@@ -207,7 +201,7 @@ class SeriesTarget(_Model):
         return self
 
 
-class PointTarget(_Model):
+class PointTarget(StrictModel):
     """A metric's value on one date should equal ``value``; for the ``start.`` metrics (the
     starting network), its value at day 0, with no date."""
 
@@ -256,7 +250,7 @@ Target = Annotated[
 ]
 
 
-class FitParameter(_Model):
+class FitParameter(StrictModel):
     path: Annotated[str, Field(min_length=1)] = Field(
         description="Key path of the scenario value to fit, as for --set "
         "(e.g. operators.0.build_crews)."
@@ -279,7 +273,7 @@ class FitParameter(_Model):
         return self
 
 
-class Calibration(_Model):
+class Calibration(StrictModel):
     """Fit ``parameters`` so the simulation meets ``targets`` (mean over ``replications``)."""
 
     targets: Annotated[list[Target], Field(min_length=1, max_length=100)]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .types import (
     Days,
     NonNegDays,
+    StrictModel,
 )
 
 __all__ = [
@@ -22,18 +23,14 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
-class FixedDays(_Model):
+class FixedDays(StrictModel):
     """Always the same duration."""
 
     distribution: Literal["fixed"]
     days: Days
 
 
-class UniformDays(_Model):
+class UniformDays(StrictModel):
     """Uniform between two durations."""
 
     distribution: Literal["uniform"]
@@ -47,7 +44,7 @@ class UniformDays(_Model):
         return self
 
 
-class TriangularDays(_Model):
+class TriangularDays(StrictModel):
     """Triangular: the usual way planners state (optimistic, likely, pessimistic)."""
 
     distribution: Literal["triangular"]
@@ -62,7 +59,7 @@ class TriangularDays(_Model):
         return self
 
 
-class LogNormalDays(_Model):
+class LogNormalDays(StrictModel):
     """Log-normal with the given mean and standard deviation (of the days, not of the log)."""
 
     distribution: Literal["lognormal"]
@@ -70,7 +67,7 @@ class LogNormalDays(_Model):
     sd_days: NonNegDays
 
 
-class GammaDays(_Model):
+class GammaDays(StrictModel):
     """Gamma with the given mean and standard deviation."""
 
     distribution: Literal["gamma"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .types import (
     MAX_DAYS,
@@ -19,6 +19,7 @@ from .types import (
     Int,
     NotBool,
     PosUsd,
+    StrictModel,
     Usd,
 )
 
@@ -43,11 +44,7 @@ Share = Annotated[float, Field(gt=0, le=1), NotBool]
 Rate = Annotated[float, Field(ge=0, le=1), NotBool]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
-class Viability(_Model):
+class Viability(StrictModel):
     """A site is non-viable when its own discounted cash flow over ``years`` is below zero."""
 
     years: Annotated[Int, Field(ge=1, le=50)] = Field(
@@ -58,7 +55,7 @@ class Viability(_Model):
     )
 
 
-class Eligibility(_Model):
+class Eligibility(StrictModel):
     """Which sites an instrument pays for (all conditions must hold; default: every site)."""
 
     zones: list[str] | None = Field(None, description="Only sites in these zones.")
@@ -70,7 +67,7 @@ class Eligibility(_Model):
     )
 
 
-class _Instrument(_Model):
+class _Instrument(StrictModel):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] | None = Field(
         None, description="Label in outputs (default: the type and its position)."
     )
@@ -91,7 +88,7 @@ class _Instrument(_Model):
         return self
 
 
-class Payment(_Model):
+class Payment(StrictModel):
     date: Date
     amount_usd: PosUsd
 
@@ -221,7 +218,7 @@ Instrument = Annotated[
 ]
 
 
-class Policy(_Model):
+class Policy(StrictModel):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     description: str = ""
     instruments: Annotated[list[Instrument], Field(max_length=100)] = Field(default_factory=list)

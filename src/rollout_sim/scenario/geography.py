@@ -9,7 +9,7 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .types import (
     MAX_COUNT,
@@ -21,6 +21,7 @@ from .types import (
     NotBool,
     PosKm,
     Share,
+    StrictModel,
 )
 
 __all__ = [
@@ -35,10 +36,6 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
 DEFAULT_ZONES: tuple[str, ...] = ("coast", "highlands", "jungle")
 
 ZoneName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -50,7 +47,7 @@ _KM_PER_DEGREE = 6371.0088 * math.pi / 180
 Ruggedness = Annotated[float, Field(ge=0, le=10_000), NotBool]
 
 
-class SyntheticGeography(_Model):
+class SyntheticGeography(StrictModel):
     """A seeded synthetic region: clustered villages with heavy-tailed populations.
 
     Villages are scattered around cluster centres (a Thomas point process) plus a uniform
@@ -152,7 +149,7 @@ class SyntheticGeography(_Model):
         return self
 
 
-class VillageFile(_Model):
+class VillageFile(StrictModel):
     """Villages from a CSV or GeoJSON file of points."""
 
     path: Annotated[str, Field(min_length=1)] = Field(
@@ -181,7 +178,7 @@ class VillageFile(_Model):
     )
 
 
-class PlacesSpec(_Model):
+class PlacesSpec(StrictModel):
     """Where fibre PoPs (or depots) are: at the largest villages, at given villages, or (Peru
     data only) at provincial or district capitals."""
 
@@ -267,7 +264,7 @@ def _fold_department(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 
 
-class PeruOptions(_Model):
+class PeruOptions(StrictModel):
     """How the Peru data set is turned into a starting network and when its fibre opens (see
     docs/peru_model.md).
 
@@ -356,7 +353,7 @@ class PeruOptions(_Model):
         return self.start_4g_people_share is not None or self.start_signal_places is not None
 
 
-class Geography(_Model):
+class Geography(StrictModel):
     """The villages and the fixed places (fibre PoPs, maintenance depots)."""
 
     synthetic: SyntheticGeography | None = None

@@ -26,9 +26,9 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from .types import Bool, NotBool
+from .types import Bool, NotBool, StrictModel
 
 __all__ = [
     "IMPACT_SETS",
@@ -48,13 +48,11 @@ PercentagePoints = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), No
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NotBool]
 #: Consumption per person, US$ a year: at most a million (far above any household survey).
 ConsumptionUsd = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False), NotBool]
+#: A headcount effect by years under coverage: ``[years, percentage points]`` points.
+HeadcountCurve = Annotated[list[tuple[Years, PercentagePoints]], Field(max_length=1000)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
-class ImpactParameters(_Model):
+class ImpactParameters(StrictModel):
     """One dose–response parameter set; the defaults are the central set (Nigeria, sources §6).
 
     Each curve is a list of ``[years, value]`` points, strictly increasing in years and none
@@ -76,9 +74,7 @@ class ImpactParameters(_Model):
         "Default: Nigeria (Bahia et al. 2020, PRWP 9230; sources §6), +6% after 1 year of 3G/4G "
         "coverage, +8% after 2.",
     )
-    poverty_reduction_pp: Annotated[
-        list[tuple[Years, PercentagePoints]], Field(max_length=1000)
-    ] = Field(
+    poverty_reduction_pp: HeadcountCurve = Field(
         default_factory=lambda: [(1.0, 3.7), (2.0, 4.9)],
         min_length=1,
         description="Fall of the poverty headcount, percentage points, by years under coverage. "
@@ -86,9 +82,7 @@ class ImpactParameters(_Model):
         "to a log-normal consumption distribution with Peru's rural headcount 44.4% and "
         "σ = 0.62 (module docstring) gives 3.7 and 4.9 pp.",
     )
-    extreme_poverty_reduction_pp: Annotated[
-        list[tuple[Years, PercentagePoints]], Field(max_length=1000)
-    ] = Field(
+    extreme_poverty_reduction_pp: HeadcountCurve = Field(
         default_factory=lambda: [(1.0, 4.0), (2.0, 7.0)],
         min_length=1,
         description="Fall of the extreme-poverty headcount, percentage points, by years under "
@@ -102,12 +96,7 @@ class ImpactParameters(_Model):
 
     @model_validator(mode="after")
     def _curves(self) -> ImpactParameters:
-        curves = {
-            "consumption_gain": self.consumption_gain,
-            "poverty_reduction_pp": self.poverty_reduction_pp,
-            "extreme_poverty_reduction_pp": self.extreme_poverty_reduction_pp,
-        }
-        for name, points in curves.items():
+        for name, points in self.curves().items():
             years = [p[0] for p in points]
             if any(b <= a for a, b in pairwise(years)):
                 raise ValueError(f"{name}: years must be strictly increasing, got {years}")
@@ -152,7 +141,7 @@ def _high() -> ImpactParameters:
     )
 
 
-class Impact(_Model):
+class Impact(StrictModel):
     """Welfare and poverty effects of the coverage a run delivers (sources §6).
 
     Applied to each counted village while it is in service: population × reduction(years in

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .durations import BuildTime, LogNormalDays
 from .geography import ZoneName
-from .types import (
-    Bool,
-    Int,
-    NotBool,
-    PosUsd,
-    Usd,
-)
+from .types import Bool, Int, NotBool, PosUsd, StrictModel, Usd
 
 __all__ = [
     "Failures",
@@ -23,11 +17,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
-class Seasonal(_Model):
+class Seasonal(StrictModel):
     months: Annotated[list[Annotated[Int, Field(ge=1, le=12)]], Field(max_length=12)] = Field(
         default_factory=lambda: [12, 1, 2, 3],
         description="Calendar months of the rainy season (sources §4: December–March).",
@@ -37,7 +27,7 @@ class Seasonal(_Model):
     )
 
 
-class Failures(_Model):
+class Failures(StrictModel):
     enabled: Bool = Field(True, description="Do sites fail at all?")
     mtbf_days: dict[ZoneName, Annotated[float, Field(ge=1, le=1_000_000), NotBool]] = Field(
         default_factory=lambda: {"coast": 540.0, "highlands": 365.0, "jungle": 270.0},
@@ -56,7 +46,7 @@ def _default_repair_days() -> dict[str, BuildTime]:
     }
 
 
-class Maintenance(_Model):
+class Maintenance(StrictModel):
     """Failures, repairs and preventive maintenance."""
 
     failures: Failures = Field(default_factory=Failures)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from .geography import ZoneName
 from .types import (
@@ -16,6 +16,7 @@ from .types import (
     Int,
     Km,
     NotBool,
+    StrictModel,
     Usd,
 )
 
@@ -34,10 +35,6 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
 #: Longest coverage radius, km: the reach of an extended-range cell. (The coverage index holds
 #: every village pair within the largest radius, so this also bounds its memory.)
 MAX_RADIUS_KM = 100.0
@@ -45,7 +42,7 @@ MAX_RADIUS_KM = 100.0
 MAX_HOP_KM = 200.0
 
 
-class CoverageTerrain(_Model):
+class CoverageTerrain(StrictModel):
     """Coverage that falls with distance and with the ruggedness of the site's village.
 
     A site at village *i* (ruggedness R_i, m per km; see ``ruggedness_m_per_km`` of the
@@ -69,7 +66,7 @@ class CoverageTerrain(_Model):
     )
 
 
-class Coverage(_Model):
+class Coverage(StrictModel):
     """Which villages a site serves: a flat disc of its zone's radius, or with ``terrain`` a
     reach that shrinks with the ruggedness of its village and a service probability that falls
     with distance (see CoverageTerrain). Drawn once per world, never per run."""
@@ -95,7 +92,7 @@ class Coverage(_Model):
     )
 
 
-class FibreBackhaul(_Model):
+class FibreBackhaul(StrictModel):
     spur_max_km: Km = Field(
         10.0, description="Longest fibre spur from a PoP to a site, km (assumption)."
     )
@@ -108,7 +105,7 @@ class FibreBackhaul(_Model):
     )
 
 
-class MicrowaveBackhaul(_Model):
+class MicrowaveBackhaul(StrictModel):
     hop_range_km: dict[ZoneName, Annotated[float, Field(gt=0, le=MAX_HOP_KM), NotBool]] = Field(
         default_factory=lambda: {"coast": 40.0, "highlands": 30.0, "jungle": 20.0},
         description="Longest microwave hop, by the zone of the site's village, km (assumption; "
@@ -129,7 +126,7 @@ class MicrowaveBackhaul(_Model):
     )
 
 
-class SatelliteBackhaul(_Model):
+class SatelliteBackhaul(StrictModel):
     allowed: Bool = Field(True, description="May sites use satellite backhaul?")
     capex_usd: Usd = Field(15000.0, description="Terminal and install (assumption).")
     opex_per_year_usd: Usd = Field(
@@ -140,7 +137,7 @@ class SatelliteBackhaul(_Model):
     )
 
 
-class Backhaul(_Model):
+class Backhaul(StrictModel):
     fibre: FibreBackhaul = Field(default_factory=FibreBackhaul)
     microwave: MicrowaveBackhaul = Field(default_factory=MicrowaveBackhaul)
     satellite: SatelliteBackhaul = Field(default_factory=SatelliteBackhaul)
@@ -160,7 +157,7 @@ def _default_speeds() -> dict[EdgeKind, float]:
     return {"road": 30.0, "track": 15.0, "river": 10.0}
 
 
-class Transport(_Model):
+class Transport(StrictModel):
     """Travel over the village graph (used for repair trips and depot distances)."""
 
     detour_factor: Annotated[float, Field(ge=1, le=5), NotBool] = Field(

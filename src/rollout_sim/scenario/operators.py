@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .durations import BuildTime, lognormal_days
 from .funding import check_drawdown
@@ -18,6 +18,7 @@ from .types import (
     NotBool,
     PosUsd,
     Share,
+    StrictModel,
     Usd,
 )
 
@@ -33,11 +34,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
-class Adoption(_Model):
+class Adoption(StrictModel):
     """Bass diffusion of subscribers among the people a site newly covers."""
 
     p: Annotated[float, Field(ge=1e-6, le=1), NotBool] = Field(
@@ -58,7 +55,7 @@ class Adoption(_Model):
     )
 
 
-class Revenue(_Model):
+class Revenue(StrictModel):
     arpu_usd_month: Annotated[float, Field(ge=0, le=10_000), NotBool] = Field(
         5.0,
         description="Revenue per subscriber per month, USD, at most 10,000 (sources §4: Peru low "
@@ -72,12 +69,12 @@ class Revenue(_Model):
     adoption: Adoption = Field(default_factory=Adoption)
 
 
-class Tranche(_Model):
+class Tranche(StrictModel):
     date: Date = Field(description="Day the tranche is paid to the operator.")
     amount_usd: PosUsd
 
 
-class CreditLine(_Model):
+class CreditLine(StrictModel):
     """A loan facility: drawn for capex on demand, or in scheduled tranches."""
 
     lender: Annotated[str, Field(min_length=1)] = Field(description="Who lends.")
@@ -118,7 +115,7 @@ def _default_site_opex() -> dict[str, float]:
 # --- operators ---------------------------------------------------------------------------------
 
 
-class CapexTable(_Model):
+class CapexTable(StrictModel):
     greenfield: dict[ZoneName, Usd] = Field(
         default_factory=lambda: {"coast": 40000.0, "highlands": 50000.0, "jungle": 70000.0},
         description="New site (tower, radio, power), by zone, USD (assumption between sources "
@@ -142,7 +139,7 @@ Strategy = Literal[
 ]
 
 
-class Siting(_Model):
+class Siting(StrictModel):
     strategy: Strategy = Field(
         "people_per_dollar",
         description="How candidate sites are ranked: most newly covered people per dollar of "
@@ -177,7 +174,7 @@ def _default_build_days() -> dict[str, BuildTime]:
     }
 
 
-class Operator(_Model):
+class Operator(StrictModel):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
     regions: list[str] | None = Field(
         None, description="Build only in these regions (default: everywhere)."

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from .types import Bool, Date, Int, NotBool
+from .types import Bool, Date, Int, NotBool, StrictModel
 
 __all__ = ["Constraint", "DecisionVariable", "Objective", "Optimize"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 Number = Annotated[float, Field(ge=-1e15, le=1e15), NotBool]
@@ -33,7 +29,7 @@ _METRIC = (
 _DATE = "Read the metric on this date instead of at the horizon (daily series only)."
 
 
-class DecisionVariable(_Model):
+class DecisionVariable(StrictModel):
     path: Annotated[str, Field(min_length=1, max_length=300)] = Field(
         description="Key path of the value to choose, as for --set (e.g. "
         "policies.output_based.instruments.0.usd_per_person)."
@@ -52,7 +48,7 @@ class DecisionVariable(_Model):
         return self
 
 
-class Objective(_Model):
+class Objective(StrictModel):
     metric: MetricName = Field(description=_METRIC)
     direction: Literal["maximize", "minimize", "maximise", "minimise"] = Field(
         description="maximize (maximise) or minimize (minimise)."
@@ -64,7 +60,7 @@ class Objective(_Model):
         return self.direction in ("maximize", "maximise")
 
 
-class Constraint(_Model):
+class Constraint(StrictModel):
     metric: MetricName = Field(description=_METRIC)
     date: Date | None = Field(None, description=_DATE)
     max: Number | None = Field(None, description="The mean over replications must be <= this.")
@@ -79,7 +75,7 @@ class Constraint(_Model):
         return self
 
 
-class Optimize(_Model):
+class Optimize(StrictModel):
     """Search ``variables`` for the best ``objectives`` (means over ``replications``, the same
     seeds for every trial) within ``constraints``."""
 

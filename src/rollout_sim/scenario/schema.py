@@ -19,7 +19,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .calibration import Calibration
 from .durations import (
@@ -58,7 +58,17 @@ from .network import (
 from .network import EdgeKind as EdgeKind
 from .operators import Adoption, CapexTable, CreditLine, Operator, Revenue, Siting, Tranche
 from .optimize import Optimize
-from .types import MAX_DAYS, MAX_HORIZON_YEARS, MAX_SEED, Bool, Date, Int, NotBool, StartDate
+from .types import (
+    MAX_DAYS,
+    MAX_HORIZON_YEARS,
+    MAX_SEED,
+    Bool,
+    Date,
+    Int,
+    NotBool,
+    StartDate,
+    StrictModel,
+)
 from .uncertainty import Uncertainty
 
 __all__ = [
@@ -97,11 +107,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
-
-
-class Reference(_Model):
+class Reference(StrictModel):
     """A published figure to report beside the simulated one (not fitted)."""
 
     label: Annotated[str, Field(min_length=1)] = Field(description="What it is, with its source.")
@@ -124,7 +130,7 @@ class Reference(_Model):
     )
 
 
-class Outputs(_Model):
+class Outputs(StrictModel):
     plots: Bool = Field(True, description="Write plots/*.png.")
     villages_geojson: Literal["reached", "all", "none"] = Field(
         "reached",
@@ -158,7 +164,7 @@ def _horizon_days(years: float) -> int:
     return int(years * 365.25 + 0.5)
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """A complete scenario: the world, the operators, the horizon."""
 
     name: Annotated[str, Field(min_length=1, max_length=80)] = Field(

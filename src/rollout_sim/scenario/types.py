@@ -22,7 +22,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -49,6 +57,7 @@ __all__ = [
     "PosUsd",
     "Share",
     "StartDate",
+    "StrictModel",
     "Usd",
 ]
 
@@ -105,8 +114,8 @@ Bool = StrictBool
 #: Refuses booleans where a number belongs; put it *after* the ``Field`` bounds in an
 #: ``Annotated[float, Field(...), NotBool]`` (validators placed before the bounds would turn
 #: them into non-standard ``ge``/``le`` keywords of the JSON Schema, which editors ignore).
-#: Whole numbers and numeric text are still taken; finiteness comes from each model's
-#: ``allow_inf_nan=False``.
+#: Whole numbers and numeric text are still taken; finiteness comes from
+#: :class:`StrictModel`'s ``allow_inf_nan=False``.
 NotBool = BeforeValidator(_not_bool)
 #: A calendar date within :data:`MIN_DATE` .. :data:`MAX_DATE`.
 Date = Annotated[dt.date, AfterValidator(_date_in_range)]
@@ -127,3 +136,11 @@ NonNegDays = Annotated[float, Field(ge=0, le=MAX_DAYS), NotBool]
 Km = Annotated[float, Field(ge=0, le=MAX_KM), NotBool]
 #: A distance that must be positive, km.
 PosKm = Annotated[float, Field(gt=0, le=MAX_KM), NotBool]
+
+
+class StrictModel(BaseModel):
+    """Base of every part of the scenario: an unknown key is an error (a misspelt option must
+    not be silently ignored), defaults are validated like given values, and NaN or infinity is
+    refused everywhere (the model cannot schedule or sum them)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)

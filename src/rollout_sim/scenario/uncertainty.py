@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from .types import Bool, NotBool
+from .types import Bool, NotBool, StrictModel
 
 __all__ = [
     "LogNormalUncertainty",
@@ -26,10 +26,6 @@ __all__ = [
     "Uncertainty",
     "UniformUncertainty",
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 #: A value of a scenario field: within ±1e15, as calibration bounds are.
@@ -47,7 +43,7 @@ _SOURCE = (
 )
 
 
-class _Item(_Model):
+class _Item(StrictModel):
     path: Annotated[str, Field(min_length=1, max_length=300)] = Field(description=_PATH)
     integer: Bool = Field(False, description=_INTEGER)
     source: Annotated[str, Field(max_length=300)] = Field("", description=_SOURCE)

@@ -123,6 +123,30 @@ def _tolerance(t: WindowTarget | SeriesTarget | PointTarget, value: float) -> fl
     return t.tolerance
 
 
+def _one_value_plan(
+    t: WindowTarget | PointTarget,
+    index: int,
+    metric: MetricRef,
+    kind: str,
+    days: tuple[int, ...],
+    shown: str,
+) -> TargetPlan:
+    """The plan of a target with one value (a window's mean or a point): one term of the fit."""
+    tol = _tolerance(t, t.value)
+    return TargetPlan(
+        kind=kind,
+        days=days,
+        dates=(shown,),
+        values=(t.value,),
+        tolerances=(tol,),
+        scales=(_scale(t.value, tol),),
+        index=index,
+        metric=metric,
+        weight=t.weight,
+        label=t.label,
+    )
+
+
 def calibration_error(
     scenario: Scenario, message: str, path: tuple[str | int, ...], **value: Any
 ) -> ScenarioError:
@@ -164,20 +188,8 @@ def resolve_targets(
                     f"window {t.start}..{t.end} is outside the simulated days {span}",
                     at,
                 )
-            tol = _tolerance(t, t.value)
             plans.append(
-                TargetPlan(
-                    kind="window_mean",
-                    days=(a, b),
-                    dates=(f"{t.start}..{t.end}",),
-                    values=(t.value,),
-                    tolerances=(tol,),
-                    scales=(_scale(t.value, tol),),
-                    index=i,
-                    metric=metric,
-                    weight=t.weight,
-                    label=t.label,
-                )
+                _one_value_plan(t, i, metric, "window_mean", (a, b), f"{t.start}..{t.end}")
             )
         elif isinstance(t, SeriesTarget):
             dates, values = read_observed(t.file, f"calibration.targets[{i}]")
@@ -223,21 +235,7 @@ def resolve_targets(
                     raise calibration_error(
                         scenario, f"date {t.date} is outside the simulated days {span}", at
                     )
-            tol = _tolerance(t, t.value)
-            plans.append(
-                TargetPlan(
-                    kind="point",
-                    days=(day,),
-                    dates=(shown,),
-                    values=(t.value,),
-                    tolerances=(tol,),
-                    scales=(_scale(t.value, tol),),
-                    index=i,
-                    metric=metric,
-                    weight=t.weight,
-                    label=t.label,
-                )
-            )
+            plans.append(_one_value_plan(t, i, metric, "point", (day,), shown))
     return plans, observed
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ...outcomes import format_long
 from ...summaries import CalibrationSummary, Simulated, TargetRow
-from ..view import Cell, Table, table
+from ..view import Cell, Table, number_heads, table
 
 __all__ = ["calibration_headline", "calibration_tables"]
 
@@ -135,12 +135,9 @@ def calibration_tables(cal: CalibrationSummary) -> list[Table]:
     params = table(
         [
             "Parameter",
-            Cell("Lower bound", num=True),
-            Cell("Upper bound", num=True),
+            *number_heads("Lower bound", "Upper bound"),
             "Integer",
-            Cell("Before", num=True),
-            Cell("After", num=True),
-            Cell("Sensitivity", num=True),
+            *number_heads("Before", "After", "Sensitivity"),
             "Identified",
         ],
         [
@@ -164,11 +161,7 @@ def calibration_tables(cal: CalibrationSummary) -> list[Table]:
             "Label",
             "Metric",
             "Date",
-            Cell("Target", num=True),
-            Cell("Tolerance", num=True),
-            Cell("Before", num=True),
-            Cell("After", num=True),
-            Cell("Error", num=True),
+            *number_heads("Target", "Tolerance", "Before", "After", "Error"),
             "Within tolerance",
         ],
         _target_rows(cal),
@@ -186,7 +179,7 @@ def calibration_tables(cal: CalibrationSummary) -> list[Table]:
 
         tables.append(
             table(
-                ["Target", *(Cell(n, num=True) for n in names)],
+                ["Target", *number_heads(*names)],
                 [
                     (label, *(Cell(_number(at_row(n, k)), num=True) for n in names))
                     for k, label in enumerate(ident.rows)
@@ -204,9 +197,7 @@ def calibration_tables(cal: CalibrationSummary) -> list[Table]:
     names = [p.path for p in cal.parameters]
     trace = table(
         [
-            Cell("#", num=True),
-            *(Cell(n, num=True) for n in names),
-            Cell("Objective", num=True),
+            *number_heads("#", *names, "Objective"),
             "Within tolerance",
         ],
         [

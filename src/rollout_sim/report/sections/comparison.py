@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from ...outcomes import ICER, format_difference, format_long, long_unit_of, title_of
 from ..folder import as_float
-from ..view import Cell, Table, table
+from ..view import Cell, Table, number_heads, table
 
 __all__ = ["METRIC_ORDER", "comparison_table", "differences_table", "icer_table"]
 
@@ -166,10 +166,12 @@ def icer_table(diff_rows: list[dict[str, str]], comp_rows: list[dict[str, str]])
     return table(
         [
             "Policy",
-            Cell("Additional people reached", num=True),
-            Cell("Additional public cost", num=True),
-            Cell("Public cost per additional person", num=True),
-            Cell("Average public cost per person reached", num=True),
+            *number_heads(
+                "Additional people reached",
+                "Additional public cost",
+                "Public cost per additional person",
+                "Average public cost per person reached",
+            ),
         ],
         [
             (

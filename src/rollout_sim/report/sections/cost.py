@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from ...outcomes import format_long, long_formatter, long_unit_of, title_of
 from ...summaries import RunSummary, Spread
-from ..view import Cell, Table, spread_cell, table
+from ..view import Cell, Table, number_heads, spread_cell, table
 
 __all__ = ["COST_METRICS", "availability_tables", "cost_table", "finance_tables"]
 
@@ -58,7 +58,7 @@ def finance_tables(summary: RunSummary) -> list[Table]:
         heads = ("Capex", "Revenue", "Opex", "Repairs", "Interest", "Cash at the end")
         tables.append(
             table(
-                ["Operator", *(Cell(t, num=True) for t in heads), "Defaulted"],
+                ["Operator", *number_heads(*heads), "Defaulted"],
                 [
                     (
                         o.name,
@@ -105,11 +105,13 @@ def availability_tables(summary: RunSummary) -> list[Table]:
             table(
                 [
                     "Operator",
-                    Cell("Failures", num=True),
-                    Cell("Repairs", num=True),
-                    Cell("Availability", num=True),
-                    Cell("Mean wait for a crew", num=True),
-                    Cell("Mean downtime per failure", num=True),
+                    *number_heads(
+                        "Failures",
+                        "Repairs",
+                        "Availability",
+                        "Mean wait for a crew",
+                        "Mean downtime per failure",
+                    ),
                 ],
                 [
                     (
@@ -136,7 +138,7 @@ def cost_table(by_policy: Mapping[str, Mapping[str, Spread]], interval: str) -> 
         unit = long_unit_of(name)
         rows.append([title_of(name), *(spread_cell(v.get(name), unit) for v in by_policy.values())])
     return table(
-        ["Measure", *(Cell(p, num=True) for p in by_policy)],
+        ["Measure", *number_heads(*by_policy)],
         rows,
         caption=f"Means across replications; below each, the {interval}. Public cost: what "
         "funders pay out less what comes back, within the horizon.",

@@ -24,7 +24,7 @@ from ...summaries import (
     Spread,
 )
 from ..folder import Summary, as_float
-from ..view import KIND_TITLES, Cell, Kind, Table, spread_cell, table
+from ..view import KIND_TITLES, Cell, Kind, Table, number_heads, spread_cell, table
 
 __all__ = [
     "comparison_headline",
@@ -195,7 +195,7 @@ def comparison_headline(summary: ComparisonSummary) -> Table:
         for name in names
     ]
     return table(
-        ["Measure", *(Cell(p, num=True) for p in policies)],
+        ["Measure", *number_heads(*policies)],
         rows,
         caption=f"Means across replications; below each, the {_interval(summary)}.",
     )
@@ -216,9 +216,7 @@ def references_table(summary: Summary | None) -> Table | None:
             "Published figure",
             "Metric",
             "Date",
-            Cell("Reported", num=True),
-            Cell("Simulated", num=True),
-            Cell("Simulated ÷ reported", num=True),
+            *number_heads("Reported", "Simulated", "Simulated ÷ reported"),
         ],
         [
             (
