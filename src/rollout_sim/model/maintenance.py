@@ -57,27 +57,37 @@ class VillageDraws:
     24 bits are plenty for a duration, and a 200,000-village world keeps it to tens of MB); a
     village that needs more gets its own generator spawned from the stream's seed. So policy A
     and policy B see the same k-th failure time at a site (common random numbers).
+
+    A consumer that turns uniforms into durations takes a village's whole block at once
+    (:meth:`row`, transformed in one vectorised call) and then the index of each draw
+    (:meth:`take`); past the block it asks for the next uniform with :meth:`extra`.
     """
 
     def __init__(self, seed: np.random.SeedSequence, n: int, block: int) -> None:
         self._seed = seed
         self._block = np.random.default_rng(seed).random((n, block), dtype=np.float32)
-        self._count = np.zeros(n, dtype=np.int64)
+        self.width = block
+        # A list, not an array: it is read and written once a failure or repair.
+        self._count = [0] * n
         self._extra: dict[int, np.random.Generator] = {}
 
     def count(self, v: int) -> int:
         """How many draws village *v* has had."""
-        return int(self._count[v])
+        return self._count[v]
 
-    def block_row(self, v: int) -> NDArray[np.float64]:
-        """The up-front draws of village *v* (its first ``block`` draws, in order)."""
+    def row(self, v: int) -> NDArray[np.float64]:
+        """The up-front draws of village *v* (its first ``width`` draws, in order)."""
         return np.asarray(self._block[v], dtype=np.float64)
 
-    def next(self, v: int) -> float:
-        k = int(self._count[v])
+    def take(self, v: int) -> int:
+        """Count a draw of village *v*; returns its index k (the value: ``row(v)[k]`` while
+        k < ``width``, else :meth:`extra`)."""
+        k = self._count[v]
         self._count[v] = k + 1
-        if k < self._block.shape[1]:
-            return float(self._block[v, k])
+        return k
+
+    def extra(self, v: int) -> float:
+        """The next uniform of village *v* past its block (its own spawned generator)."""
         gen = self._extra.get(v)
         if gen is None:
             ss = np.random.SeedSequence(
@@ -85,6 +95,13 @@ class VillageDraws:
             )
             gen = self._extra[v] = np.random.default_rng(ss)
         return float(gen.random())
+
+    def next(self, v: int) -> float:
+        """The next uniform of village *v*."""
+        k = self.take(v)
+        if k < self.width:
+            return float(self._block[v, k])
+        return self.extra(v)
 
 
 def seasonal_clock(
@@ -153,7 +170,8 @@ class MaintenanceCrews:
         self._ct: list[float] = self.clock_t.tolist()
         self._ch: list[float] = self.clock_h.tolist()
         self._rate: list[float] = self.rate.tolist()
-        self._durations: dict[int, list[float]] = {}
+        self._durations: dict[int, list[float]] = {}  # repair days, per village, k-th
+        self._exp1: dict[int, list[float]] = {}  # Exp(1) failure draws, per village, k-th
         self.zone_names = v.zone_names
         self.zone = v.zone
         self.cost = np.array([maint.repair_cost_usd[z] for z in v.zone_names])[v.zone]
@@ -191,15 +209,15 @@ class MaintenanceCrews:
         # The k-th repair of the site at v uses the k-th uniform of v (common random numbers).
         # A site's whole block of durations is evaluated at its first repair: one vectorised
         # ppf instead of one per repair.
-        k = self.repair_draws.count(v)
-        u = self.repair_draws.next(v)
-        dist = self.maint.repair_days[self.zone_names[int(self.zone[v])]]
+        draws = self.repair_draws
+        k = draws.take(v)
         row = self._durations.get(v)
+        dist = self.maint.repair_days[self.zone_names[int(self.zone[v])]]
         if row is None:
-            row = self._durations[v] = ppf(dist, self.repair_draws.block_row(v)).tolist()
+            row = self._durations[v] = ppf(dist, draws.row(v)).tolist()
         if k < len(row):
             return row[k]
-        return float(ppf(dist, np.array([u]))[0])
+        return float(ppf(dist, np.array([draws.extra(v)]))[0])
 
     def expected_repair_usd_year(self, v: int) -> float:
         """Expected repair spending a year at a site at *v* (failure rate × repair cost, at
@@ -214,7 +232,13 @@ class MaintenanceCrews:
             self._schedule_failure(v)
 
     def _time_to_failure(self, v: int) -> float:
-        e = -math.log1p(-self.failure_draws.next(v))  # Exp(1)
+        # Exp(1) draws, a site's whole block at its first failure (as repair durations).
+        draws = self.failure_draws
+        k = draws.take(v)
+        row = self._exp1.get(v)
+        if row is None:
+            row = self._exp1[v] = (-np.log1p(-draws.row(v))).tolist()
+        e = row[k] if k < len(row) else -math.log1p(-draws.extra(v))
         now = self.env.now
         target = _interp(now, self._ct, self._ch) + e / self._rate[v]
         if target >= self._ch[-1]:

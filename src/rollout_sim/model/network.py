@@ -128,20 +128,23 @@ class Network:
         """Put *v* (built, equipment working, backhaul up) and its waiting subtree in service."""
         now = self.env.now
         sites = self.sites
+        built_day, on_air_day, operator = sites.built_day, sites.on_air_day, sites.operator
+        in_service, hw_up, children = self.in_service, self.hw_up, self.children
+        switch_on = self.coverage.switch_on
         stack = [v]
         while stack:
             x = stack.pop()
             # A site not built yet has no built day; the starting network's sites are always
             # in service, so they never get this far.
-            if self.in_service[x] or isnan(sites.built_day[x]) or not self.hw_up[x]:
+            if in_service[x] or isnan(built_day[x]) or not hw_up[x]:
                 continue
-            self.in_service[x] = True
-            op = int(sites.operator[x])
-            villages, people = self.coverage.switch_on(x, now, op)
+            in_service[x] = True
+            op = int(operator[x])
+            villages, people = switch_on(x, now, op)
             if op >= 0:
                 self.op_in_service[op] += 1
-            if isnan(sites.on_air_day[x]):
-                sites.on_air_day[x] = now
+            if isnan(on_air_day[x]):
+                on_air_day[x] = now
                 sites.villages_new[x] = villages
                 sites.people_new[x] = people
                 self.on_air_count += 1
@@ -153,27 +156,32 @@ class Network:
                 self.down_total[x] += now - self.down_since[x]
                 self.down_since[x] = np.nan
                 self.down_count -= 1
-            stack.extend(self.children.get(x, ()))
+            kids = children.get(x)
+            if kids:
+                stack.extend(kids)
         self._record_service()
 
     def take_down(self, v: int) -> int:
         """Take *v* and its in-service subtree off air; returns the people who lost cover."""
         now = self.env.now
         before = self.coverage.people_covered
-        operator = self.sites.operator
+        operator, in_service, children = self.sites.operator, self.in_service, self.children
+        switch_off = self.coverage.switch_off
         stack = [v]
         while stack:
             x = stack.pop()
-            if not self.in_service[x]:
+            if not in_service[x]:
                 continue
-            self.in_service[x] = False
+            in_service[x] = False
             op = int(operator[x])
-            self.coverage.switch_off(x, now, op)
+            switch_off(x, now, op)
             if op >= 0:
                 self.op_in_service[op] -= 1
             self.down_since[x] = now
             self.down_count += 1
-            stack.extend(self.children.get(x, ()))
+            kids = children.get(x)
+            if kids:
+                stack.extend(kids)
         self._record_service()
         return before - self.coverage.people_covered
 
