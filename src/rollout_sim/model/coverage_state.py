@@ -213,6 +213,45 @@ class CoverageState:
         self.people_covered += people
         return first_v, first_p
 
+    def switch_on_all(self, sites: IntArray, t: float) -> None:
+        """:meth:`switch_on` for each of *sites* in order, at time *t*, for sites of no modelled
+        operator (the starting network), at once.
+
+        The same state as one by one: each village's count rises by the sites covering it, a
+        village is fresh at the first of *sites* that covers it, and the change log keeps one
+        block per site with a fresh village, in order. A national world starts with ~11,000
+        sites: one pass instead of a Python loop over each one's villages.
+        """
+        sites = np.asarray(sites, dtype=np.int64)
+        if len(sites) == 0:
+            return
+        ip, idx = self.index.indptr, self.index.indices
+        counts = ip[sites + 1] - ip[sites]
+        flat = idx[_ranges(ip[sites], ip[sites + 1])]
+        owner = np.repeat(np.arange(len(sites)), counts)  # which of *sites* each entry is of
+        before = np.array(self._on_air, dtype=np.int64)
+        # A village is fresh where it first appears in the flat list, if nothing covered it yet.
+        _, first = np.unique(flat, return_index=True)
+        first.sort()
+        fresh_at = first[before[flat[first]] == 0]
+        fresh = flat[fresh_at]
+        self._on_air = (before + np.bincount(flat, minlength=len(before))).tolist()
+        if len(fresh) == 0:
+            return
+        per_site = np.bincount(owner[fresh_at], minlength=len(sites))
+        blocks = per_site[per_site > 0]
+        self.change_time.extend([t] * len(blocks))
+        self.change_villages.extend(fresh.tolist())
+        self.change_count.extend(blocks.tolist())
+        self.change_sign.extend([1] * len(blocks))
+        self.villages_covered += len(fresh)
+        self.people_covered += int(self.population[fresh].sum())
+        seen = self._first
+        for u in fresh.tolist():
+            if u not in seen:
+                seen[u] = t
+                self.first_op[u] = -1
+
     def _footprint_on(self, fp: Footprint, cov: list[int], t: float) -> None:
         on, pop = fp.on_air, self._pop
         for u in cov:

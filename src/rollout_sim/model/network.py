@@ -65,8 +65,7 @@ class Network:
         # Planning does not read what is on air, nor switching what is planned: all planned
         # at once, then switched on in order (the change log keeps one block per site).
         self.coverage.plan_all(self.existing_4g)
-        for v in self.existing_4g.tolist():
-            self.coverage.switch_on(v, 0.0)
+        self.coverage.switch_on_all(self.existing_4g, 0.0)
         self.initial_villages_covered = self.coverage.villages_covered
         self.initial_people_covered = self.coverage.people_covered
         self.net_trace.add(0.0, self.coverage.people_covered)
