@@ -11,8 +11,8 @@ import hashlib
 import json
 from collections.abc import Collection, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
@@ -35,6 +35,9 @@ from .graph import TransportEdges, build_transport_edges, to_networkx, travel_cs
 from .peru import OPEN_FROM_START, fitted_start, peru_capitals, peru_pop_openings, peru_villages
 from .village_files import read_village_bytes, read_villages
 from .villages import SERVICE_CODES, Villages, synthetic_villages
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["World", "build_world", "check_scenario_against_villages", "world_key"]
 

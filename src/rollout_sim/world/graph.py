@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.spatial import Delaunay, QhullError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["EDGE_KINDS", "TransportEdges", "build_transport_edges", "to_networkx", "travel_csr"]
 
@@ -102,6 +104,10 @@ def to_networkx(
 
     PoP and depot nodes are joined to their host village by a 0 km ``local`` edge.
     """
+    # Imported here: networkx is the public view only (0.15 s to import), and a run from a
+    # cached world never builds it.
+    import networkx as nx
+
     g = nx.Graph()
     attrs = extra_node_attrs or {}
     g.add_nodes_from(
