@@ -460,6 +460,44 @@ def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
     assert net.coverage.people_covered == 1110
 
 
+def test_two_crews_take_the_most_people_first_and_stop_with_maintenance(tmp_path: Path) -> None:
+    """Three lone sites of 10, 1,000 and 100 people fail at day 0.5; two crews, 1-day repairs,
+    no travel: the crews take 1,000 and 100 at once, the first crew back takes 10 at 1.5.
+    Maintenance stops at day 2: the repair under way finishes (2.5), a failure after it (the
+    1,000-people site again, day 2.2) is never repaired and its site stays down."""
+    from datetime import date
+
+    from rollout_sim.model.finance import Treasury
+    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
+
+    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
+    spec = sc.operators[0].model_copy(update={"maintenance_crews": 2})
+    seed = np.random.SeedSequence(1)
+    crews = MaintenanceCrews(
+        env, net, 0, spec, maint, Treasury(env, net.ledger, 0), world.depots, date(2020, 1, 1),
+        100, VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4),
+    )  # fmt: skip
+    repaired: dict[int, float] = {}
+
+    def outages():  # type: ignore[no-untyped-def]
+        yield env.timeout(0.5)
+        for v in range(3):
+            crews.fail(v).callbacks.append(lambda _e, v=v: repaired.__setitem__(v, env.now))
+        yield env.timeout(1.5)
+        crews.stop()
+        yield env.timeout(0.2)
+        crews.fail(1)
+
+    env.process(outages())
+    env.run(until=10)
+    assert repaired == {1: 1.5, 2: 1.5, 0: 2.5}
+    assert crews.wait_days.tolist() == [0.0, 0.0, 1.0]
+    assert (crews.failures, crews.repairs) == (4, 3)
+    assert np.isnan(crews.log.taken[3]) and np.isnan(crews.log.repaired[3])
+    assert net.in_service.tolist() == [True, False, True]
+    assert net.coverage.people_covered == 110
+
+
 def test_maintenance_crews_ask_their_funding_for_a_share_of_each_repair(tmp_path: Path) -> None:
     """Crews are built with the operator's view of the funding desk: a fund's share of each
     repair is asked for as the bill is queued, and booked before the bill is paid."""

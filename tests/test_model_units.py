@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from rollout_sim.engine import CountingEnvironment
-from rollout_sim.model.crews import PriorityWorkQueue
 from rollout_sim.model.distributions import mean_days, ppf
 from rollout_sim.model.finance import CapexReserve, Halted, Ledger, Treasury
 from rollout_sim.model.funding import SiteFacts
@@ -196,45 +195,6 @@ def test_counting_environment_counts_every_scheduled_event() -> None:
     # last), and the event that stops the run at 2.5, which SimPy schedules again as it stops.
     assert env.scheduled == 1 + 3 + 2
     assert env.scheduled == next(env._eid)  # SimPy's own numbering, read here only to check
-
-
-def test_repairs_wait_in_a_priority_store_and_crews_stop_when_it_closes() -> None:
-    """Jobs go to the crew that has waited longest, smallest key first; closing the queue
-    stops idle crews at once and busy ones when they ask for the next job."""
-    env = simpy.Environment()
-    queue = PriorityWorkQueue(env, "repairs")
-    log: list[tuple[float, str, object]] = []
-
-    def crew(name: str):  # type: ignore[no-untyped-def]
-        while True:
-            try:
-                job = yield queue.get()
-            except Halted:
-                log.append((env.now, name, "stopped"))
-                return
-            log.append((env.now, name, job))
-            yield env.timeout(1.0)
-
-    def failures():  # type: ignore[no-untyped-def]
-        yield env.timeout(0.5)
-        for job in ((-20.0, 1), (-900.0, 2), (-20.0, 3)):  # (−people, order)
-            queue.put(job)
-        yield env.timeout(2.0)
-        queue.close()
-        queue.put((-5.0, 4))  # dropped: nobody will take it
-
-    env.process(crew("a"))
-    env.process(crew("b"))
-    env.process(failures())
-    env.run()
-    assert log == [
-        (0.5, "a", (-900.0, 2)),
-        (0.5, "b", (-20.0, 1)),
-        (1.5, "a", (-20.0, 3)),
-        (2.5, "b", "stopped"),
-        (2.5, "a", "stopped"),
-    ]
-    assert queue.items == []
 
 
 def test_site_facts_are_a_frozen_record() -> None:

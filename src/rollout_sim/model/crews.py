@@ -1,4 +1,5 @@
-"""Queues of work that crews wait on: SimPy stores that close when their operator stops.
+"""The queue of work construction crews wait on: a SimPy store that closes when its operator
+stops. (Maintenance crews are not processes: see :mod:`.maintenance`.)
 
 A crew asks its queue for the next job (``yield queue.get()``) and, when there is none, waits
 in the queue's get queue: SimPy hands each new job to the crew that has waited longest, one job
@@ -16,7 +17,7 @@ from simpy.resources.store import StoreGet, StorePut
 
 from .finance import Halted
 
-__all__ = ["PriorityWorkQueue", "WorkQueue"]
+__all__ = ["WorkQueue"]
 
 
 class WorkQueue(simpy.Store):
@@ -48,7 +49,3 @@ class WorkQueue(simpy.Store):
             event.fail(Halted(self.what))
             return True
         return super()._do_get(event)
-
-
-class PriorityWorkQueue(WorkQueue, simpy.PriorityStore):
-    """A :class:`simpy.PriorityStore` of jobs (smallest first) that can be closed."""
