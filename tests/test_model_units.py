@@ -8,8 +8,6 @@ import dataclasses
 import numpy as np
 import pytest
 import simpy
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
 from rollout_sim.engine import CountingEnvironment
@@ -226,29 +224,3 @@ def test_units_are_defined_once() -> None:
         assert module.DAYS_PER_YEAR is DAYS_PER_YEAR
     assert DAYS_PER_YEAR == 365.25
     assert cents(2.675) == round(2.675, 2) and cents(-0.004) == 0.0
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n=st.integers(1, 400),
-    spread=st.floats(0.5, 500.0),
-    cell=st.floats(0.1, 60.0),
-)
-def test_cell_grid_finds_every_point_within_a_cell_width(
-    seed: int, n: int, spread: float, cell: float
-) -> None:
-    """A relay's neighbours come from the 3 × 3 cells around it: a superset of the points
-    within one cell width, without repeats, on clustered points and points at one spot."""
-    from rollout_sim.model.backhaul import CellGrid
-
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0.0, spread, (n, 2))
-    xy[: n // 4] = xy[n // 4 : 2 * (n // 4)]  # some points share a spot
-    grid = CellGrid(xy, cell)
-    for q in rng.choice(n, size=min(n, 20), replace=False).tolist():
-        got = grid.around(xy[q])
-        assert len(np.unique(got)) == len(got)
-        within = np.flatnonzero(np.hypot(*(xy - xy[q]).T) <= cell)
-        assert set(within.tolist()) <= set(got.tolist())
-        assert q in set(got.tolist())

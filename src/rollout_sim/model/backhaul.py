@@ -22,15 +22,7 @@ from ..scenario.schema import Backhaul
 from ..world.build import World
 from ..world.peru import OPEN_FROM_START
 
-__all__ = [
-    "BH_FIBRE",
-    "BH_MICROWAVE",
-    "BH_NAMES",
-    "BH_NONE",
-    "BH_SATELLITE",
-    "BackhaulPlanner",
-    "CellGrid",
-]
+__all__ = ["BH_FIBRE", "BH_MICROWAVE", "BH_NAMES", "BH_NONE", "BH_SATELLITE", "BackhaulPlanner"]
 
 BH_NONE: Final = 0
 BH_FIBRE: Final = 1
@@ -40,43 +32,6 @@ BH_NAMES: Final = ("none", "fibre", "microwave", "satellite")
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-
-class CellGrid:
-    """Points bucketed in square cells *cell* km wide: every point within *cell* km of a spot
-    is in the 3 × 3 cells around it, three runs of consecutive cells (one per column).
-
-    A new relay looks for the villages within a hop of it (~600 nationally, 6,000 relays a
-    run): three slices and one distance pass, where a KD-tree ball query returned a Python
-    list to turn back into an array (three times, one tree per zone's range). O(n log n) to
-    build; a lookup O(points in the 9 cells).
-    """
-
-    def __init__(self, xy: FloatArray, cell: float) -> None:
-        self.cell = max(cell, 1e-9)
-        self.origin = xy.min(axis=0) if len(xy) else np.zeros(2)
-        ij = np.floor((xy - self.origin) / self.cell).astype(np.int64)
-        size = ij.max(axis=0) + 1 if len(xy) else np.ones(2, dtype=np.int64)
-        self.cols, self.rows = int(size[0]), int(size[1])
-        key = ij[:, 0] * self.rows + ij[:, 1]
-        #: Point indices sorted by cell (stable: ascending index within a cell).
-        self.order = np.argsort(key, kind="stable").astype(np.int64)
-        counts = np.bincount(key, minlength=self.cols * self.rows)
-        self.start = np.concatenate(([0], np.cumsum(counts))).tolist()
-
-    def around(self, at: FloatArray) -> IntArray:
-        """Indices of the points in the 3 × 3 cells around *at* (a superset of those within
-        one cell width of it), unordered."""
-        i, j = np.floor((at - self.origin) / self.cell).astype(np.int64).tolist()
-        j0, j1 = max(j - 1, 0), min(j + 1, self.rows - 1)
-        if j0 > j1:
-            return np.zeros(0, dtype=np.int64)
-        start, rows = self.start, self.rows
-        runs = [
-            self.order[start[c * rows + j0] : start[c * rows + j1 + 1]]
-            for c in range(max(i - 1, 0), min(i + 1, self.cols - 1) + 1)
-        ]
-        return np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
 
 
 class BackhaulPlanner:
@@ -127,10 +82,6 @@ class BackhaulPlanner:
         #: existing site: 0); a relay at ``max_hops`` offers no further hop.
         self.hops = np.zeros(n, dtype=np.int16)
         self.max_hops = mw.max_hops
-        # Cells a hair wider than the longest hop, so that a village exactly one hop away
-        # cannot round into a cell beyond the neighbouring ones.
-        longest = float(world.hop_km.max(initial=1.0))
-        self._grid = CellGrid(world.villages.xy, longest * (1 + 1e-9))
         self.refresh(np.arange(n))
 
     def refresh(self, villages: IntArray) -> None:
@@ -167,7 +118,12 @@ class BackhaulPlanner:
         if self.max_hops is not None and self.hops[site] >= self.max_hops:
             return np.zeros(0, dtype=np.int64)
         xy = self.world.villages.xy
-        near = self._grid.around(xy[site])
+        # One query per zone at that zone's hop range: a highlands village 35 km away is out
+        # of range, so it is never fetched (half the points of one query at the longest hop).
+        parts = [
+            idx[tree.query_ball_point(xy[site], hop)] for hop, idx, tree in self.world.hop_trees
+        ]
+        near = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         if len(near) == 0:
             return near
         d = np.hypot(*(xy[near] - xy[site]).T)

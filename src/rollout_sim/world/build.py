@@ -108,6 +108,15 @@ class World:
         )
 
     @cached_property
+    def hop_trees(self) -> list[tuple[float, NDArray[np.int64], cKDTree]]:
+        """(hop range, village indices, KD-tree of them) per distinct hop range."""
+        out = []
+        for hop in np.unique(self.hop_km).tolist():
+            idx = np.flatnonzero(self.hop_km == hop)
+            out.append((float(hop), idx, cKDTree(self.villages.xy[idx])))
+        return out
+
+    @cached_property
     def village_tree(self) -> cKDTree:
         """KD-tree of all villages' projected positions (built on first use: PoPs opening
         during a run look up the villages in their reach)."""
