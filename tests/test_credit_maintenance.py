@@ -434,22 +434,26 @@ def _three_lone_sites(
     return sc, world, env, net, maint
 
 
-def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
-    # Three lone sites of 10, 1,000 and 100 people fail at once; one crew, 1-day repairs, no
-    # travel, no cost: it repairs 1,000 (day 1), then 100 (day 2), then 10 (day 3).
+def _crews(sc: Any, world: Any, env: simpy.Environment, net: Network, maint: Any, n: int) -> Any:
+    """*n* maintenance crews for the three lone sites, paying from a treasury of their own."""
     from datetime import date
 
+    from rollout_sim.model.finance import Treasury
     from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
 
-    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
-    from rollout_sim.model.finance import Treasury
-
-    spec = sc.operators[0].model_copy(update={"maintenance_crews": 1})
+    spec = sc.operators[0].model_copy(update={"maintenance_crews": n})
     seed = np.random.SeedSequence(1)
-    crews = MaintenanceCrews(
+    return MaintenanceCrews(
         env, net, 0, spec, maint, Treasury(env, net.ledger, 0), world.depots, date(2020, 1, 1),
         100, VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4),
     )  # fmt: skip
+
+
+def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
+    # Three lone sites of 10, 1,000 and 100 people fail at once; one crew, 1-day repairs, no
+    # travel, no cost: it repairs 1,000 (day 1), then 100 (day 2), then 10 (day 3).
+    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
+    crews = _crews(sc, world, env, net, maint, 1)
     repaired: dict[int, float] = {}
     for v in range(3):
         crews.fail(v).callbacks.append(lambda _e, v=v: repaired.__setitem__(v, env.now))
@@ -465,18 +469,8 @@ def test_two_crews_take_the_most_people_first_and_stop_with_maintenance(tmp_path
     no travel: the crews take 1,000 and 100 at once, the first crew back takes 10 at 1.5.
     Maintenance stops at day 2: the repair under way finishes (2.5), a failure after it (the
     1,000-people site again, day 2.2) is never repaired and its site stays down."""
-    from datetime import date
-
-    from rollout_sim.model.finance import Treasury
-    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
-
     sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
-    spec = sc.operators[0].model_copy(update={"maintenance_crews": 2})
-    seed = np.random.SeedSequence(1)
-    crews = MaintenanceCrews(
-        env, net, 0, spec, maint, Treasury(env, net.ledger, 0), world.depots, date(2020, 1, 1),
-        100, VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4),
-    )  # fmt: skip
+    crews = _crews(sc, world, env, net, maint, 2)
     repaired: dict[int, float] = {}
 
     def outages():  # type: ignore[no-untyped-def]
