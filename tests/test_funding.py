@@ -272,6 +272,37 @@ def test_funding_rules_read_a_sites_facts(tmp_path: Path) -> None:
     assert desk.flows.ref == ["v9", "v9"] and desk.flows.kind == ["capex_subsidy"] * 2
 
 
+def test_capex_waiting_for_money_is_paid_the_day_a_subsidy_opens(tmp_path: Path) -> None:
+    """A capex bill the operator cannot pay waits; a full capex subsidy opening on day 10 pays
+    it that day (the opening calls on the treasury, as a credit line's does), not when money
+    next arrives."""
+    import simpy
+
+    from rollout_sim.model.finance import Ledger, Treasury
+    from rollout_sim.model.funding import FundingDesk, SiteFacts
+
+    inst = {"type": "capex_subsidy", "share": 1.0, "start_date": "2020-01-11"}
+    sc = scenario(tmp_path, XY, POP, policies=[{"name": "p", "instruments": [inst]}])
+    assert sc.start_date.isoformat() == "2020-01-01"
+    env = simpy.Environment()
+    port = FundingDesk(env, sc.policy("p"), sc.operators, sc.start_date, 100, ZONES).port(0)
+    facts = SiteFacts(0, 100, 300.0, 10_000.0, 4000.0, "v3")
+    treasury = Treasury(
+        env,
+        Ledger(("op",)),
+        0,
+        capex_support=lambda _v, amount, commit: port.capex_support(
+            facts, amount, commit, treasury if commit else None
+        ),
+    )
+    port.start_flows(treasury)
+    paid = treasury.pay(10_000.0, "capex", "contractor", "v3", village=3)
+    env.run(until=5)
+    assert not paid.triggered and treasury.waiting == 1
+    env.run(until=paid)
+    assert env.now == 10.0 and treasury.cash == 0.0 and treasury.waiting == 0
+
+
 def test_opex_fund_shares_running_and_repair_costs_for_its_years(tmp_path: Path) -> None:
     inst = {"type": "opex_fund", "share": 0.4, "years": 0.5}
     op = {"opex_usd_year": {z: 3650.0 for z in ZONES}}

@@ -64,7 +64,9 @@ class FundingPort(Protocol):
 
     def credit_lines(self, start: date) -> list[tuple[CreditLine, str | None]]: ...
 
-    def start_equity(self, treasury: Treasury) -> None: ...
+    def start_flows(self, treasury: Treasury) -> None:
+        """Start the policy's dated flows into *treasury* (called once, when it is built)."""
+        ...
 
     def capex_support(
         self, site: SiteFacts, amount: float, commit: bool, treasury: Treasury | None = None
@@ -249,9 +251,19 @@ class FundingDesk:
         lenders = g.spec.lenders  # type: ignore[union-attr]
         return lenders is None or lender in lenders or lender.split(":")[0] in lenders
 
-    def start_equity(self, op: int, treasury: Treasury) -> None:
+    def start_flows(self, op: int, treasury: Treasury) -> None:
+        """Start operator *op*'s dated flows: equity injections, and a call on the treasury
+        when a capex subsidy opens after the start (capex waiting for money may now be paid,
+        as when a credit line opens; nothing else would weigh it before money arrives)."""
         for x in self._mine(op, EquityInjection):
             self.env.process(self._equity(x, op, treasury))
+        for x in self._mine(op, CapexSubsidy):
+            if x.t0 > 0:
+                self.env.process(self._opens(x.t0, treasury))
+
+    def _opens(self, t0: float, treasury: Treasury) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(t0)
+        treasury.serve()
 
     def _equity(self, x: _Live, op: int, treasury: Treasury) -> Generator[simpy.Event, Any, None]:
         s = x.spec
@@ -406,8 +418,8 @@ class _OperatorFunding:
     def credit_lines(self, start: date) -> list[tuple[CreditLine, str | None]]:
         return self._desk.credit_lines(self._op, start)
 
-    def start_equity(self, treasury: Treasury) -> None:
-        self._desk.start_equity(self._op, treasury)
+    def start_flows(self, treasury: Treasury) -> None:
+        self._desk.start_flows(self._op, treasury)
 
     def capex_support(
         self, site: SiteFacts, amount: float, commit: bool, treasury: Treasury | None = None

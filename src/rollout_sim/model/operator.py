@@ -201,7 +201,7 @@ class OperatorAgent:
             funding=funding,
         )
         self.treasury.receive(spec.cash_usd, "equity", "shareholders", "starting cash")
-        funding.start_equity(self.treasury)
+        funding.start_flows(self.treasury)
         if spec.initial_sites:
             self._initial_assets(spec.initial_sites)
         self.env.process(self._books(start_date, horizon_days))
