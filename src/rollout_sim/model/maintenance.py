@@ -71,10 +71,6 @@ class VillageDraws:
         self._count = [0] * n
         self._extra: dict[int, np.random.Generator] = {}
 
-    def count(self, v: int) -> int:
-        """How many draws village *v* has had."""
-        return self._count[v]
-
     def row(self, v: int) -> NDArray[np.float64]:
         """The up-front draws of village *v* (its first ``width`` draws, in order)."""
         return np.asarray(self._block[v], dtype=np.float64)
@@ -95,13 +91,6 @@ class VillageDraws:
             )
             gen = self._extra[v] = np.random.default_rng(ss)
         return float(gen.random())
-
-    def next(self, v: int) -> float:
-        """The next uniform of village *v*."""
-        k = self.take(v)
-        if k < self.width:
-            return float(self._block[v, k])
-        return self.extra(v)
 
 
 def seasonal_clock(
@@ -190,18 +179,26 @@ class MaintenanceCrews:
         #: the crew idle longest takes a job first. Crews are alike (travel depends on the
         #: site, not the crew), so a crew is only its time.
         self._free_at: list[float] = [0.0] * spec.maintenance_crews
-        self._wake_pending = False  # an event is due when the next crew is back
-        self._dispatch_pending = False  # an event is due at the end of this instant
+        #: A dispatch is due (at the end of this instant, or when the next crew is back).
+        self._wake_pending = False
         #: Events to succeed when a failure (by log row) is repaired: see :meth:`fail`.
         self._watched: dict[int, simpy.Event] = {}
         self.stopped = False
         self._seq = 0
-        self.failures = 0
         self.repairs = 0
-        self.failure_days: array[float] = array("d")  # when each failure happened
         self.wait_days: array[float] = array("d")  # from failure to a crew taking the job
         self.downtime_days: array[float] = array("d")  # from failure to repair
         self.log = FailureLog()
+
+    @property
+    def failures(self) -> int:
+        """Failures so far (the log's rows)."""
+        return len(self.log)
+
+    @property
+    def failure_days(self) -> array[float]:
+        """When each failure happened, in order (the log's column)."""
+        return self.log.failed
 
     # --- failures ------------------------------------------------------------------------
 
@@ -269,9 +266,7 @@ class MaintenanceCrews:
 
     def _fail(self, v: int) -> int:
         """:meth:`fail` without an event to wait on; returns the failure's log row."""
-        self.failures += 1
         now = self.env.now
-        self.failure_days.append(now)
         network = self.network
         down_before = network.down_count
         affected = network.fail(v)
@@ -280,11 +275,12 @@ class MaintenanceCrews:
             return row  # nobody will repair it: the site stays down
         self._seq += 1
         heapq.heappush(self._waiting, (-float(affected), self._seq, v, row))
-        if not self._dispatch_pending and self._free_at and self._free_at[0] <= now:
+        if not self._wake_pending and self._free_at and self._free_at[0] <= now:
             # A crew is free: it takes a job at the end of this instant, so that failures of
-            # one instant are weighed together (the most people first), as a queue would.
-            self._dispatch_pending = True
-            self.env.timeout(0).callbacks.append(self._on_dispatch)
+            # one instant are weighed together (the most people first), as a queue would. (A
+            # dispatch already due is no later than now: crews are all out until it.)
+            self._wake_pending = True
+            self.env.timeout(0).callbacks.append(self._on_wake)
         return row
 
     # --- repairs -------------------------------------------------------------------------
@@ -329,15 +325,10 @@ class MaintenanceCrews:
             env.timeout(work, row).callbacks.append(self._on_repaired)
         if waiting and free_at and not self._wake_pending:
             self._wake_pending = True
-            env.timeout(free_at[0] - now).callbacks.append(self._on_crew_back)
+            env.timeout(free_at[0] - now).callbacks.append(self._on_wake)
 
-    def _on_crew_back(self, _event: simpy.Event) -> None:
+    def _on_wake(self, _event: simpy.Event) -> None:
         self._wake_pending = False
-        if not self.stopped:
-            self._dispatch()
-
-    def _on_dispatch(self, _event: simpy.Event) -> None:
-        self._dispatch_pending = False
         if not self.stopped:
             self._dispatch()
 

@@ -31,7 +31,6 @@ from .folders import (
     run_animation,
     run_charts,
     run_maps,
-    run_plots,
     sweep_plots,
 )
 from .maps import map_figure, snapshot_days, snapshots_figure
@@ -68,7 +67,6 @@ __all__ = [
     "run_animation",
     "run_charts",
     "run_maps",
-    "run_plots",
     "save_figure",
     "snapshot_days",
     "snapshots_figure",

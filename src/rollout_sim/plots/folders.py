@@ -55,7 +55,6 @@ __all__ = [
     "run_animation",
     "run_charts",
     "run_maps",
-    "run_plots",
     "sweep_plots",
 ]
 
@@ -166,18 +165,6 @@ def run_charts(results: Results, folder: Path) -> None:
     save_figure(footprint_figure(results), folder / "footprint.png")
     if results.impact_daily:
         save_figure(impact_figure(results), folder / "impact.png")
-
-
-def run_plots(results: Results, folder: Path) -> None:
-    """One run's charts and maps: coverage, finance, availability, footprint, poverty (with
-    impact on), the map and the yearly snapshots.
-
-    The two maps are drawn in a child process while this one draws the charts; the files are
-    the same whichever process draws them.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    with _alongside(lambda: _run_maps(results, folder)):
-        run_charts(results, folder)
 
 
 def run_animation(results: Results, folder: Path) -> None:

@@ -117,7 +117,7 @@ def events_rows(results: Results) -> list[list[Any]]:
 
 def _date(start: Any, day: float) -> str:
     """The date of a simulated *day* ("" for one that never came: inf or NaN)."""
-    return "" if not np.isfinite(day) else (start + timedelta(days=int(day))).isoformat()
+    return (start + timedelta(days=int(day))).isoformat() if math.isfinite(day) else ""
 
 
 SITES_COLUMNS = [
