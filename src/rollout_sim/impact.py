@@ -38,6 +38,7 @@ from typing import Final, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .arrays import FloatArray, IntArray
 from .scenario.impact import Impact
 from .units import DAYS_PER_YEAR
 
@@ -52,8 +53,6 @@ __all__ = [
     "service_intervals",
 ]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Largest number of float64 elements in one block of the day × interval grid of
 #: :func:`exposure_years` (≈ 32 MB per array).

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from .arrays import FloatArray, IntArray
 from .model.demand import subscribers
 from .model.records import MaintenanceRecord
 from .scenario.calibration import FOOTPRINT_METRICS
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     from .model.records import Trace
 
 __all__ = ["FOOTPRINT_COLUMNS", "TIMESERIES_COLUMNS", "LedgerTable", "Results", "SitesTable"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 #: What an operator with no record counts as: no failures, never defaulted.

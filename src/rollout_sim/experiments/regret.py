@@ -16,13 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..outcomes import outcome
 
 __all__ = ["RegretRow", "regret_metrics", "regret_table", "regrets"]
-
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..engine import simulate
 from ..outcomes import MILESTONE_SHARES, reduce_run
 from ..results import Results
@@ -33,8 +33,6 @@ __all__ = [
     "replication_metrics",
     "run_replications",
 ]
-
-FloatArray = NDArray[np.float64]
 
 
 def replication_metrics(r: Results) -> dict[str, float]:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..errors import InputError
 from ..scenario.schema import Scenario
 from .metric_refs import MetricRef
@@ -52,7 +52,6 @@ __all__ = [
     "run_sensitivity",
 ]
 
-FloatArray = NDArray[np.float64]
 Method = Literal["sobol", "morris"]
 
 #: What ``sensitivity`` reports without ``--metric``: reach, service, cost, cost per person

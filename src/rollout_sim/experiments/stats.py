@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+
+from ..arrays import FloatArray
 
 
 def _t_quantile(q: float, df: int) -> float:
@@ -20,8 +21,6 @@ def _t_quantile(q: float, df: int) -> float:
 
 
 __all__ = ["Band", "Interval", "band", "interval", "paired_difference", "paired_ratio"]
-
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

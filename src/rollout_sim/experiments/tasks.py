@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..engine import simulate
 from ..outcomes import reduce_run
 from ..results import Results
@@ -41,7 +41,6 @@ __all__ = [
     "scenario_payload",
 ]
 
-FloatArray = NDArray[np.float64]
 _T = TypeVar("_T")
 
 #: Daily series kept per replication (for fan charts and paired differences over time).

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..errors import ScenarioError
 from ..scenario.bounded import ScalarField, resolve_scalar
 from ..scenario.load import parse_scenario
@@ -52,7 +52,6 @@ __all__ = [
     "with_values",
 ]
 
-FloatArray = NDArray[np.float64]
 
 #: The spawn key of the Latin hypercube's seed under the scenario seed. Replication seeds
 #: use one-element keys ``(k,)``, so a two-element key can never be one of theirs.

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from ..arrays import FloatArray, IntArray
 from ..scenario.schema import Backhaul
 from ..world.build import World
 from ..world.peru import OPEN_FROM_START
@@ -29,9 +30,6 @@ BH_FIBRE: Final = 1
 BH_MICROWAVE: Final = 2
 BH_SATELLITE: Final = 3
 BH_NAMES: Final = ("none", "fibre", "microwave", "satellite")
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 class BackhaulPlanner:

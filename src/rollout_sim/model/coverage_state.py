@@ -18,11 +18,10 @@ from array import array
 import numpy as np
 from numpy.typing import NDArray
 
+from ..arrays import IntArray
 from ..world.coverage import CoverageIndex
 
 __all__ = ["CoverageState"]
-
-IntArray = NDArray[np.int64]
 
 
 class Footprint:

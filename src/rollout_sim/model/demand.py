@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from ..arrays import FloatArray
 from ..units import DAYS_PER_YEAR
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "subscribers",
 ]
 
-FloatArray = NDArray[np.float64]
 
 #: Default block size, in float64 elements, of the site × time grid (≈ 32 MB per block).
 DEFAULT_CHUNK: Final = 4_000_000

@@ -8,9 +8,9 @@ whatever the policy: common random numbers, and paired comparisons, for free.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.special import gammaincinv, ndtri
 
+from ..arrays import FloatArray
 from ..scenario.schema import (
     BuildTime,
     FixedDays,
@@ -21,8 +21,6 @@ from ..scenario.schema import (
 )
 
 __all__ = ["mean_days", "ppf"]
-
-FloatArray = NDArray[np.float64]
 
 
 def ppf(dist: BuildTime, u: FloatArray) -> FloatArray:

@@ -22,6 +22,7 @@ import simpy
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
+from ..arrays import FloatArray
 from ..scenario.schema import Maintenance, Operator
 from ..units import DAYS_PER_YEAR
 from .distributions import ppf
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from .funding import FundingPort
 
 __all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
-
-FloatArray = NDArray[np.float64]
 
 
 def _interp(x: float, xs: list[float], ys: list[float]) -> float:

@@ -30,6 +30,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..scenario.schema import Backhaul, Maintenance, Operator
 from .accounting import Accounts, month_starts
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BH_SATELLITE, BackhaulPlanner
@@ -43,8 +44,6 @@ from .network import Network
 from .siting import CandidateQueue
 
 __all__ = ["OperatorAgent"]
-
-FloatArray = NDArray[np.float64]
 
 
 class OperatorAgent:

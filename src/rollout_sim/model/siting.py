@@ -24,6 +24,7 @@ import simpy
 from numpy.typing import NDArray
 from simpy.resources.base import BaseResource, Get, Put
 
+from ..arrays import FloatArray, IntArray
 from ..scenario.operators import Strategy
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BackhaulPlanner
 from .coverage_state import CoverageState
@@ -33,9 +34,6 @@ __all__ = ["STRATEGIES", "CandidateQueue", "Requeue"]
 
 #: The ranking strategies the scenario allows, in its order.
 STRATEGIES: Final[tuple[str, ...]] = get_args(Strategy)
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 class Requeue(Put["CandidateQueue"]):

@@ -28,8 +28,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray, IntArray
 from ..model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
 from ..results import Results
 from .axes import count_label
@@ -46,8 +46,6 @@ __all__ = [
     "village_sizes",
 ]
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 #: Villages never covered: light, drawn first and smallest so coverage reads on top of them.
 NEVER_COLOUR = "#d4d4d4"

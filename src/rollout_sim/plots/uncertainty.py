@@ -10,14 +10,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from .axes import people_tick, usd_tick
 from .experiments import POLICY_COLOURS
 
 __all__ = ["pareto_figure", "regret_figure", "sensitivity_figure"]
-
-FloatArray = NDArray[np.float64]
 
 
 def sensitivity_figure(

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Final, Literal, TypedDict, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..fileio import atomic_write
 from ..model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_NAMES
 from ..results import Results
@@ -49,7 +49,6 @@ __all__ = [
 #: Decimals kept in coordinates: 1e-6 degree is about 0.11 m.
 COORD_DECIMALS: Final = 6
 
-FloatArray = NDArray[np.float64]
 
 #: A property's value: what a column holds (None: missing, written as null).
 Property = str | int | float | bool | None

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
+from ..arrays import FloatArray, IntArray
 from ..errors import InputError, ScenarioError
 from ..fileio import JsonObject
 from ..scenario.load import blame_source, format_path
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = ["World", "build_world", "check_scenario_against_villages", "world_key"]
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 class World:

@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from scipy.special import expit
 
+from ..arrays import IntArray
+
 __all__ = [
     "CUTOFF_PROBABILITY",
     "MAX_COVERAGE_PAIRS",
@@ -32,7 +34,6 @@ __all__ = [
     "too_many_pairs",
 ]
 
-IntArray = NDArray[np.int64]
 
 #: Most (site, covered village) pairs a world may have, self-coverage included. Building the
 #: index takes about 60 bytes per pair at its peak, so this is about 3 GB; Peru's 94,922 places

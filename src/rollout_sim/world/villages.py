@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from ..arrays import FloatArray, IntArray
 from ..scenario.schema import SyntheticGeography
 from ..scenario.types import MAX_POPULATION
 
@@ -28,9 +29,6 @@ __all__ = [
 EARTH_RADIUS_KM: Final = 6371.0088
 #: Initial mobile service of a village; "2g" villages host a site that can be upgraded.
 SERVICE_CODES: Final = ("none", "2g", "4g")
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
 
 
 def project(

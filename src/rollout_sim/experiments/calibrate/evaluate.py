@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ...arrays import FloatArray
 from ...errors import InputError, ScenarioError
 from ...scenario.calibration import Calibration, FitParameter
 from ...scenario.schema import Scenario
@@ -33,8 +33,6 @@ from .targets import (
 )
 
 __all__ = ["Evaluation", "Evaluator", "StopSearch"]
-
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(eq=False)

@@ -12,13 +12,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ...arrays import FloatArray
 from .evaluate import Evaluation, Evaluator
 
 __all__ = ["COLLINEAR_COS", "IDENTIFICATION_STEP", "INSENSITIVE", "Identification", "identify"]
 
-FloatArray = NDArray[np.float64]
 
 #: Finite-difference step of the identification check, as a share of each parameter's range.
 IDENTIFICATION_STEP = 0.05

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ...arrays import FloatArray
 from ...model.backhaul import BH_FIBRE
 from ...results import Results
 from ...scenario.calibration import (
@@ -21,7 +21,6 @@ from ...scenario.calibration import (
 
 __all__ = ["SMOOTH_DAYS", "MetricRef", "metric_names", "resolve_metric"]
 
-FloatArray = NDArray[np.float64]
 
 #: Trailing days of the mean drawn for window targets (a daily rate is too noisy to read).
 SMOOTH_DAYS = 30

@@ -8,14 +8,12 @@ import math
 from datetime import date
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ...arrays import FloatArray
 from ...errors import ScenarioError
 from ...fileio import read_user_file
 
 __all__ = ["read_observed"]
-
-FloatArray = NDArray[np.float64]
 
 
 #: An observed series is a few dates; a bigger file is a mistake (and must not be read).

@@ -7,9 +7,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.optimize import minimize
 
+from ...arrays import FloatArray
 from ...scenario.calibration import Calibration, WindowTarget
 from ...scenario.schema import Scenario
 from ...world.build import World, build_world
@@ -22,8 +22,6 @@ from .result import CalibrationResult
 from .targets import check_calibration, is_one_window, require_calibration, with_params
 
 __all__ = ["calibrate", "evaluation_budget"]
-
-FloatArray = NDArray[np.float64]
 
 
 def evaluation_budget(spec: Calibration) -> int:

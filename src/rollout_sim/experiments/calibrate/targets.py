@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from ...arrays import FloatArray
 from ...errors import ScenarioError
 from ...results import Results
 from ...scenario.calibration import (
@@ -45,7 +45,6 @@ __all__ = [
     "with_params",
 ]
 
-FloatArray = NDArray[np.float64]
 #: An observed series: its dates and values.
 Observed = tuple[list[date], FloatArray]
 
