@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from rollout_sim import impact as impact_module
 from rollout_sim import simulate
 from rollout_sim.impact import (
     DAYS_PER_YEAR,
@@ -468,6 +469,23 @@ def test_random_logs_match_brute_force_and_respect_caps(
         # Nobody is lifted who was not poor (extremely poor) and in service that day.
         assert np.all(got[name]["people_out_of_poverty"] <= poor + 1e-6)
         assert np.all(got[name]["people_out_of_extreme_poverty"] <= extreme_poor + 1e-6)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_expanding_only_the_segments_reached_changes_no_bit(
+    case: tuple[SimpleNamespace, Impact],
+) -> None:
+    # An infinite margin expands every segment of every spell (the plain method): the pruned
+    # sums must be the same numbers, not just close.
+    r, imp = case
+    pruned = impact_series(r, imp)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(impact_module, "_REACH_MARGIN_DAYS", np.inf)
+        full = impact_series(r, imp)
+    for name in full:
+        for key in full[name]:
+            assert np.array_equal(pruned[name][key], full[name][key])
 
 
 # --- with the simulator -------------------------------------------------------------------------

@@ -25,8 +25,9 @@ village's service the exposure grows linearly with time, and the dose–response
 village's rate is piecewise linear in exposure, so each service interval contributes a few
 linear pieces ``α + β·t`` over ranges of days. Those are added into difference arrays of length
 days + 1 (one for α, one for β, one counting active pieces) whose cumulative sums give every
-day's total. Time O(C log C + P + D) and memory O(C + D) for C changes, P = C × (2 × curve points
-+ 2) pieces (processed in blocks of bounded size) and D days.
+day's total. Time O(C log C + P + D) and memory O(C + D) for C changes, P ≤ C × (2 × curve
+points + 2) pieces (only the curve segments a spell reaches; processed in blocks of bounded
+size) and D days.
 """
 
 from __future__ import annotations
@@ -57,10 +58,14 @@ __all__ = [
 #: Largest number of float64 elements in one block of the day × interval grid of
 #: :func:`exposure_years` (≈ 32 MB per array).
 _GRID_CHUNK: Final = 4_000_000
-#: Service intervals handled per block by :func:`impact_series` (each block makes ≈ 6–10 pieces
-#: per interval, ≈ 10 float64 arrays of that size: tens of MB). A constant, not a parameter, so
-#: that the summation order and hence the last bits of the result never depend on a tuning knob.
+#: Service intervals handled per block by :func:`impact_series` (each block makes a few pieces
+#: per interval, at most 2 × (curve points + 1), ≈ 15 float64 arrays of that size: tens of
+#: MB). A constant, not a parameter, so that the summation order and hence the last bits of the
+#: result never depend on a tuning knob.
 _INTERVAL_CHUNK: Final = 100_000
+#: Days of slack when picking the curve segments a spell's exposures reach (the day indices are
+#: floors and ceilings of sums; one day would do, two leave room for their rounding).
+_REACH_MARGIN_DAYS: Final = 2.0
 
 #: The series :func:`impact_series` returns for each parameter set.
 SERIES_NAMES: Final = (
@@ -283,6 +288,13 @@ def _integrate(
     ends t with s < t ≤ end and s + a − E0 ≤ t < s + b − E0, i.e. for day indices
     [max(⌊s⌋, ⌈s + a − E0⌉ − 1), min(⌊end⌋, ⌈s + b − E0⌉ − 1)), with value α + β·t where
     β = w·k and α = w·(c + k·(E0 − s)). Pieces go into difference arrays; see module docstring.
+
+    Only the segments a spell's exposures reach are expanded (most spells are short, between
+    outages, and reach one or two of the curve's segments): a piece can be in force only if
+    b > E0 and a < E0 + (end − s) + 1, so segments outside that range (widened by
+    :data:`_REACH_MARGIN_DAYS` against rounding) are left out. The pieces kept are the same
+    numbers in the same order as if every segment were expanded and the empty ones dropped, so
+    the sums are the same to the last bit.
     """
     lo, hi, c, k = _segments(lag_years, points, scale)
     alpha_diff = np.zeros(n_days + 1)
@@ -290,44 +302,61 @@ def _integrate(
     count_diff = np.zeros(n_days + 1, dtype=np.int64)
     if n_days == 0 or len(iv) == 0:
         return np.zeros(n_days)
+    # The scenario's validation keeps the points in order and the lag before the first one;
+    # should the segments ever not be in order, every segment is expanded (the plain method).
+    ordered = bool(np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0))
+    halves = 1 if cap is None else 2
     for b0 in range(0, len(iv), _INTERVAL_CHUNK):
         v = iv.village[b0 : b0 + _INTERVAL_CHUNK]
-        s = iv.start[b0 : b0 + _INTERVAL_CHUNK, None]
-        e = iv.end[b0 : b0 + _INTERVAL_CHUNK, None]
-        e0 = iv.exposure_before[b0 : b0 + _INTERVAL_CHUNK, None]
-        w = weight[v][:, None]
-        shape = (len(v), len(lo))
-        if cap is None:
-            ea, eb = np.broadcast_to(lo, shape), np.broadcast_to(hi, shape)
-            a, slope = np.broadcast_to(c, shape), np.broadcast_to(k, shape)
+        s = iv.start[b0 : b0 + _INTERVAL_CHUNK]
+        e = iv.end[b0 : b0 + _INTERVAL_CHUNK]
+        e0 = iv.exposure_before[b0 : b0 + _INTERVAL_CHUNK]
+        if ordered:
+            j0 = np.searchsorted(hi, e0 - _REACH_MARGIN_DAYS, side="right")
+            reach = e0 + (e - s) + _REACH_MARGIN_DAYS
+            j1 = np.searchsorted(lo, reach, side="left")
+            n_seg = np.maximum(j1 - j0, 0)
         else:
-            r = cap[v][:, None]
-            rising, falling = k > 0, k < 0
+            j0 = np.zeros(len(v), dtype=np.int64)
+            n_seg = np.full(len(v), len(lo), dtype=np.int64)
+        # Pieces per spell: its segments' first pieces, then (with a cap) their second ones,
+        # the order of the full spell × piece grid read row by row.
+        per = halves * n_seg
+        row = np.repeat(np.arange(len(v)), per)
+        pos = np.arange(len(row)) - np.repeat(np.cumsum(per) - per, per)
+        second = pos >= n_seg[row]
+        j = j0[row] + np.where(second, pos - n_seg[row], pos)
+        lo_j, hi_j, c_j, k_j = lo[j], hi[j], c[j], k[j]
+        sp, ep, e0p = s[row], e[row], e0[row]
+        w = weight[v][row]
+        if cap is None:
+            ea, eb, a, slope = lo_j, hi_j, c_j, k_j
+        else:
+            r = cap[v][row]
+            rising, falling = k_j > 0, k_j < 0
             # Exposure where the line meets the cap, clipped into the segment (flat or never
             # crossing segments: the split point is an end, leaving one piece empty).
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                cross = np.where(k != 0, (r - c) / np.where(k != 0, k, 1.0), hi)
-            mid = np.clip(cross, lo, hi)
-            mid = np.where(k == 0, hi, mid)
-            # Piece A = [lo, mid): the line if rising (below the cap until mid), the cap if
-            # falling (above it until mid), min(c, cap) if flat. Piece B = [mid, hi): the other.
-            a_a = np.where(rising, c, np.where(falling, r, np.minimum(c, r)))
-            k_a = np.where(rising, k, 0.0)
-            a_b = np.where(rising, r, c)
-            k_b = np.where(falling, k, 0.0)
-            ea = np.concatenate((np.broadcast_to(lo, shape), mid), axis=1)
-            eb = np.concatenate((mid, np.broadcast_to(hi, shape)), axis=1)
-            a = np.concatenate((a_a, a_b), axis=1)
-            slope = np.concatenate((np.broadcast_to(k_a, shape), np.broadcast_to(k_b, shape)), 1)
-        d_lo = np.maximum(np.floor(s), np.ceil(s + ea - e0) - 1.0)
-        d_hi = np.minimum(np.floor(e), np.ceil(s + eb - e0) - 1.0)
+                cross = np.where(k_j != 0, (r - c_j) / np.where(k_j != 0, k_j, 1.0), hi_j)
+            mid = np.clip(cross, lo_j, hi_j)
+            mid = np.where(k_j == 0, hi_j, mid)
+            # First piece = [lo, mid): the line if rising (below the cap until mid), the cap if
+            # falling (above it until mid), min(c, cap) if flat. Second = [mid, hi): the other.
+            a_a = np.where(rising, c_j, np.where(falling, r, np.minimum(c_j, r)))
+            a_b = np.where(rising, r, c_j)
+            ea = np.where(second, mid, lo_j)
+            eb = np.where(second, hi_j, mid)
+            a = np.where(second, a_b, a_a)
+            slope = np.where(second, np.where(falling, k_j, 0.0), np.where(rising, k_j, 0.0))
+        d_lo = np.maximum(np.floor(sp), np.ceil(sp + ea - e0p) - 1.0)
+        d_hi = np.minimum(np.floor(ep), np.ceil(sp + eb - e0p) - 1.0)
         d_lo = np.clip(d_lo, 0, n_days)
         d_hi = np.clip(d_hi, 0, n_days)
         live = d_hi > d_lo
         if not np.any(live):
             continue
-        beta = np.broadcast_to(w * slope, live.shape)[live]
-        alpha = np.broadcast_to(w * (a + slope * (e0 - s)), live.shape)[live]
+        beta = (w * slope)[live]
+        alpha = (w * (a + slope * (e0p - sp)))[live]
         i_lo = d_lo[live].astype(np.int64)
         i_hi = d_hi[live].astype(np.int64)
         m = n_days + 1
