@@ -147,14 +147,19 @@ class WindowTarget(StrictModel):
 
     kind: Literal["window_mean"] = "window_mean"
     metric: Metric = Field(description=_METRIC + " e.g. new_villages_covered.")
-    start: Date = Field(description="First day of the window.")
-    end: Date = Field(description="Last day of the window (inclusive).")
-    value: Level = Field(description="The target mean.")
-    tolerance: Level = Field(
-        0.0,
-        description="Good enough when |simulated − value| ≤ tolerance, in the metric's units "
-        "(0: only an exact match).",
-    )
+    start: Date
+    """First day of the window."""
+
+    end: Date
+    """Last day of the window (inclusive)."""
+
+    value: Level
+    """The target mean."""
+
+    tolerance: Level = 0.0
+    """Good enough when |simulated − value| ≤ tolerance, in the metric's units (0: only an exact
+    match)."""
+
     rel_tolerance: RelTolerance | None = Field(None, description=_REL)
     weight: Weight = Field(1.0, description=_WEIGHT)
     label: Label = Field("", description=_LABEL)
@@ -178,19 +183,18 @@ class SeriesTarget(StrictModel):
 
     kind: Literal["series"]
     metric: Metric = Field(description=_METRIC + " e.g. villages_covered.")
-    file: Annotated[str, Field(min_length=1)] = Field(
-        description="CSV with columns date,value (more columns are ignored); relative paths "
-        "are relative to the scenario file."
-    )
-    start_level: Level | None = Field(
-        None,
-        description="If set, the simulated series is compared as (value − its value on day 0) "
-        "+ start_level: for an operator's own totals when the modelled world starts with other "
-        "coverage (e.g. IpT's 2,000 places at launch among 40,000 already covered).",
-    )
-    tolerance: Level | None = Field(
-        None, description="Good enough when every point is within ± this, in the metric's units."
-    )
+    file: Annotated[str, Field(min_length=1)]
+    """CSV with columns date,value (more columns are ignored); relative paths are relative to the
+    scenario file."""
+
+    start_level: Level | None = None
+    """If set, the simulated series is compared as (value − its value on day 0) + start_level: for
+    an operator's own totals when the modelled world starts with other coverage (e.g. IpT's 2,000
+    places at launch among 40,000 already covered)."""
+
+    tolerance: Level | None = None
+    """Good enough when every point is within ± this, in the metric's units."""
+
     rel_tolerance: RelTolerance | None = Field(None, description=_REL)
     weight: Weight = Field(1.0, description=_WEIGHT + " Every point counts with it.")
     label: Label = Field("", description=_LABEL)
@@ -209,13 +213,15 @@ class PointTarget(StrictModel):
     metric: Metric = Field(
         description=_METRIC + " e.g. ipt.places_served, or start.places_4g (no date)."
     )
-    date: Date | None = Field(
-        None, description="The day whose end state is compared (none for start.* metrics)."
-    )
-    value: Level = Field(description="The target value.")
-    tolerance: Level | None = Field(
-        None, description="Good enough when |simulated − value| ≤ this, in the metric's units."
-    )
+    date: Date | None = None
+    """The day whose end state is compared (none for start.* metrics)."""
+
+    value: Level
+    """The target value."""
+
+    tolerance: Level | None = None
+    """Good enough when |simulated − value| ≤ this, in the metric's units."""
+
     rel_tolerance: RelTolerance | None = Field(None, description=_REL)
     weight: Weight = Field(1.0, description=_WEIGHT)
     label: Label = Field("", description=_LABEL)
@@ -251,20 +257,23 @@ Target = Annotated[
 
 
 class FitParameter(StrictModel):
-    path: Annotated[str, Field(min_length=1)] = Field(
-        description="Key path of the scenario value to fit, as for --set "
-        "(e.g. operators.0.build_crews)."
-    )
+    path: Annotated[str, Field(min_length=1)]
+    """Key path of the scenario value to fit, as for --set (e.g. operators.0.build_crews)."""
+
     bounds: tuple[
         Annotated[float, Field(ge=-1e15, le=1e15), NotBool],
         Annotated[float, Field(ge=-1e15, le=1e15), NotBool],
-    ] = Field(description="Lowest and highest value to try (each within ±1e15).")
-    integer: Bool = Field(False, description="Round to whole numbers (crews, sites).")
+    ]
+    """Lowest and highest value to try (each within ±1e15)."""
+
+    integer: Bool = False
+    """Round to whole numbers (crews, sites)."""
+
     also: Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=100)] = Field(
-        default_factory=list,
-        description="More key paths that take the same value (one parameter for several keys, "
-        "e.g. a radius for every zone).",
+        default_factory=list
     )
+    """More key paths that take the same value (one parameter for several keys, e.g. a radius for
+    every zone)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> FitParameter:
@@ -278,27 +287,23 @@ class Calibration(StrictModel):
 
     targets: Annotated[list[Target], Field(min_length=1, max_length=100)]
     parameters: Annotated[list[FitParameter], Field(min_length=1, max_length=100)]
-    replications: Annotated[Int, Field(ge=1, le=10_000)] = Field(
-        10, description="Replications per evaluation (the same seeds every time)."
-    )
-    max_evaluations: Annotated[Int, Field(ge=2, le=10_000)] = Field(
-        40, description="Stop after this many evaluations (the identification check's are extra)."
-    )
-    method: Literal["auto", "bisection", "nelder-mead", "powell"] = Field(
-        "auto",
-        description="'bisection' for one parameter and one window target (the rate must move "
-        "one way with the parameter); 'nelder-mead' or 'powell' (scipy) otherwise; 'auto' "
-        "picks bisection where it can, else nelder-mead.",
-    )
-    stop_when_within: Bool = Field(
-        False,
-        description="Stop as soon as every fitted target with a tolerance is within it.",
-    )
-    identification: Bool = Field(
-        True,
-        description="After the fit, measure how each target moves with each parameter (two "
-        "more evaluations per parameter) and warn about parameters the targets cannot pin down.",
-    )
+    replications: Annotated[Int, Field(ge=1, le=10_000)] = 10
+    """Replications per evaluation (the same seeds every time)."""
+
+    max_evaluations: Annotated[Int, Field(ge=2, le=10_000)] = 40
+    """Stop after this many evaluations (the identification check's are extra)."""
+
+    method: Literal["auto", "bisection", "nelder-mead", "powell"] = "auto"
+    """'bisection' for one parameter and one window target (the rate must move one way with the
+    parameter); 'nelder-mead' or 'powell' (scipy) otherwise; 'auto' picks bisection where it can,
+    else nelder-mead."""
+
+    stop_when_within: Bool = False
+    """Stop as soon as every fitted target with a tolerance is within it."""
+
+    identification: Bool = True
+    """After the fit, measure how each target moves with each parameter (two more evaluations per
+    parameter) and warn about parameters the targets cannot pin down."""
 
     @model_validator(mode="after")
     def _something_to_fit(self) -> Calibration:

@@ -10,6 +10,7 @@ from .types import (
     Days,
     NonNegDays,
     StrictModel,
+    check_triangular,
 )
 
 __all__ = [
@@ -54,8 +55,8 @@ class TriangularDays(StrictModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> TriangularDays:
-        if not self.low_days <= self.mode_days <= self.high_days or self.low_days == self.high_days:
-            raise ValueError("need low_days <= mode_days <= high_days and low_days < high_days")
+        names = ("low_days", "mode_days", "high_days")
+        check_triangular(self.low_days, self.mode_days, self.high_days, names)
         return self
 
 

@@ -21,6 +21,7 @@ from .types import (
     PosUsd,
     StrictModel,
     Usd,
+    check_exactly_one,
 )
 
 __all__ = [
@@ -47,39 +48,44 @@ Rate = Annotated[float, Field(ge=0, le=1), NotBool]
 class Viability(StrictModel):
     """A site is non-viable when its own discounted cash flow over ``years`` is below zero."""
 
-    years: Annotated[Int, Field(ge=1, le=50)] = Field(
-        10, description="Years of the site's cash flow (sources §4: ≈ 10-year payback)."
-    )
-    discount_rate: Rate = Field(
-        0.15, description="Annual discount rate (sources §4: WACC 15%, assumption)."
-    )
+    years: Annotated[Int, Field(ge=1, le=50)] = 10
+    """Years of the site's cash flow (sources §4: ≈ 10-year payback)."""
+
+    discount_rate: Rate = 0.15
+    """Annual discount rate (sources §4: WACC 15%, assumption)."""
 
 
 class Eligibility(StrictModel):
     """Which sites an instrument pays for (all conditions must hold; default: every site)."""
 
-    zones: list[str] | None = Field(None, description="Only sites in these zones.")
-    max_village_population: Annotated[Int, Field(ge=0, le=MAX_POPULATION)] | None = Field(
-        None, description="Only sites whose host village has at most this many people."
-    )
-    negative_viability: Viability | None = Field(
-        None, description="Only sites whose own discounted cash flow is negative."
-    )
+    zones: list[str] | None = None
+    """Only sites in these zones."""
+
+    max_village_population: Annotated[Int, Field(ge=0, le=MAX_POPULATION)] | None = None
+    """Only sites whose host village has at most this many people."""
+
+    negative_viability: Viability | None = None
+    """Only sites whose own discounted cash flow is negative."""
 
 
 class _Instrument(StrictModel):
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] | None = Field(
-        None, description="Label in outputs (default: the type and its position)."
-    )
-    funder: Annotated[str, Field(min_length=1)] = Field(
-        "government", description="Who pays (appears as the counterparty in the ledger)."
-    )
-    operators: list[str] | None = Field(None, description="Operators it applies to (default: all).")
-    budget_usd: Usd | None = Field(
-        None, description="Most the instrument pays out in all, USD (default: no cap)."
-    )
-    start_date: Date | None = Field(None, description="Active from (default: scenario start).")
-    end_date: Date | None = Field(None, description="Active until (default: the horizon).")
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    """Label in outputs (default: the type and its position)."""
+
+    funder: Annotated[str, Field(min_length=1)] = "government"
+    """Who pays (appears as the counterparty in the ledger)."""
+
+    operators: list[str] | None = None
+    """Operators it applies to (default: all)."""
+
+    budget_usd: Usd | None = None
+    """Most the instrument pays out in all, USD (default: no cap)."""
+
+    start_date: Date | None = None
+    """Active from (default: scenario start)."""
+
+    end_date: Date | None = None
+    """Active until (default: the horizon)."""
 
     @model_validator(mode="after")
     def _window(self) -> _Instrument:
@@ -115,13 +121,15 @@ class EquityInjection(_Instrument):
     """Public equity paid into the operator: once (``amount_usd`` at start) or by schedule."""
 
     type: Literal["equity"]
-    amount_usd: PosUsd | None = Field(None, description="One payment at the start date.")
-    schedule: list[Payment] | None = Field(None, description="Or several dated payments.")
+    amount_usd: PosUsd | None = None
+    """One payment at the start date."""
+
+    schedule: list[Payment] | None = None
+    """Or several dated payments."""
 
     @model_validator(mode="after")
     def _one_way(self) -> EquityInjection:
-        if (self.amount_usd is None) == (self.schedule is None):
-            raise ValueError("give exactly one of amount_usd or schedule")
+        check_exactly_one(amount_usd=self.amount_usd, schedule=self.schedule)
         return self
 
 
@@ -152,7 +160,9 @@ class CapexSubsidy(_Instrument):
     """Pays a share of the capex of eligible sites when the capex is paid."""
 
     type: Literal["capex_subsidy"]
-    share: Share = Field(description="Share of the site's capex paid by the funder.")
+    share: Share
+    """Share of the site's capex paid by the funder."""
+
     eligibility: Eligibility = Field(default_factory=Eligibility)
 
 
@@ -160,11 +170,15 @@ class OutputBasedSubsidy(_Instrument):
     """Pays per person and/or village newly covered, after a verification delay."""
 
     type: Literal["output_based"]
-    usd_per_person: Usd = Field(0.0, description="Per person newly covered.")
-    usd_per_village: Usd = Field(0.0, description="Per village newly covered.")
-    verification_days: Annotated[float, Field(ge=0, le=MAX_DAYS), NotBool] = Field(
-        90.0, description="Days from a site's first day on air to the payment (assumption)."
-    )
+    usd_per_person: Usd = 0.0
+    """Per person newly covered."""
+
+    usd_per_village: Usd = 0.0
+    """Per village newly covered."""
+
+    verification_days: Annotated[float, Field(ge=0, le=MAX_DAYS), NotBool] = 90.0
+    """Days from a site's first day on air to the payment (assumption)."""
+
     eligibility: Eligibility = Field(default_factory=Eligibility)
 
     @model_validator(mode="after")
@@ -186,25 +200,25 @@ class OpexFund(_Instrument):
 
     type: Literal["opex_fund"]
     share: Share
-    years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool] = Field(
-        description="For this many years from the start date (at most 100)."
-    )
-    covers: list[CostKind] = Field(
-        default_factory=_both_costs, description="Which costs it shares."
-    )
+    years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool]
+    """For this many years from the start date (at most 100)."""
+
+    covers: list[CostKind] = Field(default_factory=_both_costs)
+    """Which costs it shares."""
 
 
 class LoanGuarantee(_Instrument):
     """Guarantees the operators' credit lines: a lower rate, and first-loss cover at default."""
 
     type: Literal["loan_guarantee"]
-    lenders: list[str] | None = Field(None, description="Lines it covers (default: all).")
-    rate_reduction: Rate = Field(
-        0.0, description="Cut in the annual rate of guaranteed lines (e.g. 0.03)."
-    )
-    first_loss_share: Rate = Field(
-        0.5, description="Share of the outstanding debt the guarantor pays the lender at default."
-    )
+    lenders: list[str] | None = None
+    """Lines it covers (default: all)."""
+
+    rate_reduction: Rate = 0.0
+    """Cut in the annual rate of guaranteed lines (e.g. 0.03)."""
+
+    first_loss_share: Rate = 0.5
+    """Share of the outstanding debt the guarantor pays the lender at default."""
 
 
 Instrument = Annotated[

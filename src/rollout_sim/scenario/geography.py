@@ -22,6 +22,7 @@ from .types import (
     PosKm,
     Share,
     StrictModel,
+    check_exactly_one,
 )
 
 __all__ = [
@@ -54,64 +55,60 @@ class SyntheticGeography(StrictModel):
     background; zones are bands from west to east (like Peru's coast, Andes, Amazon).
     """
 
-    villages: Annotated[Int, Field(ge=1, le=MAX_VILLAGES)] = Field(
-        5000, description="Number of villages (at most 1,000,000: ten times Peru's places)."
-    )
-    width_km: PosKm = Field(
-        250.0, description="West-east extent of the region, km (at most 20,000)."
-    )
-    height_km: PosKm = Field(
-        200.0, description="South-north extent of the region, km (within latitudes ±89°)."
-    )
-    clusters: Annotated[Int, Field(ge=1, le=MAX_VILLAGES)] = Field(
-        60, description="Number of village clusters."
-    )
-    cluster_sd_km: PosKm = Field(
-        6.0, description="Spread of villages around a cluster centre, km (assumption)."
-    )
-    background_share: Share = Field(
-        0.15, description="Share of villages scattered uniformly rather than in clusters."
-    )
-    population_median: Annotated[float, Field(gt=0, le=1_000_000), NotBool] = Field(
-        45.0,
-        description="Median village population (sources §3: rural mean ≈ 67, most places < 150); "
-        "at most 1,000,000.",
-    )
-    population_sigma: Annotated[float, Field(ge=0, le=3), NotBool] = Field(
-        1.1,
-        description="Log-normal sigma of village population (heavy tail; assumption); at most "
-        "3 (the largest of 1,000 villages is then ~10,000 times the median).",
-    )
+    villages: Annotated[Int, Field(ge=1, le=MAX_VILLAGES)] = 5000
+    """Number of villages (at most 1,000,000: ten times Peru's places)."""
+
+    width_km: PosKm = 250.0
+    """West-east extent of the region, km (at most 20,000)."""
+
+    height_km: PosKm = 200.0
+    """South-north extent of the region, km (within latitudes ±89°)."""
+
+    clusters: Annotated[Int, Field(ge=1, le=MAX_VILLAGES)] = 60
+    """Number of village clusters."""
+
+    cluster_sd_km: PosKm = 6.0
+    """Spread of villages around a cluster centre, km (assumption)."""
+
+    background_share: Share = 0.15
+    """Share of villages scattered uniformly rather than in clusters."""
+
+    population_median: Annotated[float, Field(gt=0, le=1_000_000), NotBool] = 45.0
+    """Median village population (sources §3: rural mean ≈ 67, most places < 150); at most
+    1,000,000."""
+
+    population_sigma: Annotated[float, Field(ge=0, le=3), NotBool] = 1.1
+    """Log-normal sigma of village population (heavy tail; assumption); at most 3 (the largest of
+    1,000 villages is then ~10,000 times the median)."""
+
     zones: Annotated[
         dict[ZoneName, Annotated[float, Field(gt=0, le=1000), NotBool]],
         Field(min_length=1, max_length=1000),
-    ] = Field(
-        default_factory=lambda: {"coast": 0.2, "highlands": 0.5, "jungle": 0.3},
-        description="Zones as west-to-east bands with these shares of the width (relative: "
-        "they are scaled to add up to 1).",
-    )
-    regions: Annotated[Int, Field(ge=1, le=10_000)] = Field(
-        4, description="Number of administrative regions (named region-1, region-2, ...)."
-    )
-    share_2g: Share = Field(
-        0.05,
-        description="Share of villages with an existing 2G site (the largest first; assumption).",
-    )
+    ] = Field(default_factory=lambda: {"coast": 0.2, "highlands": 0.5, "jungle": 0.3})
+    """Zones as west-to-east bands with these shares of the width (relative: they are scaled to add
+    up to 1)."""
+
+    regions: Annotated[Int, Field(ge=1, le=10_000)] = 4
+    """Number of administrative regions (named region-1, region-2, ...)."""
+
+    share_2g: Share = 0.05
+    """Share of villages with an existing 2G site (the largest first; assumption)."""
+
     ruggedness_m_per_km: dict[ZoneName, Ruggedness] = Field(
-        default_factory=lambda: {"coast": 8.0, "highlands": 15.0, "jungle": 6.0},
-        description="Ruggedness of the villages by zone, m of climb per km (used by "
-        "coverage.terrain; a zone not named is flat). Default: the median place of Peru's "
-        "coast, highlands and jungle, from INEI district capitals' altitudes (assumption).",
+        default_factory=lambda: {"coast": 8.0, "highlands": 15.0, "jungle": 6.0}
     )
-    origin_lat: Annotated[float, Field(ge=-85, le=85), NotBool] = Field(
-        -12.0, description="Latitude of the region's centre, degrees."
-    )
-    origin_lon: Annotated[float, Field(ge=-180, le=180), NotBool] = Field(
-        -75.0, description="Longitude of the region's centre, degrees."
-    )
-    seed: Annotated[Int, Field(ge=0, le=MAX_SEED)] | None = Field(
-        None, description="Seed of the world; default: the scenario seed."
-    )
+    """Ruggedness of the villages by zone, m of climb per km (used by coverage.terrain; a zone not
+    named is flat). Default: the median place of Peru's coast, highlands and jungle, from INEI
+    district capitals' altitudes (assumption)."""
+
+    origin_lat: Annotated[float, Field(ge=-85, le=85), NotBool] = -12.0
+    """Latitude of the region's centre, degrees."""
+
+    origin_lon: Annotated[float, Field(ge=-180, le=180), NotBool] = -75.0
+    """Longitude of the region's centre, degrees."""
+
+    seed: Annotated[Int, Field(ge=0, le=MAX_SEED)] | None = None
+    """Seed of the world; default: the scenario seed."""
 
     @model_validator(mode="after")
     def _on_the_globe(self) -> SyntheticGeography:
@@ -152,16 +149,17 @@ class SyntheticGeography(StrictModel):
 class VillageFile(StrictModel):
     """Villages from a CSV or GeoJSON file of points."""
 
-    path: Annotated[str, Field(min_length=1)] = Field(
-        description="CSV (columns id, name, lat, lon, population, optional zone, region, "
-        "service; separated by , or ; or tabs, with a decimal comma when not by commas; "
-        "latitude/longitude headers accepted) or GeoJSON points; relative paths are relative "
-        "to the scenario file."
-    )
-    default_zone: ZoneName = Field(
-        "highlands", description="Zone for villages whose file gives none."
-    )
-    default_region: str = Field("all", description="Region for villages whose file gives none.")
+    path: Annotated[str, Field(min_length=1)]
+    """CSV (columns id, name, lat, lon, population, optional zone, region, service; separated by ,
+    or ; or tabs, with a decimal comma when not by commas; latitude/longitude headers accepted) or
+    GeoJSON points; relative paths are relative to the scenario file."""
+
+    default_zone: ZoneName = "highlands"
+    """Zone for villages whose file gives none."""
+
+    default_region: str = "all"
+    """Region for villages whose file gives none."""
+
     expect_box: (
         tuple[
             Annotated[float, Field(ge=-90, le=90), NotBool],
@@ -170,43 +168,40 @@ class VillageFile(StrictModel):
             Annotated[float, Field(ge=-180, le=180), NotBool],
         ]
         | None
-    ) = Field(
-        None,
-        description="Where the villages should be: [lat_min, lat_max, lon_min, lon_max], "
-        "degrees (e.g. Peru: [-18.5, 0.1, -81.5, -68.5]); villages outside it, or a file whose "
-        "latitude and longitude look exchanged, get a warning.",
-    )
+    ) = None
+    """Where the villages should be: [lat_min, lat_max, lon_min, lon_max], degrees (e.g. Peru:
+    [-18.5, 0.1, -81.5, -68.5]); villages outside it, or a file whose latitude and longitude look
+    exchanged, get a warning."""
 
 
 class PlacesSpec(StrictModel):
     """Where fibre PoPs (or depots) are: at the largest villages, at given villages, or (Peru
     data only) at provincial or district capitals."""
 
-    largest_villages: Annotated[Int, Field(ge=0, le=MAX_COUNT)] | None = Field(
-        None, description="Place this many at the largest villages, spread out (at most 100,000)."
-    )
-    min_spacing_km: Km = Field(
-        30.0, description="With largest_villages: no two closer than this, km."
-    )
-    villages: list[str] | None = Field(None, description="Village ids to place them at.")
-    capitals: Literal["provincial", "district"] | None = Field(
-        None,
-        description="Peru data only: 'provincial' = the 180 provincial capitals the national "
-        "fibre backbone reaches (sources §3); 'district' = those plus the 1,516 district capitals "
-        "of the regional fibre projects (sources §3), each opening when its department's network "
-        "did (geography.peru.regional_fibre). See docs/peru_model.md for which.",
-    )
-    open_dates: dict[str, Date] | None = Field(
-        None,
-        description="PoPs only, with villages: the day the PoP at each named village opens "
-        "(fibre that arrives during the run); the others are open from the start.",
-    )
+    largest_villages: Annotated[Int, Field(ge=0, le=MAX_COUNT)] | None = None
+    """Place this many at the largest villages, spread out (at most 100,000)."""
+
+    min_spacing_km: Km = 30.0
+    """With largest_villages: no two closer than this, km."""
+
+    villages: list[str] | None = None
+    """Village ids to place them at."""
+
+    capitals: Literal["provincial", "district"] | None = None
+    """Peru data only: 'provincial' = the 180 provincial capitals the national fibre backbone
+    reaches (sources §3); 'district' = those plus the 1,516 district capitals of the regional fibre
+    projects (sources §3), each opening when its department's network did
+    (geography.peru.regional_fibre). See docs/peru_model.md for which."""
+
+    open_dates: dict[str, Date] | None = None
+    """PoPs only, with villages: the day the PoP at each named village opens (fibre that arrives
+    during the run); the others are open from the start."""
 
     @model_validator(mode="after")
     def _one_way(self) -> PlacesSpec:
-        given = [self.largest_villages, self.villages, self.capitals]
-        if sum(x is not None for x in given) != 1:
-            raise ValueError("give exactly one of largest_villages, villages or capitals")
+        check_exactly_one(
+            largest_villages=self.largest_villages, villages=self.villages, capitals=self.capitals
+        )
         if self.open_dates is not None:
             if self.villages is None:
                 raise ValueError("open_dates is only used with villages")
@@ -273,46 +268,39 @@ class PeruOptions(StrictModel):
     fitted to OSIPTEL's Sep 2018 counts (``start_4g_people_share``, ``start_signal_places``).
     """
 
-    urban_service: Literal["4g", "2g", "none"] | None = Field(
-        None,
-        description="Service of INEI's 3,747 urban places (district capitals and towns) at the "
-        "start: '4g' = already served by the mobile operators (assumption for mid-2019). "
-        "Default '4g' unless start_4g_people_share or start_signal_places is given.",
-    )
-    existing_2g_sites: Annotated[Int, Field(ge=0, le=MAX_COUNT)] | None = Field(
-        None,
-        description="Rural 2G sites that can be upgraded (assumption: sources §2, about 2,200 IpT "
-        "antennas in 2023 less 866 new towers), placed at the largest rural places at least "
-        "existing_2g_spacing_km from each other and from urban places. Default 1,300 unless "
-        "start_4g_people_share or start_signal_places is given.",
-    )
-    existing_2g_spacing_km: Annotated[float, Field(gt=0, le=100), NotBool] | None = Field(
-        None,
-        description="Spacing of those 2G sites, km (at most 100: each urban place blocks the "
-        "places within it). Default 8 unless start_4g_people_share or start_signal_places is "
-        "given.",
-    )
-    start_4g_people_share: dict[ZoneName, Share] | None = Field(
-        None,
-        description="The incumbents' 4G layer at the start: existing 4G sites are placed "
-        "greedily, zone by zone, each where it newly covers the most of the zone's people, "
-        "until this share of each named zone's people is covered (OSIPTEL via "
-        "sociedadtelecom.pe, Feb 2019: coast 0.92, highlands 0.88, jungle 0.58 in Sep 2018).",
-    )
-    start_signal_places: Annotated[Int, Field(ge=0, le=MAX_VILLAGES)] | None = Field(
-        None,
-        description="Then the pre-4G layer (2G/3G sites, upgradable): placed greedily where "
-        "each newly covers the most places with no signal yet (ties: more people) until this "
-        "many places have a signal of some kind (OSIPTEL via El Comercio, 2018: about half of "
-        "the 94,922 places, > 54,000 with none).",
-    )
+    urban_service: Literal["4g", "2g", "none"] | None = None
+    """Service of INEI's 3,747 urban places (district capitals and towns) at the start: '4g' =
+    already served by the mobile operators (assumption for mid-2019). Default '4g' unless
+    start_4g_people_share or start_signal_places is given."""
+
+    existing_2g_sites: Annotated[Int, Field(ge=0, le=MAX_COUNT)] | None = None
+    """Rural 2G sites that can be upgraded (assumption: sources §2, about 2,200 IpT antennas in 2023
+    less 866 new towers), placed at the largest rural places at least existing_2g_spacing_km from
+    each other and from urban places. Default 1,300 unless start_4g_people_share or
+    start_signal_places is given."""
+
+    existing_2g_spacing_km: Annotated[float, Field(gt=0, le=100), NotBool] | None = None
+    """Spacing of those 2G sites, km (at most 100: each urban place blocks the places within it).
+    Default 8 unless start_4g_people_share or start_signal_places is given."""
+
+    start_4g_people_share: dict[ZoneName, Share] | None = None
+    """The incumbents' 4G layer at the start: existing 4G sites are placed greedily, zone by zone,
+    each where it newly covers the most of the zone's people, until this share of each named zone's
+    people is covered (OSIPTEL via sociedadtelecom.pe, Feb 2019: coast 0.92, highlands 0.88, jungle
+    0.58 in Sep 2018)."""
+
+    start_signal_places: Annotated[Int, Field(ge=0, le=MAX_VILLAGES)] | None = None
+    """Then the pre-4G layer (2G/3G sites, upgradable): placed greedily where each newly covers the
+    most places with no signal yet (ties: more people) until this many places have a signal of some
+    kind (OSIPTEL via El Comercio, 2018: about half of the 94,922 places, > 54,000 with none)."""
+
     regional_fibre: dict[str, Date | None] = Field(
-        default_factory=lambda: dict(PERU_REGIONAL_FIBRE),
-        description="With pops {capitals: district}: the day each department's regional fibre "
-        "network opens its district-capital PoPs (null: none within the model). Departments "
-        "not named keep their default (the dates the networks really opened: docs/peru_model.md)."
-        " The backbone's provincial capitals are open from the start.",
+        default_factory=lambda: dict(PERU_REGIONAL_FIBRE)
     )
+    """With pops {capitals: district}: the day each department's regional fibre network opens its
+    district-capital PoPs (null: none within the model). Departments not named keep their default
+    (the dates the networks really opened: docs/peru_model.md). The backbone's provincial capitals
+    are open from the start."""
 
     @field_validator("regional_fibre")
     @classmethod
@@ -358,24 +346,23 @@ class Geography(StrictModel):
 
     synthetic: SyntheticGeography | None = None
     file: VillageFile | None = None
-    dataset: Literal["peru"] | None = Field(
-        None, description="A data set shipped with rollout-sim: 'peru' = all 94,922 places."
-    )
-    departments: list[str] | None = Field(
-        None, description="With dataset 'peru': keep only these departments (default: all)."
-    )
+    dataset: Literal["peru"] | None = None
+    """A data set shipped with rollout-sim: 'peru' = all 94,922 places."""
+
+    departments: list[str] | None = None
+    """With dataset 'peru': keep only these departments (default: all)."""
+
     peru: PeruOptions = Field(default_factory=PeruOptions)
-    pops: PlacesSpec = Field(
-        default_factory=lambda: PlacesSpec(largest_villages=8),
-        description="Fibre points of presence (assumption: at the largest towns).",
-    )
+    pops: PlacesSpec = Field(default_factory=lambda: PlacesSpec(largest_villages=8))
+    """Fibre points of presence (assumption: at the largest towns)."""
+
     depots: PlacesSpec = Field(
-        default_factory=lambda: PlacesSpec(largest_villages=3, min_spacing_km=60.0),
-        description="Maintenance and build depots.",
+        default_factory=lambda: PlacesSpec(largest_villages=3, min_spacing_km=60.0)
     )
-    regions: list[str] | None = Field(
-        None, description="Keep only villages of these regions (default: all)."
-    )
+    """Maintenance and build depots."""
+
+    regions: list[str] | None = None
+    """Keep only villages of these regions (default: all)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Geography:

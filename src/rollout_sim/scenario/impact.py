@@ -62,37 +62,32 @@ class ImpactParameters(StrictModel):
     the curve steps up at the lag unless a ``[lag, 0]`` point makes it ramp).
     """
 
-    lag_years: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), NotBool] = Field(
-        1.0,
-        description="No effect before this many years under coverage. sources §6: Nigeria's "
-        "effects are 'not immediate' and appear after 1 year; Tanzania's only after > 1 year.",
-    )
+    lag_years: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False), NotBool] = 1.0
+    """No effect before this many years under coverage. sources §6: Nigeria's effects are 'not
+    immediate' and appear after 1 year; Tanzania's only after > 1 year."""
+
     consumption_gain: Annotated[list[tuple[Years, GainFraction]], Field(max_length=1000)] = Field(
-        default_factory=lambda: [(1.0, 0.06), (2.0, 0.08)],
-        min_length=1,
-        description="Fractional gain in consumption per person by years under coverage. "
-        "Default: Nigeria (Bahia et al. 2020, PRWP 9230; sources §6), +6% after 1 year of 3G/4G "
-        "coverage, +8% after 2.",
+        default_factory=lambda: [(1.0, 0.06), (2.0, 0.08)], min_length=1
     )
+    """Fractional gain in consumption per person by years under coverage. Default: Nigeria (Bahia et
+    al. 2020, PRWP 9230; sources §6), +6% after 1 year of 3G/4G coverage, +8% after 2."""
+
     poverty_reduction_pp: HeadcountCurve = Field(
-        default_factory=lambda: [(1.0, 3.7), (2.0, 4.9)],
-        min_length=1,
-        description="Fall of the poverty headcount, percentage points, by years under coverage. "
-        "No study in sources §6 reports it (assumption): the consumption gain (+6%, +8%) applied "
-        "to a log-normal consumption distribution with Peru's rural headcount 44.4% and "
-        "σ = 0.62 (module docstring) gives 3.7 and 4.9 pp.",
+        default_factory=lambda: [(1.0, 3.7), (2.0, 4.9)], min_length=1
     )
+    """Fall of the poverty headcount, percentage points, by years under coverage. No study in
+    sources §6 reports it (assumption): the consumption gain (+6%, +8%) applied to a log-normal
+    consumption distribution with Peru's rural headcount 44.4% and σ = 0.62 (module docstring) gives
+    3.7 and 4.9 pp."""
+
     extreme_poverty_reduction_pp: HeadcountCurve = Field(
-        default_factory=lambda: [(1.0, 4.0), (2.0, 7.0)],
-        min_length=1,
-        description="Fall of the extreme-poverty headcount, percentage points, by years under "
-        "coverage. Default: Nigeria (PRWP 9230; sources §6), −4 pp after 1 year, −7 pp after ≥ 2 "
-        "(US$1.90-a-day line).",
+        default_factory=lambda: [(1.0, 4.0), (2.0, 7.0)], min_length=1
     )
-    source: str = Field(
-        "Nigeria: Bahia et al. 2020, World Bank PRWP 9230 (sources §6)",
-        description="Where the numbers come from, for reports.",
-    )
+    """Fall of the extreme-poverty headcount, percentage points, by years under coverage. Default:
+    Nigeria (PRWP 9230; sources §6), −4 pp after 1 year, −7 pp after ≥ 2 (US$1.90-a-day line)."""
+
+    source: str = "Nigeria: Bahia et al. 2020, World Bank PRWP 9230 (sources §6)"
+    """Where the numbers come from, for reports."""
 
     @model_validator(mode="after")
     def _curves(self) -> ImpactParameters:
@@ -149,59 +144,49 @@ class Impact(StrictModel):
     rates (Peru data: the district's INEI rates) use them; others use the scenario-level rates.
     """
 
-    enabled: Bool = Field(False, description="Estimate welfare and poverty effects.")
-    low: ImpactParameters = Field(
-        default_factory=_low,
-        description="Smallest effects, outcome by outcome. Consumption: Nigeria's +6% after 1 "
-        "year, rising only to +7% after 2 (Tanzania's lower bound, PRWP 9749, 'only after > 1 "
-        "year'; sources §6). Extreme poverty: Senegal's '10% decline' (PRWP 9386) read as "
-        "relative, converted to pp with extreme_poverty_rate: 10% × 12.8% ≈ 1.3 pp. Poverty: "
-        "from the consumption gain (assumption; module docstring): 3.7 and 4.3 pp.",
-    )
-    central: ImpactParameters = Field(
-        default_factory=ImpactParameters,
-        description="Nigeria (Bahia et al. 2020, PRWP 9230; sources §6): panel data with the "
-        "date each household was covered; +6%/+8% consumption and −4/−7 pp extreme poverty "
-        "after 1/2 years. Poverty: 3.7/4.9 pp from the consumption gain (assumption).",
-    )
-    high: ImpactParameters = Field(
-        default_factory=_high,
-        description="Senegal (Masaki et al. 2020, PRWP 9386; sources §6): +14% consumption and "
-        "'−10%' extreme poverty, read as 10 pp (the larger reading; as a relative fall it is "
-        "the low set's 1.3 pp). The study relates 3G coverage at the time of two household "
-        "surveys (2011, 2018) to consumption, not the time since coverage, so the full effect "
-        "is assumed from the end of the 1-year lag. "
-        "Poverty: 8.2 pp from the +14% gain (assumption).",
-    )
-    poverty_rate: Share = Field(
-        0.444,
-        description="Share of people in monetary poverty where the villages carry no rate "
-        "(sources §6: Peru rural 44.4%, INEI 2017).",
-    )
-    extreme_poverty_rate: Share = Field(
-        0.128,
-        description="Share of people in extreme monetary poverty where the villages carry no "
-        "rate. Assumption: Peru rural 12.8% (INEI 2017; not yet in sources §6).",
-    )
-    consumption_usd_per_person_year: ConsumptionUsd = Field(
-        1200.0,
-        description="Baseline consumption per person that the fractional gain applies to, USD "
-        "a year. Assumption: about Peru's 2017 poverty line (INEI, S/338 per person a month, "
-        "national average; not in sources) × 12 at ≈ S/3.3 per US$ ≈ US$1,230, rounded down "
-        "because rural lines are lower; with 44% of rural people below the line, mean rural "
-        "consumption is of that order.",
-    )
-    include_urban: Bool = Field(
-        False,
-        description="Count urban places too. Default no: the studies' effects are driven by "
-        "rural households (Nigeria) and the rollout is rural; coverage shares are of rural "
-        "people too.",
-    )
-    include_initial_coverage: Bool = Field(
-        False,
-        description="Count villages already served at day 0 (existing 4G). Default no: the "
-        "effect of coverage they already had is not the rollout's.",
-    )
+    enabled: Bool = False
+    """Estimate welfare and poverty effects."""
+
+    low: ImpactParameters = Field(default_factory=_low)
+    """Smallest effects, outcome by outcome. Consumption: Nigeria's +6% after 1 year, rising only to
+    +7% after 2 (Tanzania's lower bound, PRWP 9749, 'only after > 1 year'; sources §6). Extreme
+    poverty: Senegal's '10% decline' (PRWP 9386) read as relative, converted to pp with
+    extreme_poverty_rate: 10% × 12.8% ≈ 1.3 pp. Poverty: from the consumption gain (assumption;
+    module docstring): 3.7 and 4.3 pp."""
+
+    central: ImpactParameters = Field(default_factory=ImpactParameters)
+    """Nigeria (Bahia et al. 2020, PRWP 9230; sources §6): panel data with the date each household
+    was covered; +6%/+8% consumption and −4/−7 pp extreme poverty after 1/2 years. Poverty: 3.7/4.9
+    pp from the consumption gain (assumption)."""
+
+    high: ImpactParameters = Field(default_factory=_high)
+    """Senegal (Masaki et al. 2020, PRWP 9386; sources §6): +14% consumption and '−10%' extreme
+    poverty, read as 10 pp (the larger reading; as a relative fall it is the low set's 1.3 pp). The
+    study relates 3G coverage at the time of two household surveys (2011, 2018) to consumption, not
+    the time since coverage, so the full effect is assumed from the end of the 1-year lag. Poverty:
+    8.2 pp from the +14% gain (assumption)."""
+
+    poverty_rate: Share = 0.444
+    """Share of people in monetary poverty where the villages carry no rate (sources §6: Peru rural
+    44.4%, INEI 2017)."""
+
+    extreme_poverty_rate: Share = 0.128
+    """Share of people in extreme monetary poverty where the villages carry no rate. Assumption:
+    Peru rural 12.8% (INEI 2017; not yet in sources §6)."""
+
+    consumption_usd_per_person_year: ConsumptionUsd = 1200.0
+    """Baseline consumption per person that the fractional gain applies to, USD a year. Assumption:
+    about Peru's 2017 poverty line (INEI, S/338 per person a month, national average; not in
+    sources) × 12 at ≈ S/3.3 per US$ ≈ US$1,230, rounded down because rural lines are lower; with
+    44% of rural people below the line, mean rural consumption is of that order."""
+
+    include_urban: Bool = False
+    """Count urban places too. Default no: the studies' effects are driven by rural households
+    (Nigeria) and the rollout is rural; coverage shares are of rural people too."""
+
+    include_initial_coverage: Bool = False
+    """Count villages already served at day 0 (existing 4G). Default no: the effect of coverage they
+    already had is not the rollout's."""
 
     @model_validator(mode="after")
     def _rates(self) -> Impact:

@@ -55,15 +55,13 @@ class CoverageTerrain(StrictModel):
     places with 4G); ITU's last-mile guide gives 2–15 km by tower height on flat ground.
     """
 
-    ruggedness_scale_m_per_km: Annotated[float, Field(gt=0, le=10_000), NotBool] = Field(
-        description="S: the ruggedness at which a site's reach is half its zone's radius, m of "
-        "climb per km (Peru's district capitals: median 15 m/km, 95% under 65)."
-    )
-    steepness: Annotated[float, Field(ge=1, le=1000), NotBool] = Field(
-        4.0,
-        description="k: how sharply service falls around the reach L (4: 94% at L/2, 6% at "
-        "2 L; very large: a hard disc of radius L).",
-    )
+    ruggedness_scale_m_per_km: Annotated[float, Field(gt=0, le=10_000), NotBool]
+    """S: the ruggedness at which a site's reach is half its zone's radius, m of climb per km
+    (Peru's district capitals: median 15 m/km, 95% under 65)."""
+
+    steepness: Annotated[float, Field(ge=1, le=1000), NotBool] = 4.0
+    """k: how sharply service falls around the reach L (4: 94% at L/2, 6% at 2 L; very large: a hard
+    disc of radius L)."""
 
 
 class Coverage(StrictModel):
@@ -72,80 +70,77 @@ class Coverage(StrictModel):
     with distance (see CoverageTerrain). Drawn once per world, never per run."""
 
     radius_km: dict[ZoneName, Annotated[float, Field(gt=0, le=MAX_RADIUS_KM), NotBool]] = Field(
-        default_factory=lambda: {"coast": 6.0, "highlands": 4.0, "jungle": 4.0},
-        description="Radius a site covers, by the zone of the site's village, km (at most 100: "
-        "an extended-range cell). sources §2: solar rural site ≈ 4 km; ITU: 12–30 m towers 4–8 km.",
+        default_factory=lambda: {"coast": 6.0, "highlands": 4.0, "jungle": 4.0}
     )
-    terrain: CoverageTerrain | None = Field(
-        None,
-        description="Coverage that falls with distance and ruggedness (see CoverageTerrain); "
-        "absent: a flat disc of radius_km.",
-    )
+    """Radius a site covers, by the zone of the site's village, km (at most 100: an extended-range
+    cell). sources §2: solar rural site ≈ 4 km; ITU: 12–30 m towers 4–8 km."""
+
+    terrain: CoverageTerrain | None = None
+    """Coverage that falls with distance and ruggedness (see CoverageTerrain); absent: a flat disc
+    of radius_km."""
+
     start_radius_km: (
         dict[ZoneName, Annotated[float, Field(gt=0, le=MAX_RADIUS_KM), NotBool]] | None
-    ) = Field(
-        None,
-        description="Radius (reach, with terrain) of the sites of a fitted starting network "
-        "(Peru's start_4g_people_share), by zone, km; default radius_km. The incumbents' "
-        "2018 sites and the rollout's new sites need not cover places alike: this lets the "
-        "2018 count of places with 4G and an operator's places per site be fitted apart.",
-    )
+    ) = None
+    """Radius (reach, with terrain) of the sites of a fitted starting network (Peru's
+    start_4g_people_share), by zone, km; default radius_km. The incumbents' 2018 sites and the
+    rollout's new sites need not cover places alike: this lets the 2018 count of places with 4G and
+    an operator's places per site be fitted apart."""
 
 
 class FibreBackhaul(StrictModel):
-    spur_max_km: Km = Field(
-        10.0, description="Longest fibre spur from a PoP to a site, km (assumption)."
-    )
-    capex_per_km_usd: Usd = Field(
-        2000.0, description="Fibre spur cost, USD per km (sources §4: US$2 per metre)."
-    )
-    capex_fixed_usd: Usd = Field(5000.0, description="Fixed cost of a spur (assumption).")
-    opex_per_year_usd: Usd = Field(
-        1000.0, description="Running cost of a spur, USD a year (assumption)."
-    )
+    spur_max_km: Km = 10.0
+    """Longest fibre spur from a PoP to a site, km (assumption)."""
+
+    capex_per_km_usd: Usd = 2000.0
+    """Fibre spur cost, USD per km (sources §4: US$2 per metre)."""
+
+    capex_fixed_usd: Usd = 5000.0
+    """Fixed cost of a spur (assumption)."""
+
+    opex_per_year_usd: Usd = 1000.0
+    """Running cost of a spur, USD a year (assumption)."""
 
 
 class MicrowaveBackhaul(StrictModel):
     hop_range_km: dict[ZoneName, Annotated[float, Field(gt=0, le=MAX_HOP_KM), NotBool]] = Field(
-        default_factory=lambda: {"coast": 40.0, "highlands": 30.0, "jungle": 20.0},
-        description="Longest microwave hop, by the zone of the site's village, km (assumption; "
-        "at most 200).",
+        default_factory=lambda: {"coast": 40.0, "highlands": 30.0, "jungle": 20.0}
     )
-    capex_usd: Usd = Field(
-        30000.0, description="One microwave link (sources §4: medium link US$30k)."
-    )
-    opex_per_year_usd: Usd = Field(
-        3000.0, description="Running cost of a link (sources §4: 10% of capex a year)."
-    )
-    max_hops: Annotated[Int, Field(ge=1, le=100)] | None = Field(
-        4,
-        description="Longest microwave chain, hops from its PoP or fibre site (assumption: a "
-        "rural hop carries a few hundred Mbit/s shared by every site behind it, and one hub "
-        "failure drops the whole chain; IpT's design chains sites to a grid-connected node). "
-        "null: no limit.",
-    )
+    """Longest microwave hop, by the zone of the site's village, km (assumption; at most 200)."""
+
+    capex_usd: Usd = 30000.0
+    """One microwave link (sources §4: medium link US$30k)."""
+
+    opex_per_year_usd: Usd = 3000.0
+    """Running cost of a link (sources §4: 10% of capex a year)."""
+
+    max_hops: Annotated[Int, Field(ge=1, le=100)] | None = 4
+    """Longest microwave chain, hops from its PoP or fibre site (assumption: a rural hop carries a
+    few hundred Mbit/s shared by every site behind it, and one hub failure drops the whole chain;
+    IpT's design chains sites to a grid-connected node). null: no limit."""
 
 
 class SatelliteBackhaul(StrictModel):
-    allowed: Bool = Field(True, description="May sites use satellite backhaul?")
-    capex_usd: Usd = Field(15000.0, description="Terminal and install (assumption).")
-    opex_per_year_usd: Usd = Field(
-        12000.0, description="Transponder fees, USD a year per site (assumption)."
-    )
-    max_sites: Annotated[Int, Field(ge=0, le=MAX_VILLAGES)] | None = Field(
-        None, description="Capacity limit: at most this many satellite sites per operator."
-    )
+    allowed: Bool = True
+    """May sites use satellite backhaul?"""
+
+    capex_usd: Usd = 15000.0
+    """Terminal and install (assumption)."""
+
+    opex_per_year_usd: Usd = 12000.0
+    """Transponder fees, USD a year per site (assumption)."""
+
+    max_sites: Annotated[Int, Field(ge=0, le=MAX_VILLAGES)] | None = None
+    """Capacity limit: at most this many satellite sites per operator."""
 
 
 class Backhaul(StrictModel):
     fibre: FibreBackhaul = Field(default_factory=FibreBackhaul)
     microwave: MicrowaveBackhaul = Field(default_factory=MicrowaveBackhaul)
     satellite: SatelliteBackhaul = Field(default_factory=SatelliteBackhaul)
-    life_years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool] = Field(
-        10.0,
-        description="Horizon over which the cheapest backhaul option is chosen "
-        "(capex + opex × years; sources §4: ≈ 10-year payback).",
-    )
+    life_years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool] = 10.0
+    """Horizon over which the cheapest backhaul option is chosen (capex + opex × years; sources §4:
+    ≈ 10-year payback)."""
 
 
 EdgeKind = Literal["road", "track", "river"]
@@ -160,14 +155,14 @@ def _default_speeds() -> dict[EdgeKind, float]:
 class Transport(StrictModel):
     """Travel over the village graph (used for repair trips and depot distances)."""
 
-    detour_factor: Annotated[float, Field(ge=1, le=5), NotBool] = Field(
-        1.3, description="Road km per straight-line km (assumption: rural roads wind)."
-    )
+    detour_factor: Annotated[float, Field(ge=1, le=5), NotBool] = 1.3
+    """Road km per straight-line km (assumption: rural roads wind)."""
+
     speed_kmh: dict[EdgeKind, Annotated[float, Field(ge=0.1, le=1000), NotBool]] = Field(
-        default_factory=_default_speeds,
-        description="Travel speed by link kind (road, track and river), km/h, 0.1 to 1,000 "
-        "(sources §4 assumption: 20–40 km/h on roads, slower in jungle).",
+        default_factory=_default_speeds
     )
+    """Travel speed by link kind (road, track and river), km/h, 0.1 to 1,000 (sources §4 assumption:
+    20–40 km/h on roads, slower in jungle)."""
 
     @field_validator("speed_kmh")
     @classmethod

@@ -30,14 +30,21 @@ _DATE = "Read the metric on this date instead of at the horizon (daily series on
 
 
 class DecisionVariable(StrictModel):
-    path: Annotated[str, Field(min_length=1, max_length=300)] = Field(
-        description="Key path of the value to choose, as for --set (e.g. "
-        "policies.output_based.instruments.0.usd_per_person)."
-    )
-    low: Number = Field(description="Lowest value to try.")
-    high: Number = Field(description="Highest value to try.")
-    integer: Bool = Field(False, description="Whole numbers only.")
-    log: Bool = Field(False, description="Search on a log scale (low must be above 0).")
+    path: Annotated[str, Field(min_length=1, max_length=300)]
+    """Key path of the value to choose, as for --set (e.g.
+    policies.output_based.instruments.0.usd_per_person)."""
+
+    low: Number
+    """Lowest value to try."""
+
+    high: Number
+    """Highest value to try."""
+
+    integer: Bool = False
+    """Whole numbers only."""
+
+    log: Bool = False
+    """Search on a log scale (low must be above 0)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> DecisionVariable:
@@ -50,9 +57,9 @@ class DecisionVariable(StrictModel):
 
 class Objective(StrictModel):
     metric: MetricName = Field(description=_METRIC)
-    direction: Literal["maximize", "minimize", "maximise", "minimise"] = Field(
-        description="maximize (maximise) or minimize (minimise)."
-    )
+    direction: Literal["maximize", "minimize", "maximise", "minimise"]
+    """maximize (maximise) or minimize (minimise)."""
+
     date: Date | None = Field(None, description=_DATE)
 
     @property
@@ -63,8 +70,11 @@ class Objective(StrictModel):
 class Constraint(StrictModel):
     metric: MetricName = Field(description=_METRIC)
     date: Date | None = Field(None, description=_DATE)
-    max: Number | None = Field(None, description="The mean over replications must be <= this.")
-    min: Number | None = Field(None, description="The mean over replications must be >= this.")
+    max: Number | None = None
+    """The mean over replications must be <= this."""
+
+    min: Number | None = None
+    """The mean over replications must be >= this."""
 
     @model_validator(mode="after")
     def _bounded(self) -> Constraint:
@@ -79,20 +89,20 @@ class Optimize(StrictModel):
     """Search ``variables`` for the best ``objectives`` (means over ``replications``, the same
     seeds for every trial) within ``constraints``."""
 
-    policy: Annotated[str, Field(min_length=1)] | None = Field(
-        None, description="The policy every trial runs (default: the baseline)."
-    )
+    policy: Annotated[str, Field(min_length=1)] | None = None
+    """The policy every trial runs (default: the baseline)."""
+
     variables: Annotated[list[DecisionVariable], Field(min_length=1, max_length=50)]
-    objectives: Annotated[list[Objective], Field(min_length=1, max_length=2)] = Field(
-        description="One (Optuna's TPE sampler) or two (NSGA-II, a Pareto front) objectives."
-    )
+    objectives: Annotated[list[Objective], Field(min_length=1, max_length=2)]
+    """One (Optuna's TPE sampler) or two (NSGA-II, a Pareto front) objectives."""
+
     constraints: Annotated[list[Constraint], Field(max_length=20)] = Field(default_factory=list)
-    trials: Annotated[Int, Field(ge=2, le=10_000)] = Field(40, description="Trials to run.")
-    replications: Annotated[Int, Field(ge=1, le=10_000)] = Field(
-        3, description="Replications per trial (the same seeds for every trial: paired)."
-    )
-    parallel_trials: Annotated[Int, Field(ge=1, le=256)] = Field(
-        4,
-        description="Trials proposed at once and run together (their replications share the "
-        "workers). Part of the search, so the results do not depend on --jobs.",
-    )
+    trials: Annotated[Int, Field(ge=2, le=10_000)] = 40
+    """Trials to run."""
+
+    replications: Annotated[Int, Field(ge=1, le=10_000)] = 3
+    """Replications per trial (the same seeds for every trial: paired)."""
+
+    parallel_trials: Annotated[Int, Field(ge=1, le=256)] = 4
+    """Trials proposed at once and run together (their replications share the workers). Part of the
+    search, so the results do not depend on --jobs."""

@@ -110,7 +110,9 @@ __all__ = [
 class Reference(StrictModel):
     """A published figure to report beside the simulated one (not fitted)."""
 
-    label: Annotated[str, Field(min_length=1)] = Field(description="What it is, with its source.")
+    label: Annotated[str, Field(min_length=1)]
+    """What it is, with its source."""
+
     metric: Literal[
         "people_reached",
         "people_covered",
@@ -119,34 +121,36 @@ class Reference(StrictModel):
         "sites_on_air",
         "places_served",
         "people_served",
-    ] = Field(
-        description="people_reached / villages_reached = covered minus covered at the start; "
-        "places_served / people_served = inside the coverage of the modelled operators' sites "
-        "in service, whoever else covers them (what operators report)."
-    )
-    date: Date = Field(description="The date the figure refers to.")
-    value: Annotated[float, Field(ge=0, le=1e15), NotBool] = Field(
-        description="The published figure (a count of people, villages or sites)."
-    )
+    ]
+    """people_reached / villages_reached = covered minus covered at the start; places_served /
+    people_served = inside the coverage of the modelled operators' sites in service, whoever else
+    covers them (what operators report)."""
+
+    date: Date
+    """The date the figure refers to."""
+
+    value: Annotated[float, Field(ge=0, le=1e15), NotBool]
+    """The published figure (a count of people, villages or sites)."""
 
 
 class Outputs(StrictModel):
-    plots: Bool = Field(True, description="Write plots/*.png.")
-    villages_geojson: Literal["reached", "all", "none"] = Field(
-        "reached",
-        description="villages.geojson of a run: the places the rollout reached (covered first "
-        "by a modelled operator, or hosting its site), every place (a national world: tens of "
-        "MB), or none.",
-    )
+    plots: Bool = True
+    """Write plots/*.png."""
+
+    villages_geojson: Literal["reached", "all", "none"] = "reached"
+    """villages.geojson of a run: the places the rollout reached (covered first by a modelled
+    operator, or hosting its site), every place (a national world: tens of MB), or none."""
+
     band: tuple[
         Annotated[float, Field(gt=0, lt=1), NotBool], Annotated[float, Field(gt=0, lt=1), NotBool]
-    ] = Field((0.1, 0.9), description="Quantiles of the band in fan charts and series summaries.")
-    interval_level: Annotated[float, Field(gt=0, lt=1), NotBool] = Field(
-        0.9, description="Central interval of each metric across replications."
-    )
-    ci_level: Annotated[float, Field(gt=0, lt=1), NotBool] = Field(
-        0.95, description="Confidence level of paired differences against the baseline."
-    )
+    ] = (0.1, 0.9)
+    """Quantiles of the band in fan charts and series summaries."""
+
+    interval_level: Annotated[float, Field(gt=0, lt=1), NotBool] = 0.9
+    """Central interval of each metric across replications."""
+
+    ci_level: Annotated[float, Field(gt=0, lt=1), NotBool] = 0.95
+    """Confidence level of paired differences against the baseline."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Outputs:
@@ -167,20 +171,22 @@ def _horizon_days(years: float) -> int:
 class Scenario(StrictModel):
     """A complete scenario: the world, the operators, the horizon."""
 
-    name: Annotated[str, Field(min_length=1, max_length=80)] = Field(
-        description="Short name; also the results folder name (letters, digits, _ . -)."
-    )
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    """Short name; also the results folder name (letters, digits, _ . -)."""
+
     description: str = ""
-    seed: Annotated[Int, Field(ge=0, le=MAX_SEED)] = Field(
-        0, description="Master seed: the world and every random stream derive from it."
-    )
-    start_date: StartDate = Field(description="Day 0 of the simulation (1900-01-01 to 2200-12-31).")
-    end_date: Date | None = Field(
-        None, description="Last simulated day (inclusive); at most 100 years after start_date."
-    )
-    horizon_years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool] | None = Field(
-        None, description="Alternative to end_date: years after start_date (at most 100)."
-    )
+    seed: Annotated[Int, Field(ge=0, le=MAX_SEED)] = 0
+    """Master seed: the world and every random stream derive from it."""
+
+    start_date: StartDate
+    """Day 0 of the simulation (1900-01-01 to 2200-12-31)."""
+
+    end_date: Date | None = None
+    """Last simulated day (inclusive); at most 100 years after start_date."""
+
+    horizon_years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool] | None = None
+    """Alternative to end_date: years after start_date (at most 100)."""
+
     geography: Geography = Field(default_factory=Geography)
     coverage: Coverage = Field(default_factory=Coverage)
     backhaul: Backhaul = Field(default_factory=Backhaul)
@@ -189,31 +195,28 @@ class Scenario(StrictModel):
     # Each operator keeps several arrays the size of the world: a few dozen is plenty.
     operators: Annotated[list[Operator], Field(min_length=1, max_length=50)]
     outputs: Outputs = Field(default_factory=Outputs)
-    policies: Annotated[list[Policy], Field(max_length=100)] = Field(
-        default_factory=list, description="Funding policies to run and compare."
-    )
-    baseline_policy: str | None = Field(
-        None, description="The policy others are compared with (default: the first)."
-    )
-    calibration: Calibration | None = Field(
-        None, description="What `rollout-sim calibrate` fits, and to what."
-    )
-    references: list[Reference] = Field(
-        default_factory=list, description="Published figures to report beside the results."
-    )
-    impact: Impact = Field(
-        default_factory=Impact,
-        description="Welfare and poverty effects of the coverage delivered (docs/impact.md).",
-    )
-    uncertainties: Annotated[list[Uncertainty], Field(max_length=100)] = Field(
-        default_factory=list,
-        description="Values that are not known, as distributions: `run --reps` and `compare` "
-        "draw them per replication, `sensitivity` ranks them (docs/uncertainty.md).",
-    )
-    optimize: Optimize | None = Field(
-        None,
-        description="What `rollout-sim optimize` searches, and for what (docs/uncertainty.md).",
-    )
+    policies: Annotated[list[Policy], Field(max_length=100)] = Field(default_factory=list)
+    """Funding policies to run and compare."""
+
+    baseline_policy: str | None = None
+    """The policy others are compared with (default: the first)."""
+
+    calibration: Calibration | None = None
+    """What `rollout-sim calibrate` fits, and to what."""
+
+    references: list[Reference] = Field(default_factory=list)
+    """Published figures to report beside the results."""
+
+    impact: Impact = Field(default_factory=Impact)
+    """Welfare and poverty effects of the coverage delivered (docs/impact.md)."""
+
+    uncertainties: Annotated[list[Uncertainty], Field(max_length=100)] = Field(default_factory=list)
+    """Values that are not known, as distributions: `run --reps` and `compare` draw them per
+    replication, `sensitivity` ranks them (docs/uncertainty.md)."""
+
+    optimize: Optimize | None = None
+    """What `rollout-sim optimize` searches, and for what (docs/uncertainty.md)."""
+
     #: The ``--set`` assignments applied, by the key path each wrote (filled in by
     #: ``load_scenario``): checks made after loading (zones against the villages) name the
     #: ``--set`` to blame rather than the file. Not part of the scenario's data or hash.

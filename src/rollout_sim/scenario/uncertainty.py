@@ -13,11 +13,11 @@ Normal and log-normal distributions are truncated to the field's bounds (a share
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
-from .types import Bool, NotBool, StrictModel
+from .types import Bool, NotBool, StrictModel, check_triangular
 
 __all__ = [
     "LogNormalUncertainty",
@@ -32,21 +32,24 @@ __all__ = [
 Number = Annotated[float, Field(ge=-1e15, le=1e15), NotBool]
 Positive = Annotated[float, Field(gt=0, le=1e15), NotBool]
 
-_PATH = (
-    "Key path of the uncertain scenario value, as for --set (e.g. operators.0.build_crews, "
-    "operators.ipt.revenue.arpu_usd_month)."
-)
-_INTEGER = "Draw whole numbers (crews, sites); the field may require it."
-_SOURCE = (
-    "Where the range comes from: a section of docs/sources.md, or 'assumption' (shown in "
-    "tables and the report)."
-)
+
+def _check_order(low: float | None, high: float | None) -> None:
+    """The rule of a range, and of truncation bounds where both are given: low < high."""
+    if low is not None and high is not None and not low < high:
+        raise ValueError("need low < high")
 
 
 class _Item(StrictModel):
-    path: Annotated[str, Field(min_length=1, max_length=300)] = Field(description=_PATH)
-    integer: Bool = Field(False, description=_INTEGER)
-    source: Annotated[str, Field(max_length=300)] = Field("", description=_SOURCE)
+    path: Annotated[str, Field(min_length=1, max_length=300)]
+    """Key path of the uncertain scenario value, as for --set (e.g. operators.0.build_crews,
+    operators.ipt.revenue.arpu_usd_month)."""
+
+    integer: Bool = False
+    """Draw whole numbers (crews, sites); the field may require it."""
+
+    source: Annotated[str, Field(max_length=300)] = ""
+    """Where the range comes from: a section of docs/sources.md, or 'assumption' (shown in tables
+    and the report)."""
 
 
 class UniformUncertainty(_Item):
@@ -59,8 +62,7 @@ class UniformUncertainty(_Item):
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformUncertainty:
-        if not self.low < self.high:
-            raise ValueError("need low < high")
+        _check_order(self.low, self.high)
         return self
 
 
@@ -74,18 +76,21 @@ class TriangularUncertainty(_Item):
 
     @model_validator(mode="after")
     def _ordered(self) -> TriangularUncertainty:
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError("need low <= mode <= high and low < high")
+        check_triangular(self.low, self.mode, self.high)
         return self
 
 
 class _Truncated(_Item):
-    low: Number | None = Field(None, description="Truncate below here (besides field bounds).")
-    high: Number | None = Field(None, description="Truncate above here (besides field bounds).")
+    low: Number | None = None
+    """Truncate below here (besides field bounds)."""
 
-    def _check_cut(self) -> None:
-        if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError("need low < high")
+    high: Number | None = None
+    """Truncate above here (besides field bounds)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        _check_order(self.low, self.high)
+        return self
 
 
 class NormalUncertainty(_Truncated):
@@ -95,11 +100,6 @@ class NormalUncertainty(_Truncated):
     mean: Number
     sd: Positive
 
-    @model_validator(mode="after")
-    def _ordered(self) -> NormalUncertainty:
-        self._check_cut()
-        return self
-
 
 class LogNormalUncertainty(_Truncated):
     """Log-normal with this ``median`` and ``sigma`` (the standard deviation of the value's
@@ -108,11 +108,6 @@ class LogNormalUncertainty(_Truncated):
     distribution: Literal["lognormal"]
     median: Positive
     sigma: Annotated[float, Field(gt=0, le=10), NotBool]
-
-    @model_validator(mode="after")
-    def _ordered(self) -> LogNormalUncertainty:
-        self._check_cut()
-        return self
 
 
 Uncertainty = Annotated[
