@@ -444,7 +444,7 @@ def _crews(sc: Any, world: Any, env: simpy.Environment, net: Network, maint: Any
     spec = sc.operators[0].model_copy(update={"maintenance_crews": n})
     seed = np.random.SeedSequence(1)
     return MaintenanceCrews(
-        env, net, 0, spec, maint, Treasury(env, net.ledger, 0), world.depots, date(2020, 1, 1),
+        net, 0, spec, maint, Treasury(env, net.ledger, 0), world.depots, date(2020, 1, 1),
         100, VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4),
     )  # fmt: skip
 
@@ -515,7 +515,7 @@ def test_maintenance_crews_ask_their_funding_for_a_share_of_each_repair(tmp_path
     fund = RepairFund()
     seed = np.random.SeedSequence(1)
     crews = MaintenanceCrews(
-        env, net, 0, spec, maint, treasury, world.depots, date(2020, 1, 1), 100,
+        net, 0, spec, maint, treasury, world.depots, date(2020, 1, 1), 100,
         VillageDraws(seed, 3, 4), VillageDraws(seed, 3, 4), funding=fund,  # type: ignore[arg-type]
     )  # fmt: skip
     for v in range(3):

@@ -126,7 +126,6 @@ def simulate(
     events = env.scheduled
     results = Results.from_run(
         scenario=scenario,
-        world=world,
         network=network,
         agents=agents,
         funding=funding,

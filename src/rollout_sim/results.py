@@ -7,10 +7,10 @@ number of days or villages that did not change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -169,6 +169,24 @@ class PublicTable:
         return cls(np.zeros(0), s, s, np.zeros(0, dtype=np.int64), s, np.zeros(0), s)
 
 
+#: The dtype a table's column is built with, by its annotation (a column annotated otherwise
+#: needs its entry here).
+_DTYPES: dict[str, Any] = {"FloatArray": np.float64, "IntArray": np.int64, "NDArray[np.str_]": str}
+
+_Table = TypeVar("_Table", LedgerTable, PublicTable)
+
+
+def _from_columns(table: type[_Table], columns: object) -> _Table:
+    """*table* from the same-named columns of *columns* (lists or arrays, as the run recorded
+    them), each converted to the dtype of its annotation."""
+    return table(
+        **{
+            f.name: np.array(getattr(columns, f.name), dtype=_DTYPES[str(f.type)])
+            for f in fields(table)
+        }
+    )
+
+
 @dataclass(eq=False)
 class Results:
     """Everything one replication produced; daily series via :attr:`daily`."""
@@ -227,41 +245,19 @@ class Results:
         cls,
         *,
         scenario: Scenario,
-        world: World,
         network: Network,
         agents: list[OperatorAgent],
         funding: FundingDesk,
         seed_sequence: np.random.SeedSequence,
         wall_seconds: float,
     ) -> Results:
-        # The network keeps each site's facts by village; a row per site, in claim order.
+        # The register keeps each fact about a site by village, under the table's column
+        # names: a row per site, in claim order.
         s = network.sites
         rows = np.frombuffer(s.rows, dtype=np.int64) if len(s) else np.zeros(0, dtype=np.int64)
-        sites = SitesTable(
-            village=rows.copy(),
-            operator=s.operator[rows],
-            upgrade=s.upgrade[rows],
-            backhaul=s.backhaul[rows],
-            parent=s.parent[rows],
-            claim_day=s.claim_day[rows],
-            build_start_day=s.build_start_day[rows],
-            built_day=s.built_day[rows],
-            on_air_day=s.on_air_day[rows],
-            capex_usd=s.capex_usd[rows],
-            villages_new=s.villages_new[rows],
-            people_new=s.people_new[rows],
-            people_planned=s.people_planned[rows],
-        )
-        lg = network.ledger
-        ledger = LedgerTable(
-            time=np.array(lg.time, dtype=np.float64),
-            operator=np.array(lg.operator, dtype=np.int64),
-            category=np.array(lg.category, dtype=str),
-            amount=np.array(lg.amount, dtype=np.float64),
-            counterparty=np.array(lg.counterparty, dtype=str),
-            ref=np.array(lg.ref, dtype=str),
-            balance=np.array(lg.balance, dtype=np.float64),
-        )
+        facts = [f.name for f in fields(SitesTable) if f.name != "village"]
+        sites = SitesTable(village=rows.copy(), **{k: getattr(s, k)[rows] for k in facts})
+        ledger = _from_columns(LedgerTable, network.ledger)
         entropy = seed_sequence.entropy
         downtime = network.downtime_until(float(scenario.horizon_days))
         maintenance: list[MaintenanceRecord] = [
@@ -278,7 +274,7 @@ class Results:
         ]
         return cls(
             scenario=scenario,
-            world=world,
+            world=network.world,
             operators=tuple(op.name for op in scenario.operators),
             seed_entropy=int(entropy) if isinstance(entropy, int) else 0,
             seed_spawn_key=tuple(int(k) for k in seed_sequence.spawn_key),
@@ -308,15 +304,7 @@ class Results:
             first_op=network.coverage.first_op.copy(),
             rollout=_trace(network.coverage.rollout, None),
             policy=funding.policy.name if funding.policy is not None else None,
-            public=PublicTable(
-                time=np.array(funding.flows.time, dtype=np.float64),
-                instrument=np.array(funding.flows.instrument, dtype=str),
-                funder=np.array(funding.flows.funder, dtype=str),
-                operator=np.array(funding.flows.operator, dtype=np.int64),
-                kind=np.array(funding.flows.kind, dtype=str),
-                amount=np.array(funding.flows.amount, dtype=np.float64),
-                ref=np.array(funding.flows.ref, dtype=str),
-            ),
+            public=_from_columns(PublicTable, funding.flows),
         )
 
     @property

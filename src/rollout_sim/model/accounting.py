@@ -10,6 +10,7 @@ queued for payment (after repairs, ahead of capex).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -39,31 +40,24 @@ def month_starts(start: date, horizon_days: int) -> list[float]:
     return out
 
 
+@dataclass(eq=False)
 class Accounts:
     """Books an operator's monthly flows through its treasury."""
 
-    def __init__(
-        self,
-        network: Network,
-        op_index: int,
-        spec: Operator,
-        treasury: Treasury,
-        credit: CreditDesk,
-        opex_usd_year: NDArray[np.float64],
-        on_default: Callable[[], None],
-        funding: FundingPort | None = None,
-    ) -> None:
-        self.network = network
-        self.op = op_index
-        self.spec = spec
-        self.treasury = treasury
-        self.credit = credit
-        self.opex_usd_year = opex_usd_year
-        self.on_default = on_default
-        self.funding = funding
-        self._last_down = np.zeros(len(network.world))
+    network: Network
+    op: int
+    spec: Operator
+    treasury: Treasury
+    credit: CreditDesk
+    #: Annual running cost of each village's site (the operator's, filled in as it claims).
+    opex_usd_year: NDArray[np.float64]
+    on_default: Callable[[], None]
+    funding: FundingPort | None = None
+
+    def __post_init__(self) -> None:
+        self._last_down = np.zeros(len(self.network.world))
         self._last_t = 0.0
-        share = spec.revenue.operator_share
+        share = self.spec.revenue.operator_share
         self.revenue_from = "subscribers" if share >= 1 else "mobile operators (wholesale)"
 
     def close(self, t: float) -> None:

@@ -8,6 +8,7 @@ drawdowns and debt service in the ledger, and the default when debt service cann
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import InitVar, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ class Facility:
         )
 
 
+@dataclass(eq=False)
 class CreditDesk:
     """All credit lines of one operator: the credit its treasury draws on.
 
@@ -58,25 +60,19 @@ class CreditDesk:
     (:meth:`start`); whatever the desk books, it books through the treasury it is handed.
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        specs: list[tuple[CreditLine, str | None]],
-        start_date: date,
-        capex_paid: Callable[[], float],
-        log: Callable[[str, str], None],
-        funding: FundingPort | None = None,
-    ) -> None:
-        self.env = env
-        self.start_date = start_date
-        self.capex_paid = capex_paid
-        self.log = log
-        self.funding = funding
-        self.defaulted = False
-        self.facilities = []
+    env: simpy.Environment
+    specs: InitVar[list[tuple[CreditLine, str | None]]]
+    start_date: date
+    capex_paid: Callable[[], float]
+    log: Callable[[str, str], None]
+    funding: FundingPort | None = None
+    defaulted: bool = field(default=False, init=False)
+    facilities: list[Facility] = field(default_factory=list, init=False)
+
+    def __post_init__(self, specs: list[tuple[CreditLine, str | None]]) -> None:
         for spec, public in specs:
-            start = float((spec.start_date - start_date).days) if spec.start_date else 0.0
-            end = float((spec.end_date - start_date).days) + 1 if spec.end_date else None
+            start = float((spec.start_date - self.start_date).days) if spec.start_date else 0.0
+            end = float((spec.end_date - self.start_date).days) + 1 if spec.end_date else None
             self.facilities.append(Facility(spec, max(start, 0.0), end, public))
 
     def start(self, treasury: Treasury) -> None:
@@ -164,8 +160,8 @@ class CreditDesk:
             r = f.book.monthly_rate
             month = f.months + 1
             total += b * r
-            if month > f.book.grace_months:
-                left = max(f.book.last_month - month + 1, 1)
+            if month > f.book.terms.grace_months:
+                left = max(f.book.terms.last_month - month + 1, 1)
                 # Not b·r / (1 − (1+r)^−left): with a tiny rate 1 + r == 1 and that divides
                 # by zero; the shared annuity handles every rate down to 0.
                 payment = annuity_payment(b, r, left)

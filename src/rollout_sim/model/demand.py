@@ -18,13 +18,7 @@ from numpy.typing import ArrayLike
 from ..arrays import FloatArray
 from ..units import DAYS_PER_YEAR
 
-__all__ = [
-    "DAYS_PER_YEAR",
-    "bass_fraction",
-    "bass_integral",
-    "revenue_usd",
-    "subscribers",
-]
+__all__ = ["DAYS_PER_YEAR", "bass_fraction", "bass_integral", "revenue_usd", "subscribers"]
 
 
 #: Default block size, in float64 elements, of the site × time grid (≈ 32 MB per block).

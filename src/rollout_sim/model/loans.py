@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..units import cents
 
-__all__ = ["LoanBook", "annuity_payment"]
+__all__ = ["LoanBook", "LoanTerms", "annuity_payment"]
 
 #: Below this r·n the annuity uses its series in r: the closed form's 1 − (1 + r)^−n would be a
 #: difference of nearly equal numbers (and exactly 0, a division by zero, once 1 + r == 1).
@@ -49,6 +49,35 @@ class _Level:
     payment_usd: float
 
 
+@dataclass(frozen=True)
+class LoanTerms:
+    """What a line's contract fixes, checked once: it never changes."""
+
+    #: The most that can ever be drawn in total.
+    limit_usd: float
+    #: Nominal, a year (the book charges a twelfth of it a month).
+    annual_rate: float
+    #: Months of interest only, counted from month 1.
+    grace_months: int
+    #: Months of amortisation after the grace period.
+    tenor_months: int
+
+    def __post_init__(self) -> None:
+        for name in ("limit_usd", "annual_rate"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        for name, least in (("grace_months", 0), ("tenor_months", 1)):
+            months = getattr(self, name)
+            if isinstance(months, bool) or not isinstance(months, int) or months < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {months!r}")
+
+    @property
+    def last_month(self) -> int:
+        """The final scheduled month, grace_months + tenor_months: the balance is cleared then."""
+        return self.grace_months + self.tenor_months
+
+
 class LoanBook:
     """Balance and schedule of one term credit line: interest-only grace, then an annuity.
 
@@ -65,89 +94,38 @@ class LoanBook:
       left. (Recomputing the payment every month from the rounded balance would drift by a cent
       now and then.) After the term the whole balance is due at once.
 
-    Each call is O(1); :meth:`schedule` is O(months).
+    The balances are plain attributes: read them; only :meth:`draw`, :meth:`pay` and
+    :meth:`freeze` change them. Each call is O(1); :meth:`schedule` is O(months).
     """
 
     def __init__(
         self, *, limit_usd: float, annual_rate: float, grace_months: int, tenor_months: int
     ) -> None:
-        if not (math.isfinite(limit_usd) and limit_usd >= 0):
-            raise ValueError(f"limit_usd must be finite and >= 0, got {limit_usd!r}")
-        if not (math.isfinite(annual_rate) and annual_rate >= 0):
-            raise ValueError(f"annual_rate must be finite and >= 0, got {annual_rate!r}")
-        if isinstance(grace_months, bool) or not isinstance(grace_months, int) or grace_months < 0:
-            raise ValueError(f"grace_months must be an integer >= 0, got {grace_months!r}")
-        if isinstance(tenor_months, bool) or not isinstance(tenor_months, int) or tenor_months < 1:
-            raise ValueError(f"tenor_months must be an integer >= 1, got {tenor_months!r}")
-        self._limit_usd = float(limit_usd)
-        self._monthly_rate = annual_rate / 12.0
-        self._grace_months = grace_months
-        self._tenor_months = tenor_months
-        self._drawn_usd = 0.0
-        self._balance_usd = 0.0
-        self._interest_paid_usd = 0.0
-        self._frozen = False
+        self.terms = LoanTerms(limit_usd, annual_rate, grace_months, tenor_months)
+        #: r = annual_rate / 12 (nominal convention): what the book charges a month.
+        self.monthly_rate = annual_rate / 12.0
+        #: Total drawn since the line opened.
+        self.drawn_usd = 0.0
+        #: Principal outstanding.
+        self.balance_usd = 0.0
+        #: Total interest reported through :meth:`pay`.
+        self.interest_paid_usd = 0.0
+        #: True once :meth:`freeze` was called: no further drawdowns.
+        self.frozen = False
         self._level: _Level | None = None
         # What the last due() quoted, so pay() can tell whether the book followed the annuity.
         self._quoted: tuple[int, float, float, float] | None = None
 
-    # -- state -------------------------------------------------------------------------------
-
-    @property
-    def limit_usd(self) -> float:
-        """The most that can ever be drawn in total."""
-        return self._limit_usd
-
-    @property
-    def monthly_rate(self) -> float:
-        """r = annual_rate / 12 (nominal convention)."""
-        return self._monthly_rate
-
-    @property
-    def grace_months(self) -> int:
-        """Months of interest only, counted from month 1."""
-        return self._grace_months
-
-    @property
-    def tenor_months(self) -> int:
-        """Months of amortisation after the grace period."""
-        return self._tenor_months
-
-    @property
-    def last_month(self) -> int:
-        """The final scheduled month, grace_months + tenor_months: the balance is cleared then."""
-        return self._grace_months + self._tenor_months
-
     @property
     def available_usd(self) -> float:
         """Still drawable: limit − total drawn (repaying does not restore it); 0 if frozen."""
-        if self._frozen:
+        if self.frozen:
             return 0.0
-        return max(cents(self._limit_usd - self._drawn_usd), 0.0)
-
-    @property
-    def balance_usd(self) -> float:
-        """Principal outstanding."""
-        return self._balance_usd
-
-    @property
-    def drawn_usd(self) -> float:
-        """Total drawn since the line opened."""
-        return self._drawn_usd
-
-    @property
-    def interest_paid_usd(self) -> float:
-        """Total interest reported through :meth:`pay`."""
-        return self._interest_paid_usd
-
-    @property
-    def frozen(self) -> bool:
-        """True once :meth:`freeze` was called: no further drawdowns."""
-        return self._frozen
+        return max(cents(self.terms.limit_usd - self.drawn_usd), 0.0)
 
     def freeze(self) -> None:
         """Stop further drawdowns; the balance is still serviced on schedule."""
-        self._frozen = True
+        self.frozen = True
 
     # -- operations --------------------------------------------------------------------------
 
@@ -162,8 +140,8 @@ class LoanBook:
         drawn = cents(min(max(amount_usd, 0.0), self.available_usd))
         if drawn <= 0:
             return 0.0
-        self._drawn_usd = cents(self._drawn_usd + drawn)
-        self._balance_usd = cents(self._balance_usd + drawn)
+        self.drawn_usd = cents(self.drawn_usd + drawn)
+        self.balance_usd = cents(self.balance_usd + drawn)
         self._level = None
         return drawn
 
@@ -176,20 +154,20 @@ class LoanBook:
         """
         if isinstance(month, bool) or not isinstance(month, int) or month < 1:
             raise ValueError(f"month must be an integer >= 1, got {month!r}")
-        balance = self._balance_usd
-        interest = cents(balance * self._monthly_rate)
+        balance = self.balance_usd
+        interest = cents(balance * self.monthly_rate)
         if balance <= 0:
             self._quoted = None
             return 0.0, 0.0
-        if month <= self._grace_months:
+        if month <= self.terms.grace_months:
             self._quoted = None
             return interest, 0.0
-        if month >= self.last_month:
+        if month >= self.terms.last_month:
             self._quoted = None
             return interest, balance
         level = self._level
         if level is None or level.next_month != month or level.balance_usd != balance:
-            payment = self._annuity_usd(balance, self.last_month - month + 1)
+            payment = self._annuity_usd(balance, self.terms.last_month - month + 1)
         else:
             payment = level.payment_usd
         principal = min(max(cents(payment - interest), 0.0), balance)
@@ -206,13 +184,13 @@ class LoanBook:
             raise ValueError(
                 f"payments must be >= 0, got interest {interest_usd!r}, principal {principal_usd!r}"
             )
-        before = self._balance_usd
+        before = self.balance_usd
         repaid = min(cents(principal_usd), before)
-        self._balance_usd = max(cents(before - repaid), 0.0)
-        self._interest_paid_usd = cents(self._interest_paid_usd + interest_usd)
+        self.balance_usd = max(cents(before - repaid), 0.0)
+        self.interest_paid_usd = cents(self.interest_paid_usd + interest_usd)
         quoted = self._quoted
         if quoted is not None and quoted[1] == before and quoted[3] == repaid:
-            self._level = _Level(quoted[0] + 1, self._balance_usd, quoted[2])
+            self._level = _Level(quoted[0] + 1, self.balance_usd, quoted[2])
         else:
             self._level = None
         self._quoted = None
@@ -234,4 +212,4 @@ class LoanBook:
 
     def _annuity_usd(self, balance_usd: float, months_left: int) -> float:
         """Level payment amortising *balance_usd* over *months_left* months, to the cent."""
-        return cents(annuity_payment(balance_usd, self._monthly_rate, months_left))
+        return cents(annuity_payment(balance_usd, self.monthly_rate, months_left))

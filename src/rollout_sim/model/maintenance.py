@@ -13,6 +13,7 @@ import bisect
 import heapq
 import math
 from array import array
+from dataclasses import InitVar, dataclass
 from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -114,32 +115,30 @@ def seasonal_clock(
     return np.array(times), np.array(values)
 
 
+@dataclass(eq=False)
 class MaintenanceCrews:
     """Failure processes of one operator's sites and the crews that repair them.
 
     *funding* pays its funds' share of each repair (opex funds covering repairs).
     """
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        network: Network,
-        op_index: int,
-        spec: Operator,
-        maint: Maintenance,
-        treasury: Treasury,
-        depots: NDArray[np.int64],
-        start: date,
-        horizon_days: int,
-        failure_draws: VillageDraws,
-        repair_draws: VillageDraws,
-        funding: FundingPort | None = None,
+    network: Network
+    op: int
+    spec: InitVar[Operator]
+    maint: Maintenance
+    treasury: Treasury
+    depots: InitVar[NDArray[np.int64]]
+    start: InitVar[date]
+    horizon_days: InitVar[int]
+    failure_draws: VillageDraws
+    repair_draws: VillageDraws
+    funding: FundingPort | None = None
+
+    def __post_init__(
+        self, spec: Operator, depots: NDArray[np.int64], start: date, horizon_days: int
     ) -> None:
-        self.env = env
-        self.network = network
-        self.op = op_index
-        self.treasury = treasury
-        self.maint = maint
+        network, maint = self.network, self.maint
+        self.env = network.env
         world = network.world
         v = world.villages
         self.enabled = maint.failures.enabled
@@ -168,9 +167,6 @@ class MaintenanceCrews:
             self.travel_days = np.where(np.isfinite(hours), hours / 24.0, np.inf)
         else:
             self.travel_days = np.zeros(len(world))
-        self.funding = funding
-        self.failure_draws = failure_draws
-        self.repair_draws = repair_draws
         #: Repairs waiting for a crew: (−people affected, sequence, village, log row), a heap:
         #: the most people first, first come first served among equals.
         self._waiting: list[tuple[float, int, int, int]] = []

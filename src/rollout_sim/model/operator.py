@@ -174,7 +174,6 @@ class OperatorAgent:
             capex_support=self._capex_subsidy if subsidised else None,
         )
         self.maintenance = MaintenanceCrews(
-            self.env,
             network,
             index,
             spec,

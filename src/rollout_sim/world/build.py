@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Sequence
+from dataclasses import InitVar, dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -43,47 +44,44 @@ if TYPE_CHECKING:
 __all__ = ["World", "build_world", "check_scenario_against_villages", "world_key"]
 
 
+@dataclass(frozen=True, eq=False)
 class World:
-    """Everything fixed during a run. Built by :func:`build_world`; treat it as read-only."""
+    """Everything fixed during a run. Built by :func:`build_world`; read-only (frozen)."""
 
-    def __init__(
-        self,
-        villages: Villages,
-        pops: IntArray,
-        depots: IntArray,
-        radius_km: FloatArray,
-        hop_km: FloatArray,
-        coverage: CoverageIndex,
-        edges: TransportEdges,
-        key: str,
-        pop_open_ordinal: IntArray | None = None,
-    ) -> None:
-        self.villages = villages
-        self.pops = pops
-        #: Date ordinal (``date.toordinal``) each PoP opens on; ``OPEN_FROM_START`` (0) for one
-        #: open before any start date. The world does not know the scenario's start: the
-        #: model compares (``BackhaulPlanner``). Default: all open from the start.
-        self.pop_open_ordinal: IntArray = (
-            np.full(len(pops), OPEN_FROM_START, dtype=np.int64)
-            if pop_open_ordinal is None
-            else np.asarray(pop_open_ordinal, dtype=np.int64)
-        )
-        self.depots = depots
-        self.radius_km = radius_km
-        self.hop_km = hop_km
-        self.coverage = coverage
-        self.edges = edges
-        self.key = key
-        xy = villages.xy
-        # Distance to, and index of, the nearest PoP of all, open or not yet: where fibre is or
-        # will be. What a site can use at a given time is the backhaul planner's business.
-        if len(pops):
-            d, k = cKDTree(xy[pops]).query(xy)
-            self.pop_dist_km: FloatArray = np.asarray(d, dtype=np.float64)
-            self.pop_nearest: IntArray = np.asarray(k, dtype=np.int64)
+    villages: Villages
+    pops: IntArray
+    depots: IntArray
+    radius_km: FloatArray
+    hop_km: FloatArray
+    coverage: CoverageIndex
+    edges: TransportEdges
+    key: str
+    pop_open: InitVar[IntArray | None] = None
+    #: Date ordinal (``date.toordinal``) each PoP opens on (*pop_open*); ``OPEN_FROM_START``
+    #: (0) for one open before any start date. The world does not know the scenario's start:
+    #: the model compares (``BackhaulPlanner``). Default: all open from the start.
+    pop_open_ordinal: IntArray = field(init=False)
+    #: Distance to, and index of, the nearest PoP of all, open or not yet: where fibre is or
+    #: will be. What a site can use at a given time is the backhaul planner's business.
+    pop_dist_km: FloatArray = field(init=False)
+    pop_nearest: IntArray = field(init=False)
+
+    def __post_init__(self, pop_open: IntArray | None) -> None:
+        pops, n = self.pops, len(self.villages)
+        if pop_open is None:
+            ordinal = np.full(len(pops), OPEN_FROM_START, dtype=np.int64)
         else:
-            self.pop_dist_km = np.full(len(villages), np.inf)
-            self.pop_nearest = np.full(len(villages), -1, dtype=np.int64)
+            ordinal = np.asarray(pop_open, dtype=np.int64)
+        if len(pops):
+            xy = self.villages.xy
+            d, k = cKDTree(xy[pops]).query(xy)
+            dist, nearest = np.asarray(d, dtype=np.float64), np.asarray(k, dtype=np.int64)
+        else:
+            dist, nearest = np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        # Frozen: the derived columns are set once, here.
+        object.__setattr__(self, "pop_open_ordinal", ordinal)
+        object.__setattr__(self, "pop_dist_km", dist)
+        object.__setattr__(self, "pop_nearest", nearest)
 
     def __len__(self) -> int:
         return len(self.villages)
@@ -264,7 +262,7 @@ def check_scenario_against_villages(scenario: Scenario, villages: Villages) -> N
             )
     index = villages.index_of()
     for i, op in enumerate(scenario.operators):
-        for field, names, known in (
+        for key, names, known in (
             ("regions", op.regions, villages.region_names),
             ("zones", op.zones, zones),
         ):
@@ -272,8 +270,8 @@ def check_scenario_against_villages(scenario: Scenario, villages: Villages) -> N
                 if name not in known:
                     _refuse(
                         scenario,
-                        ("operators", i, field),
-                        f"unknown {field[:-1]} {name!r}; the villages have {_list(known)}",
+                        ("operators", i, key),
+                        f"unknown {key[:-1]} {name!r}; the villages have {_list(known)}",
                     )
         for fields, ids in ((("depots",), op.depots), (("siting", "villages"), op.siting.villages)):
             for vid in ids or ():

@@ -230,6 +230,11 @@ def _geojson_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, An
         yield where, row
 
 
+def _bad_cell(message: str, source: str, where: str, column: str, value: Any) -> InputError:
+    """An error in *column* of the row at *where*, naming the value found there."""
+    return InputError(message, source=source, where=f"{where}, column {column}", value=value)
+
+
 def _number(value: Any, source: str, where: str, col: str) -> float:
     try:
         if isinstance(value, bool):  # JSON true/false would otherwise pass as 1/0
@@ -238,13 +243,9 @@ def _number(value: Any, source: str, where: str, col: str) -> float:
     except OverflowError:  # a JSON integer beyond the float range
         x = math.inf
     except (TypeError, ValueError):
-        raise InputError(
-            "expected a number", source=source, where=f"{where}, column {col}", value=value
-        ) from None
+        raise _bad_cell("expected a number", source, where, col, value) from None
     if not math.isfinite(x):
-        raise InputError(
-            "expected a finite number", source=source, where=f"{where}, column {col}", value=value
-        )
+        raise _bad_cell("expected a finite number", source, where, col, value)
     return x
 
 
@@ -275,11 +276,8 @@ def _build(
         if not vid:
             raise InputError("empty village id", source=source, where=f"{where}, column id")
         if vid in seen:
-            raise InputError(
-                f"duplicate village id (first at {seen[vid]})",
-                source=source,
-                where=f"{where}, column id",
-                value=vid,
+            raise _bad_cell(
+                f"duplicate village id (first at {seen[vid]})", source, where, "id", vid
             )
         seen[vid] = where
         la = _number(row.get("lat"), source, where, "lat")
@@ -289,28 +287,31 @@ def _build(
             ("lon", lo, 180, "longitude"),
         ):
             if not -limit <= value <= limit:
-                raise InputError(
+                raise _bad_cell(
                     f"{name} must be within -{limit}..{limit}",
-                    source=source,
-                    where=f"{where}, column {column}",
-                    value=row.get(column),
+                    source,
+                    where,
+                    column,
+                    row.get(column),
                 )
         p = _number(row.get("population"), source, where, "population")
         if p < 0 or p != int(p) or p > 1e9:
-            raise InputError(
+            raise _bad_cell(
                 "population must be a whole number from 0 to 1e9",
-                source=source,
-                where=f"{where}, column population",
-                value=row.get("population"),
+                source,
+                where,
+                "population",
+                row.get("population"),
             )
         svc = str(row.get("service") or "none").strip().lower()
         svc = _SERVICE_ALIASES.get(svc, svc)
         if svc not in SERVICE_CODES:
-            raise InputError(
+            raise _bad_cell(
                 f"service must be one of {', '.join(SERVICE_CODES)}",
-                source=source,
-                where=f"{where}, column service",
-                value=row.get("service"),
+                source,
+                where,
+                "service",
+                row.get("service"),
             )
         ids.append(vid)
         names.append(str(row.get("name") or vid))
@@ -325,11 +326,12 @@ def _build(
         if raw_rugged is not None and str(raw_rugged).strip() != "":
             r = _number(raw_rugged, source, where, "ruggedness_m_per_km")
             if not 0 <= r <= MAX_RUGGEDNESS_M_PER_KM:
-                raise InputError(
+                raise _bad_cell(
                     f"ruggedness must be from 0 to {MAX_RUGGEDNESS_M_PER_KM:,.0f} m per km",
-                    source=source,
-                    where=f"{where}, column ruggedness_m_per_km",
-                    value=raw_rugged,
+                    source,
+                    where,
+                    "ruggedness_m_per_km",
+                    raw_rugged,
                 )
         rugged.append(r)
     if not ids:

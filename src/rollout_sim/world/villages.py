@@ -6,8 +6,8 @@ coverage updates are vectorised; nothing in the model loops over villages in Pyt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Final
+from dataclasses import dataclass, field, fields
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -126,25 +126,14 @@ class Villages:
         return {str(v): i for i, v in enumerate(self.ids.tolist())}
 
     def subset(self, keep: NDArray[np.bool_]) -> Villages:
-        """The villages where *keep* is true (codes and names of zones/regions kept)."""
-        return Villages(
-            ids=self.ids[keep],
-            names=self.names[keep],
-            lat=self.lat[keep],
-            lon=self.lon[keep],
-            population=self.population[keep],
-            zone=self.zone[keep],
-            zone_names=self.zone_names,
-            region=self.region[keep],
-            region_names=self.region_names,
-            service=self.service[keep],
-            urban=None if self.urban is None else self.urban[keep],
-            poverty=None if self.poverty is None else self.poverty[keep],
-            extreme_poverty=None if self.extreme_poverty is None else self.extreme_poverty[keep],
-            ruggedness_m_per_km=(
-                None if self.ruggedness_m_per_km is None else self.ruggedness_m_per_km[keep]
-            ),
-        )
+        """The villages where *keep* is true: every column cut to them (the names of zones
+        and regions kept, and a column the villages do not have stays absent)."""
+        cut: dict[str, Any] = {}
+        for f in fields(self):
+            if f.init:  # not the projected coordinates: they are computed again
+                value = getattr(self, f.name)
+                cut[f.name] = value[keep] if isinstance(value, np.ndarray) else value
+        return Villages(**cut)
 
 
 def synthetic_villages(spec: SyntheticGeography, seed: int) -> Villages:

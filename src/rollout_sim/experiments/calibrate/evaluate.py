@@ -73,7 +73,6 @@ class Evaluator:
     ) -> None:
         self.scenario = scenario
         self.spec = spec
-        self.world = world
         self.batch = batch
         self.on_eval = on_eval
         self.params = list(spec.parameters)

@@ -46,6 +46,12 @@ def read_observed(path: str, where: str) -> tuple[list[date], FloatArray]:
     dates: list[date] = []
     values: list[float] = []
     header: list[str] | None = None
+
+    def bad_cell(message: str, column: str, value: str) -> ScenarioError:
+        """An error in *column* of the row just read, naming the value found there."""
+        where = f"line {reader.line_num}, column {column}"
+        return ScenarioError(message, source=path, where=where, value=value)
+
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -61,34 +67,23 @@ def read_observed(path: str, where: str) -> tuple[list[date], FloatArray]:
                     )
                 col_date, col_value = header.index("date"), header.index("value")
                 continue
-            line = f"line {reader.line_num}"
             cell_d = row[col_date].strip() if col_date < len(row) else ""
             cell_v = row[col_value].strip() if col_value < len(row) else ""
             try:
                 d = date.fromisoformat(cell_d)
             except ValueError:
-                raise ScenarioError(
-                    "expected an ISO date (YYYY-MM-DD)",
-                    source=path,
-                    where=f"{line}, column date",
-                    value=cell_d,
-                ) from None
+                raise bad_cell("expected an ISO date (YYYY-MM-DD)", "date", cell_d) from None
             try:
                 v = float(cell_v)
             except ValueError:
-                raise ScenarioError(
-                    "expected a number", source=path, where=f"{line}, column value", value=cell_v
-                ) from None
+                raise bad_cell("expected a number", "value", cell_v) from None
             if not math.isfinite(v):
-                raise ScenarioError(
-                    "value must be finite", source=path, where=f"{line}, column value", value=cell_v
-                )
+                raise bad_cell("value must be finite", "value", cell_v)
             if dates and d <= dates[-1]:
-                raise ScenarioError(
+                raise bad_cell(
                     f"dates must be in increasing order (the row before is {dates[-1]})",
-                    source=path,
-                    where=f"{line}, column date",
-                    value=cell_d,
+                    "date",
+                    cell_d,
                 )
             dates.append(d)
             values.append(v)
