@@ -167,19 +167,25 @@ _BASE: tuple[Outcome, ...] = (
 )  # fmt: skip
 
 _BY_NAME = {o.name: o for o in _BASE}
+
+
+def _poverty_figures(poverty: str) -> dict[str, tuple[str, Unit]]:
+    """The people out of *poverty* ("poverty", "extreme poverty") in ``summary.json``'s
+    ``impact``: over the run, at the horizon, and in person-years."""
+    name = "people_out_of_" + poverty.replace(" ", "_")
+    return {
+        name: (f"people out of {poverty}", "people"),
+        f"{name}_at_horizon": (f"people out of {poverty} at the horizon", "people"),
+        f"{name}_person_years": (f"person-years out of {poverty}", "people"),
+    }
+
+
 #: Figures that are not per-run outcomes: the incremental cost of a comparison, and a run's
 #: poverty figures (``summary.json``'s ``impact``, by parameter set), with their units.
 _FIGURES: dict[str, tuple[str, Unit]] = {
     ICER: ("public cost per additional person reached (incremental)", "usd_per_person"),
-    "people_out_of_poverty": ("people out of poverty", "people"),
-    "people_out_of_extreme_poverty": ("people out of extreme poverty", "people"),
-    "people_out_of_poverty_at_horizon": ("people out of poverty at the horizon", "people"),
-    "people_out_of_extreme_poverty_at_horizon": (
-        "people out of extreme poverty at the horizon",
-        "people",
-    ),
-    "people_out_of_poverty_person_years": ("person-years out of poverty", "people"),
-    "people_out_of_extreme_poverty_person_years": ("person-years out of extreme poverty", "people"),
+    **_poverty_figures("poverty"),
+    **_poverty_figures("extreme poverty"),
     "added_consumption_usd_per_day_at_horizon": ("added consumption a day at the horizon", "usd"),
     "added_consumption_usd_total": ("added consumption over the horizon", "usd"),
     "people_out_of_poverty_per_million_public_usd": (

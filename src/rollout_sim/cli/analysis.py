@@ -11,17 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .console import print_whole, progress, wide_console
-from .shared import (
-    destination,
-    load,
-    manifest_fields,
-    maybe_report,
-    note,
-    open_batch,
-    plots_wanted,
-    timing_since,
-    world_of,
-)
+from .shared import destination, folder_options, load, maybe_report, note, open_batch, world_of
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -38,12 +28,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from ..errors import ScenarioError
     from ..experiments.compare import check_policies
     from ..experiments.metric_refs import parse_metric
-    from ..experiments.sensitivity import (
-        DEFAULT_METRICS,
-        design,
-        design_rows,
-        run_sensitivity,
-    )
+    from ..experiments.sensitivity import DEFAULT_METRICS, design, design_rows, run_sensitivity
     from ..experiments.uncertainty import resolve_uncertainties
     from ..report.uncertainty import write_sensitivity
 
@@ -73,14 +58,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             policy=args.policy,
             batch=batch,
         )
-    timing = timing_since(started)
-    write_sensitivity(
-        scenario,
-        res,
-        out,
-        plots=plots_wanted(args, scenario),
-        extra_manifest=manifest_fields(args, timing, batch),
-    )
+    write_sensitivity(scenario, res, out, **folder_options(args, scenario, started, batch))
     maybe_report(args, out)
     for m in res.metrics:
         values = res.outputs[m.label]
@@ -119,14 +97,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         open_batch(args, out, per_round) as batch,
     ):
         res = run_optimize(scenario, plan, batch=batch, on_trial=lambda t: tick())
-    timing = timing_since(started)
     write_optimization(
-        scenario,
-        res,
-        out,
-        source=args.scenario,
-        plots=plots_wanted(args, scenario),
-        extra_manifest=manifest_fields(args, timing, batch),
+        scenario, res, out, source=args.scenario, **folder_options(args, scenario, started, batch)
     )
     maybe_report(args, out)
     if res.best is None:

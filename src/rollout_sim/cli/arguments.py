@@ -7,7 +7,6 @@ code 2, one line); what they mean for a scenario is checked by the commands.
 from __future__ import annotations
 
 import argparse
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -16,52 +15,86 @@ from .. import __version__
 
 __all__ = ["MAX_REPS", "MAX_SEED", "build_parser", "policy_names"]
 
-EXAMPLES_RUN = """examples:
+#: What each command's --help says above its options.
+DESCRIPTIONS = {
+    "run": "Run a scenario once and write results/<scenario name>/ (or --out).",
+    "compare": (
+        "Run every policy (or --policies) on the same replications; write comparison.csv, "
+        "differences.csv (paired, against the baseline) and plots."
+    ),
+    "sweep": (
+        "Run every design point (grids and/or a Latin hypercube) under every policy (or "
+        "--policies) on the same replications; write design.csv, outcomes.csv and plots."
+    ),
+    "calibrate": (
+        "Fit the calibration: parameters jointly to its targets (rates over a window, values on "
+        "dates, observed series, the starting network), check which parameters the targets "
+        "identify, and write scenario.calibrated.yaml (your file with the fitted values), "
+        "calibration.json and a plot."
+    ),
+    "sensitivity": (
+        "Global sensitivity of outcomes to the scenario's uncertainties: block: Sobol' first-order "
+        "and total indices, or Morris elementary effects, with confidence intervals; write "
+        "sensitivity.csv, design.csv and a ranked bar chart per metric."
+    ),
+    "optimize": (
+        "Search the optimize: block's decision variables (TPE for one objective, NSGA-II for two), "
+        "every trial on the same replications; write trials.csv, pareto.csv, best.yaml (your "
+        "scenario with the chosen values) and a Pareto plot."
+    ),
+    "report": (
+        "Write report.html (images embedded, no network needed) for the results folder of a run, "
+        "replications, a comparison, a calibration, a sensitivity analysis or an optimisation."
+    ),
+    "validate": "Validate a scenario: schema, village file and consistency checks.",
+    "schema": "Print the JSON Schema of scenario files (units and defaults included).",
+}
+
+#: The examples each command's --help ends with, as written.
+EXAMPLES = {
+    "run": """examples:
   rollout-sim run scenarios/quickstart.yaml
   rollout-sim run scenarios/quickstart.yaml --seed 7 --out results/qs-seed7
   rollout-sim run scenarios/quickstart.yaml --reps 20          # fan chart, replications.csv
   rollout-sim run scenarios/funding_policies.yaml --policy capex_subsidy
   rollout-sim run scenarios/quickstart.yaml --set operators.0.build_crews=20 \\
       --set backhaul.satellite.allowed=false
-"""
-
-EXAMPLES_COMPARE = """examples:
+""",
+    "compare": """examples:
   rollout-sim compare scenarios/funding_policies.yaml --reps 20
   rollout-sim compare scenarios/funding_policies.yaml --policies capex_subsidy,output_based
-"""
-
-EXAMPLES_SWEEP = """examples:
+""",
+    "sweep": """examples:
   rollout-sim sweep scenarios/quickstart.yaml --grid operators.0.build_crews=4,8,16 --reps 5
   rollout-sim sweep scenarios/funding_policies.yaml --grid operators.0.cash_usd=1e6,3e6 \\
       --lhs 10 operators.0.build_crews=5:30 --policies output_based
   rollout-sim sweep scenarios/quickstart.yaml --grid operators.0.build_crews=4,8 --missing
-"""
-
-EXAMPLES_CALIBRATE = """examples:
+""",
+    "calibrate": """examples:
   rollout-sim calibrate scenarios/peru_ipt.yaml
   rollout-sim calibrate scenarios/peru_ipt_reported.yaml --reps 5 --jobs 4
   rollout-sim calibrate scenarios/peru_ipt.yaml --resume      # after Ctrl-C: finish the fit
-"""
-
-EXAMPLES_SENSITIVITY = """examples:
+""",
+    "sensitivity": """examples:
   rollout-sim sensitivity scenarios/uncertainty_demo.yaml --method sobol --samples 32
   rollout-sim sensitivity scenarios/uncertainty_demo.yaml --method morris --samples 10 \\
       --metric people_served --metric people_reached@2021-12-31
-"""
-
-EXAMPLES_OPTIMIZE = """examples:
+""",
+    "optimize": """examples:
   rollout-sim optimize scenarios/uncertainty_demo.yaml
   rollout-sim optimize scenarios/uncertainty_demo.yaml --trials 60 --jobs 4
-"""
-
-EXAMPLES_VALIDATE = """examples:
+""",
+    "report": """examples:
+  rollout-sim report results/peru_ipt
+""",
+    "validate": """examples:
   rollout-sim validate scenarios/quickstart.yaml
   rollout-sim validate my.yaml --set geography.synthetic.villages=200
-"""
-
-EXAMPLES_SCHEMA = """examples:
+""",
+    "schema": """examples:
   rollout-sim schema > scenario.schema.json    # for editor completion (YAML language server)
-"""
+""",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,17 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"rollout-sim {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    # Every command takes the common options and shows its examples as written.
-    command = functools.partial(
-        sub.add_parser, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
 
-    run = command(
-        "run",
-        help="run a scenario and write its results folder",
-        description="Run a scenario once and write results/<scenario name>/ (or --out).",
-        epilog=EXAMPLES_RUN,
-    )
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        """A command's parser: its *help* (its line in the list of commands), the common
+        options, and its description and examples, shown as written."""
+        return sub.add_parser(
+            name,
+            help=help,
+            description=DESCRIPTIONS[name],
+            epilog=EXAMPLES[name],
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    run = command("run", help="run a scenario and write its results folder")
     _add_scenario(run, "scenario YAML file", "results/<name>, with --reps results/<name>-reps")
     run.add_argument(
         "--reps", type=_reps, default=1, help="replications (default 1: one detailed run)"
@@ -116,30 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
         "checked at the end)",
     )
 
-    cmp_ = command(
-        "compare",
-        help="run funding policies on the same replications and compare them",
-        description="Run every policy (or --policies) on the same replications; write "
-        "comparison.csv, differences.csv (paired, against the baseline) and plots.",
-        epilog=EXAMPLES_COMPARE,
-    )
+    cmp_ = command("compare", help="run funding policies on the same replications and compare them")
     _add_scenario(cmp_, "scenario YAML file with a policies: block", "results/<name>-compare")
     cmp_.add_argument("--reps", type=_reps, default=10, help="replications per policy (10)")
-    cmp_.add_argument(
-        "--policies",
-        type=policy_names,
-        help="comma-separated policy names (default: all; the baseline is added)",
-    )
+    _add_policies(cmp_, "comma-separated policy names (default: all; the baseline is added)")
     _add_batch(cmp_)
     _add_outputs(cmp_)
 
-    swp = command(
-        "sweep",
-        help="run a design of parameter values × policies × replications",
-        description="Run every design point (grids and/or a Latin hypercube) under every policy "
-        "(or --policies) on the same replications; write design.csv, outcomes.csv and plots.",
-        epilog=EXAMPLES_SWEEP,
-    )
+    swp = command("sweep", help="run a design of parameter values × policies × replications")
     _add_scenario(swp, "scenario YAML file", "results/<name>-sweep")
     swp.add_argument("--reps", type=_reps, default=3, help="replications per point (3)")
     swp.add_argument(
@@ -155,9 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N KEY.PATH=LO:HI",
         help="N Latin-hypercube samples of the given ranges",
     )
-    swp.add_argument(
-        "--policies", type=policy_names, help="comma-separated policies (default: all, or none)"
-    )
+    _add_policies(swp, "comma-separated policies (default: all, or none)")
     swp.add_argument(
         "--missing",
         action="store_true",
@@ -167,13 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_outputs(swp, report=False)
 
     cal = command(
-        "calibrate",
-        help="fit scenario parameters to the targets in its calibration: block",
-        description="Fit the calibration: parameters jointly to its targets (rates over a "
-        "window, values on dates, observed series, the starting network), check which "
-        "parameters the targets identify, and write scenario.calibrated.yaml (your file with "
-        "the fitted values), calibration.json and a plot.",
-        epilog=EXAMPLES_CALIBRATE,
+        "calibrate", help="fit scenario parameters to the targets in its calibration: block"
     )
     _add_scenario(cal, "scenario YAML file with a calibration: block", "results/<name>-calibration")
     cal.add_argument("--reps", type=_reps, help="replications per evaluation (overrides)")
@@ -186,12 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_outputs(cal)
 
     sen = command(
-        "sensitivity",
-        help="rank the uncertain inputs by how much they move the outcomes (SALib)",
-        description="Global sensitivity of outcomes to the scenario's uncertainties: block: "
-        "Sobol' first-order and total indices, or Morris elementary effects, with confidence "
-        "intervals; write sensitivity.csv, design.csv and a ranked bar chart per metric.",
-        epilog=EXAMPLES_SENSITIVITY,
+        "sensitivity", help="rank the uncertain inputs by how much they move the outcomes (SALib)"
     )
     _add_scenario(sen, "scenario YAML file with an uncertainties: block",
                   "results/<name>-sensitivity")  # fmt: skip
@@ -217,45 +224,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(sen)
     _add_outputs(sen)
 
-    opt = command(
-        "optimize",
-        help="search policy settings for the best outcomes (Optuna)",
-        description="Search the optimize: block's decision variables (TPE for one objective, "
-        "NSGA-II for two), every trial on the same replications; write trials.csv, "
-        "pareto.csv, best.yaml (your scenario with the chosen values) and a Pareto plot.",
-        epilog=EXAMPLES_OPTIMIZE,
-    )
+    opt = command("optimize", help="search policy settings for the best outcomes (Optuna)")
     _add_scenario(opt, "scenario YAML file with an optimize: block", "results/<name>-optimize")
     opt.add_argument("--trials", type=_reps, help="trials to run (overrides optimize.trials)")
     _add_batch(opt, resume="keep the trials an interrupted search finished")
     _add_outputs(opt)
 
-    rep = command(
-        "report",
-        help="write a self-contained report.html for a results folder",
-        description="Write report.html (images embedded, no network needed) for the results "
-        "folder of a run, replications, a comparison, a calibration, a sensitivity analysis "
-        "or an optimisation.",
-        epilog="examples:\n  rollout-sim report results/peru_ipt\n",
-    )
+    rep = command("report", help="write a self-contained report.html for a results folder")
     rep.add_argument("results", type=Path, help="a results folder")
     rep.add_argument("--out", type=Path, help="where to write (default: RESULTS/report.html)")
 
     val = command(
-        "validate",
-        help="check a scenario (schema, files, consistency) without running it",
-        description="Validate a scenario: schema, village file and consistency checks.",
-        epilog=EXAMPLES_VALIDATE,
+        "validate", help="check a scenario (schema, files, consistency) without running it"
     )
     val.add_argument("scenario", type=Path, help="scenario YAML file")
     _add_set(val)
 
-    sch = command(
-        "schema",
-        help="print the scenario JSON Schema",
-        description="Print the JSON Schema of scenario files (units and defaults included).",
-        epilog=EXAMPLES_SCHEMA,
-    )
+    sch = command("schema", help="print the scenario JSON Schema")
     sch.add_argument("--out", type=Path, help="write to this file instead of stdout")
     return p
 
@@ -334,6 +319,11 @@ def _add_scenario(p: argparse.ArgumentParser, what: str, default_out: str) -> No
     p.add_argument("scenario", type=Path, help=what)
     p.add_argument("--out", type=Path, help=f"results folder (default: {default_out})")
     p.add_argument("--seed", type=_seed, help="override the scenario seed")
+
+
+def _add_policies(p: argparse.ArgumentParser, what: str) -> None:
+    """--policies, as the commands that run several policies take it: comma-separated names."""
+    p.add_argument("--policies", type=policy_names, help=what)
 
 
 def _add_outputs(p: argparse.ArgumentParser, report: bool = True) -> None:

@@ -27,6 +27,7 @@ from .console import (
 )
 from .shared import (
     destination,
+    folder_options,
     load,
     manifest_fields,
     maybe_report,
@@ -34,7 +35,6 @@ from .shared import (
     open_batch,
     plots_wanted,
     protected_inputs,
-    timing_since,
     warner,
     world_of,
 )
@@ -72,7 +72,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         _not_drawn(args, scenario, "a single run")
     world = world_of(args, scenario)  # bad village files fail here, before anything is written
     world_seconds = time.perf_counter() - started
-    plots = plots_wanted(args, scenario)
     if args.reps > 1:
         from ..experiments.replications import replicate
         from ..report.experiments import write_replications
@@ -83,13 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             open_batch(args, out, args.reps, tick) as batch,
         ):
             rset = replicate(scenario, args.reps, policy=args.policy, world=world, batch=batch)
-        timing = timing_since(started, world_seconds)
+        options = folder_options(args, scenario, started, batch, world_seconds)
         summary = write_replications(
-            rset,
-            out,
-            total_population=world.villages.total_population,
-            plots=plots,
-            extra_manifest=manifest_fields(args, timing, batch),
+            rset, out, total_population=world.villages.total_population, **options
         )
         maybe_report(args, out)
         if not args.quiet:
@@ -104,7 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_summary = write_run(
             results,
             out,
-            plots=plots,
+            plots=plots_wanted(args, scenario),
             extra_manifest=manifest_fields(args),
             source=args.scenario,
             timing=timing,
@@ -131,13 +126,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     label = f"{scenario.name}: policies × replications"
     with progress(args.quiet, runs, label) as tick, open_batch(args, out, runs, tick) as batch:
         comp = compare_policies(scenario, order, args.reps, world=world, batch=batch)
-    timing = timing_since(started, world_seconds)
+    options = folder_options(args, scenario, started, batch, world_seconds)
     summary = write_comparison(
-        comp,
-        out,
-        total_population=world.villages.total_population,
-        plots=plots_wanted(args, scenario),
-        extra_manifest=manifest_fields(args, timing, batch),
+        comp, out, total_population=world.villages.total_population, **options
     )
     maybe_report(args, out)
     if not args.quiet:
@@ -194,8 +185,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         design,
         records,
         out,
-        plots=plots_wanted(args, scenario),
-        extra_manifest=manifest_fields(args, timing_since(started), batch),
+        **folder_options(args, scenario, started, batch),
     )
     if not args.quiet:
         print_sweep(summary, out, len(policies), args.reps)
@@ -237,13 +227,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             jobs=jobs,
             batch=batch,
         )
-    timing = timing_since(started)
     summary = write_calibration(
-        res,
-        out,
-        plots=plots_wanted(args, scenario),
-        extra_manifest=manifest_fields(args, timing, batch),
-        source=args.scenario,
+        res, out, source=args.scenario, **folder_options(args, scenario, started, batch)
     )
     maybe_report(args, out)
     warn = warner(args)

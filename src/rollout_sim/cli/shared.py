@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from ..experiments.runner import Batch
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from ..world.build import World
 
 __all__ = [
+    "FolderOptions",
     "destination",
+    "folder_options",
     "load",
     "manifest_fields",
     "maybe_report",
@@ -192,6 +194,29 @@ def manifest_fields(
         )
     fields["command"] = ["rollout-sim", *args.argv]
     return fields
+
+
+class FolderOptions(TypedDict):
+    """What a batch command's results folder takes from its command line: the keyword arguments
+    every ``write_*`` function of :mod:`rollout_sim.report` has."""
+
+    plots: bool
+    extra_manifest: dict[str, object]
+
+
+def folder_options(
+    args: argparse.Namespace,
+    scenario: Scenario,
+    started: float,
+    batch: Batch,
+    world_seconds: float | None = None,
+) -> FolderOptions:
+    """Whether the command draws its plots, and what it adds to the manifest: its timing since
+    *started* (see :func:`timing_since`), where its batch ran and the command line."""
+    return {
+        "plots": plots_wanted(args, scenario),
+        "extra_manifest": manifest_fields(args, timing_since(started, world_seconds), batch),
+    }
 
 
 def maybe_report(args: argparse.Namespace, out: Path) -> None:

@@ -20,16 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..experiments.stats import band, paired_band
+from . import experiments as charts  # the charts of many runs
 from .animation import write_rollout_gif
 from .axes import RefPoint, reference_points, save_figure
-from .experiments import (
-    FanData,
-    difference_figure,
-    fan_figure,
-    interval_figure,
-    policy_colour,
-    sweep_figure,
-)
 from .maps import map_figure, snapshots_figure
 from .series import (
     availability_figure,
@@ -202,11 +195,11 @@ def fan_of(
     colour: str,
     q: tuple[float, float],
     series: str = "people_covered",
-) -> FanData:
+) -> charts.FanData:
     """The band of what *series* gained since day 0 (people or villages reached), per day."""
     values = rset.series[series]
     b = band(values - values[:, :1], q)
-    return FanData(scenario.start_date, b.median, b.lo, b.hi, colour)
+    return charts.FanData(scenario.start_date, b.median, b.lo, b.hi, colour)
 
 
 class FanContext(TypedDict):
@@ -250,9 +243,9 @@ def replication_plots(
     *band_labels* name the band's quantiles (``p10``, ``p90``)."""
     sc = rset.scenario
     q = sc.outputs.band
-    colour = policy_colour([p.name for p in sc.policies], rset.policy)
+    colour = charts.policy_colour([p.name for p in sc.policies], rset.policy)
     name = rset.policy or sc.name
-    fig = fan_figure(
+    fig = charts.fan_figure(
         [(name, fan_of(rset, sc, colour, q))],
         places=[(name, fan_of(rset, sc, colour, q, "villages_covered"))],
         title=f"{sc.name}: people and places reached, {rset.reps} replications (seed {sc.seed})",
@@ -274,15 +267,15 @@ def comparison_plots(
     baseline, and the paired difference in people reached over time."""
     sc = comp.scenario
     pols = [p.name for p in sc.policies]
+    colour = {p: charts.policy_colour(pols, p) for p in comp.policies}
     reps = comp.sets[comp.baseline].reps
     q = sc.outputs.band
-    fans = [(p, fan_of(comp.sets[p], sc, policy_colour(pols, p), q)) for p in comp.policies]
+    fans = [(p, fan_of(comp.sets[p], sc, colour[p], q)) for p in comp.policies]
     places = [
-        (p, fan_of(comp.sets[p], sc, policy_colour(pols, p), q, "villages_covered"))
-        for p in comp.policies
+        (p, fan_of(comp.sets[p], sc, colour[p], q, "villages_covered")) for p in comp.policies
     ]
     save_figure(
-        fan_figure(
+        charts.fan_figure(
             fans,
             places=places,
             title=f"{sc.name}: people and places reached by policy, {reps} replications "
@@ -296,9 +289,9 @@ def comparison_plots(
     rows = []
     for p in comp.policies:
         iv = comp.summary(p, per_person)
-        rows.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
+        rows.append((p, iv.mean, iv.lo, iv.hi, colour[p]))
     save_figure(
-        interval_figure(
+        charts.interval_figure(
             rows,
             title=f"{sc.name}: public cost per person reached ({interval_labels[0]}–"
             f"{interval_labels[1]} of {reps} replications)",
@@ -312,10 +305,10 @@ def comparison_plots(
         if p == comp.baseline:
             continue
         iv = comp.icer(p)
-        icers.append((p, iv.mean, iv.lo, iv.hi, policy_colour(pols, p)))
+        icers.append((p, iv.mean, iv.lo, iv.hi, colour[p]))
     if icers:
         save_figure(
-            interval_figure(
+            charts.interval_figure(
                 icers,
                 title=f"{sc.name}: public cost per additional person reached, against "
                 f"{comp.baseline}\n(paired on {reps} replications; {comp.ci_level:.0%} Fieller "
@@ -330,10 +323,10 @@ def comparison_plots(
         if p == comp.baseline:
             continue
         b = paired_band(base, comp.sets[p].series["people_covered"], comp.ci_level)
-        diffs.append((p, FanData(sc.start_date, b.mean, b.lo, b.hi, policy_colour(pols, p))))
+        diffs.append((p, charts.FanData(sc.start_date, b.mean, b.lo, b.hi, colour[p])))
     if diffs:
         save_figure(
-            difference_figure(
+            charts.difference_figure(
                 diffs,
                 title=f"{sc.name}: people reached, difference from {comp.baseline} (paired "
                 f"on {reps} replications)",
@@ -347,6 +340,6 @@ def comparison_plots(
 def sweep_plots(scenario: Scenario, design: Any, records: list[Any], folder: Path) -> None:
     """A sweep's people covered against each swept value, ``sweep_people_covered.png``."""
     save_figure(
-        sweep_figure(scenario, design, records, "people_covered"),
+        charts.sweep_figure(scenario, design, records, "people_covered"),
         folder / "sweep_people_covered.png",
     )

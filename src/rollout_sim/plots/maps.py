@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -28,11 +28,15 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
+from numpy.typing import NDArray
 
 from ..arrays import FloatArray, IntArray
 from ..model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
 from ..results import Results
 from .axes import count_label
+
+if TYPE_CHECKING:
+    from ..world.villages import Villages
 
 __all__ = [
     "NEVER_COLOUR",
@@ -117,6 +121,11 @@ def _pop_size(n_pops: int) -> float:
     return float(np.clip(200.0 / math.sqrt(max(n_pops, 1)), 6.0, 60.0))
 
 
+def _points(ax: Axes, v: Villages, rows: NDArray[Any], **style: Any) -> None:
+    """The villages *rows* (indices or a mask) as one layer of markers: one ``scatter`` call."""
+    ax.scatter(v.lon[rows], v.lat[rows], **style)
+
+
 def style_map(ax: Axes, results: Results) -> None:
     """Longitude and latitude axes at the aspect that keeps a km the same both ways."""
     ax.set_aspect(_aspect(results))
@@ -196,15 +205,7 @@ def map_figure(results: Results) -> Figure:
     size_never, size = village_sizes(n)
     codes, labels = _year_codes(results)
     never = codes < 0
-    ax.scatter(
-        v.lon[never],
-        v.lat[never],
-        s=size_never,
-        c=NEVER_COLOUR,
-        linewidths=0,
-        rasterized=True,
-        zorder=1,
-    )
+    _points(ax, v, never, s=size_never, c=NEVER_COLOUR, linewidths=0, rasterized=True, zorder=1)
     k = len(labels)
     years = k - 1 if labels[0] == "at start" else k
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.95, years))
@@ -219,10 +220,7 @@ def map_figure(results: Results) -> Figure:
     for code in range(k):
         rows = np.flatnonzero(codes == code)
         if len(rows):
-            ax.scatter(
-                v.lon[rows], v.lat[rows], s=size, color=cmap(code), linewidths=0,
-                rasterized=True, zorder=2,
-            )  # fmt: skip
+            _points(ax, v, rows, s=size, color=cmap(code), linewidths=0, rasterized=True, zorder=2)
     cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, pad=0.02)
     cbar.set_ticks([float(i) for i in range(k)])
     cbar.set_ticklabels(labels)
@@ -245,17 +243,10 @@ def map_figure(results: Results) -> Figure:
             )
         )
     pops = results.world.pops
-    ax.scatter(
-        v.lon[pops],
-        v.lat[pops],
-        s=_pop_size(len(pops)),
-        marker="*",
-        facecolors="none",
-        edgecolors=_POP_EDGE,
-        linewidths=0.3 if thin else 0.6,
-        zorder=3,
-        rasterized=dense,
-    )
+    _points(
+        ax, v, pops, s=_pop_size(len(pops)), marker="*", facecolors="none", edgecolors=_POP_EDGE,
+        linewidths=0.3 if thin else 0.6, zorder=3, rasterized=dense,
+    )  # fmt: skip
 
     s = results.sites
     on_air = np.isfinite(s.on_air_day)
@@ -265,43 +256,21 @@ def map_figure(results: Results) -> Figure:
         rows = s.backhaul == bh
         if not rows.any():
             continue
-        villages = s.village[rows]
         # Hollow when on air, so the coloured villages under a site stay visible; filled
         # grey while still waiting for its build or its backhaul parent.
         face = np.where(on_air[rows][:, None], (1.0, 1.0, 1.0, 0.0), (0.6, 0.6, 0.6, 1.0))
-        ax.scatter(
-            v.lon[villages],
-            v.lat[villages],
-            s=site_size,
-            marker=marker,
-            facecolors=face,
-            edgecolors=_SITE_EDGE,
-            linewidths=site_lw,
-            zorder=4,
-            rasterized=dense,
-        )
-    upgrades = s.village[s.upgrade]
-    ax.scatter(
-        v.lon[upgrades],
-        v.lat[upgrades],
-        s=max(site_size * 0.08, 0.5),
-        marker="o",
-        c=_UPGRADE_DOT,
-        linewidths=0,
-        zorder=4,
-        rasterized=dense,
-    )
-    depots = results.world.depots
-    ax.scatter(
-        v.lon[depots],
-        v.lat[depots],
-        s=36,
-        marker="s",
-        c="tab:orange",
-        edgecolors="black",
-        linewidths=0.7,
-        zorder=5,
-    )
+        _points(
+            ax, v, s.village[rows], s=site_size, marker=marker, facecolors=face,
+            edgecolors=_SITE_EDGE, linewidths=site_lw, zorder=4, rasterized=dense,
+        )  # fmt: skip
+    _points(
+        ax, v, s.village[s.upgrade], s=max(site_size * 0.08, 0.5), marker="o", c=_UPGRADE_DOT,
+        linewidths=0, zorder=4, rasterized=dense,
+    )  # fmt: skip
+    _points(
+        ax, v, results.world.depots, s=36, marker="s", c="tab:orange", edgecolors="black",
+        linewidths=0.7, zorder=5,
+    )  # fmt: skip
     style_map(ax, results)
     # Fill the axes box: the map's extent grows to the box's proportions (the aspect stays).
     ax.set_adjustable("datalim")
@@ -456,13 +425,13 @@ def snapshots_figure(results: Results, years: list[int] | None = None) -> Figure
         # Agg's fast path (see map_figure).
         for code, colour in enumerate(STATE_COLOURS):
             rows = state == code
-            ax.scatter(
-                v.lon[rows], v.lat[rows], s=size_never if code == 0 else size, c=colour,
-                linewidths=0, rasterized=True,
+            _points(
+                ax, v, rows, s=size_never if code == 0 else size, c=colour, linewidths=0,
+                rasterized=True,
             )  # fmt: skip
-        ax.scatter(
-            v.lon[pops], v.lat[pops], s=pop_size, marker="*", facecolors="none",
-            edgecolors=_POP_EDGE, linewidths=0.3,
+        _points(
+            ax, v, pops, s=pop_size, marker="*", facecolors="none", edgecolors=_POP_EDGE,
+            linewidths=0.3,
         )  # fmt: skip
         when = sc.start_date + timedelta(days=day)
         if day == 0:

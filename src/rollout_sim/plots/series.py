@@ -3,8 +3,8 @@ and poverty effects."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +24,9 @@ from .axes import (
     usd_tick,
 )
 
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+
 __all__ = [
     "availability_figure",
     "coverage_figure",
@@ -33,13 +36,14 @@ __all__ = [
 ]
 
 
-def _daily_panels(height: float) -> tuple[Figure, Any, Any]:
-    """Two charts of daily series, one above the other on a shared date axis, 9 inches wide.
+def _daily_panels(results: Results, height: float) -> tuple[Figure, Any, Any, list[date], Scenario]:
+    """Two charts of *results*' daily series, one above the other on a shared date axis, 9
+    inches wide; and what every such figure reads: the dates and the scenario.
 
     The charts are typed as ``plt.subplots`` gives them (Any): matplotlib's stubs refuse the
     dates every chart here plots against."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, height), sharex=True, layout="constrained")
-    return fig, top, bottom
+    return fig, top, bottom, results.dates(), results.scenario
 
 
 def _finish(fig: Figure, bottom: Axes, title: str, fontsize: float | None = None) -> Figure:
@@ -63,15 +67,13 @@ def coverage_figure(results: Results) -> Figure:
     ``references`` are drawn as labelled points on the same scale.
     """
     d = results.daily
-    dates = results.dates()
-    sc = results.scenario
     p0 = float(results.initial_people_covered)
     v0 = float(results.initial_villages_covered)
     reached = d["people_covered"] - p0
     reached_net = d["people_covered_net"] - p0
     places = d["villages_covered"] - v0
+    fig, top, bottom, dates, sc = _daily_panels(results, 7)
     n = len(dates)
-    fig, top, bottom = _daily_panels(7)
     top.plot(dates, reached, color="tab:blue", lw=2.2, label="people reached (newly covered)")
     top.plot(dates, reached_net, color="tab:orange", lw=1, label="reached, net of outages")
     top.plot(
@@ -141,9 +143,7 @@ def coverage_figure(results: Results) -> Figure:
 def footprint_figure(results: Results) -> Figure:
     """Places and people each operator serves (inside its in-service sites' coverage, as
     operators report it), with the scenario's published figures for them on the same axes."""
-    dates = results.dates()
-    sc = results.scenario
-    fig, top, bottom = _daily_panels(6.5)
+    fig, top, bottom, dates, sc = _daily_panels(results, 6.5)
     series = dict(results.operator_daily)
     if len(series) > 1:
         d = results.daily
@@ -185,9 +185,7 @@ def footprint_figure(results: Results) -> Figure:
 def finance_figure(results: Results) -> Figure:
     """Cash and debt (top); cumulative capex, opex, repairs, interest and revenue (bottom)."""
     d = results.daily
-    dates = results.dates()
-    sc = results.scenario
-    fig, top, bottom = _daily_panels(6.5)
+    fig, top, bottom, dates, sc = _daily_panels(results, 6.5)
     top.plot(dates, d["cash_usd"], color="tab:green", lw=2, label="cash")
     top.plot(dates, d["debt_usd"], color="tab:red", lw=2, label="debt outstanding")
     top.set_ylabel("USD")
@@ -216,9 +214,7 @@ def finance_figure(results: Results) -> Figure:
 def availability_figure(results: Results) -> Figure:
     """Sites down (top) and the share of covered people actually served (bottom)."""
     d = results.daily
-    dates = results.dates()
-    sc = results.scenario
-    fig, top, bottom = _daily_panels(6)
+    fig, top, bottom, dates, sc = _daily_panels(results, 6)
     top.step(dates, d["sites_down"], where="post", color="tab:red", lw=1, label="sites down")
     top.plot(dates, d["sites_on_air"], color="grey", lw=1, ls="--", label="sites on air (ever)")
     top.set_ylabel("sites")
@@ -241,9 +237,7 @@ def availability_figure(results: Results) -> Figure:
 def impact_figure(results: Results) -> Figure:
     """People lifted out of poverty and extreme poverty: central estimate and low–high range."""
     imp = results.impact_daily
-    dates = results.dates()
-    sc = results.scenario
-    fig, top, bottom = _daily_panels(6.5)
+    fig, top, bottom, dates, sc = _daily_panels(results, 6.5)
     for ax, key, label in (
         (top, "people_out_of_poverty", "people out of poverty"),
         (bottom, "people_out_of_extreme_poverty", "people out of extreme poverty"),

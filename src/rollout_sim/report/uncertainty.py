@@ -171,28 +171,34 @@ def _finite(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+#: Per method, the bar chart of each metric: its title, the attributes of a row it draws (the
+#: bars and their confidence half-widths), the bars' label, and the attribute drawn beside
+#: each bar (Sobol: the first-order index).
+_BARS: dict[str, tuple[str, str, str, str, str | None]] = {
+    "sobol": ("Sobol' total indices", "ST", "ST_conf", "total index (ST)", "S1"),
+    "morris": (
+        "Morris elementary effects",
+        "mu_star",
+        "mu_star_conf",
+        "mu* (mean |effect| over the input's range)",
+        None,
+    ),
+}
+
+
 def _sensitivity_plots(res: SensitivityResult, folder: Path) -> None:
     from ..plots.axes import save_figure
     from ..plots.uncertainty import sensitivity_figure
 
+    title, value, conf, label, beside = _BARS[res.method]
     for i, m in enumerate(res.metrics):
         mine = [r for r in res.rows if r.metric == m.label]
-        names = [r.parameter for r in mine]
-        if res.method == "sobol":
-            fig = sensitivity_figure(
-                f"Sobol' total indices: {m.title}",
-                names,
-                [r.ST for r in mine],
-                [r.ST_conf for r in mine],
-                "total index (ST)",
-                [r.S1 for r in mine],
-            )
-        else:
-            fig = sensitivity_figure(
-                f"Morris elementary effects: {m.title}",
-                names,
-                [r.mu_star for r in mine],
-                [r.mu_star_conf for r in mine],
-                "mu* (mean |effect| over the input's range)",
-            )
+        fig = sensitivity_figure(
+            f"{title}: {m.title}",
+            [r.parameter for r in mine],
+            [getattr(r, value) for r in mine],
+            [getattr(r, conf) for r in mine],
+            label,
+            None if beside is None else [getattr(r, beside) for r in mine],
+        )
         save_figure(fig, folder / f"sensitivity_{i + 1}_{m.name}.png", svg=False)

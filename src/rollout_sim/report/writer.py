@@ -121,23 +121,10 @@ def _date(start: Any, day: float) -> str:
 
 
 SITES_COLUMNS = [
-    "village_id",
-    "village_name",
-    "operator",
-    "kind",
-    "zone",
-    "backhaul",
-    "backhaul_parent",
-    "claim_day",
-    "build_start_day",
-    "build_start_date",
-    "built_day",
-    "on_air_day",
-    "on_air_date",
-    "capex_usd",
-    "villages_newly_covered",
-    "people_newly_covered",
-]
+    "village_id", "village_name", "operator", "kind", "zone", "backhaul", "backhaul_parent",
+    "claim_day", "build_start_day", "build_start_date", "built_day", "on_air_day", "on_air_date",
+    "capex_usd", "villages_newly_covered", "people_newly_covered",
+]  # fmt: skip
 
 
 def sites_rows(results: Results) -> list[list[Any]]:
@@ -188,20 +175,9 @@ def operators_rows(results: Results) -> list[list[Any]]:
 
 
 MAINTENANCE_COLUMNS = [
-    "operator",
-    "village_id",
-    "zone",
-    "failed_day",
-    "failed_date",
-    "season",
-    "people_cut_off",
-    "sites_down",
-    "crew_took_day",
-    "wait_days",
-    "repaired_day",
-    "repaired_date",
-    "downtime_days",
-]
+    "operator", "village_id", "zone", "failed_day", "failed_date", "season", "people_cut_off",
+    "sites_down", "crew_took_day", "wait_days", "repaired_day", "repaired_date", "downtime_days",
+]  # fmt: skip
 
 
 def maintenance_rows(results: Results) -> list[list[Any]]:
@@ -243,15 +219,8 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
 
 
 LEDGER_COLUMNS = [
-    "day",
-    "date",
-    "operator",
-    "category",
-    "amount_usd",
-    "counterparty",
-    "ref",
-    "balance_usd",
-]
+    "day", "date", "operator", "category", "amount_usd", "counterparty", "ref", "balance_usd",
+]  # fmt: skip
 
 
 def ledger_rows(results: Results) -> list[list[Any]]:
