@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -171,7 +171,7 @@ class PublicTable:
 
 #: The dtype a table's column is built with, by its annotation (a column annotated otherwise
 #: needs its entry here).
-_DTYPES: dict[str, Any] = {"FloatArray": np.float64, "IntArray": np.int64, "NDArray[np.str_]": str}
+_DTYPES: dict[str, type] = {"FloatArray": np.float64, "IntArray": np.int64, "NDArray[np.str_]": str}
 
 _Table = TypeVar("_Table", LedgerTable, PublicTable)
 

@@ -15,7 +15,7 @@ import yaml
 
 from .. import __version__
 from ..experiments.optimize import OptimizeResult, Trial
-from ..fileio import atomic_write, results_dir, write_manifest
+from ..fileio import JsonObject, atomic_write, results_dir, write_manifest
 from ..scenario.load import apply_override, dump_scenario, read_yaml, scenario_hash
 from ..scenario.paths import PathKey
 from ..scenario.schema import Scenario
@@ -113,7 +113,7 @@ def write_optimization(
     *,
     source: Path | None,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: JsonObject | None = None,
 ) -> None:
     """Write the folder (see the module's docstring)."""
     on_front = {t.number for t in res.front}

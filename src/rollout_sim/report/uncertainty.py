@@ -14,7 +14,7 @@ from .. import __version__
 from ..experiments.compare import Comparison
 from ..experiments.regret import RegretRow, regret_metrics, regret_table, regrets
 from ..experiments.sensitivity import SensitivityResult
-from ..fileio import atomic_write, results_dir, write_manifest
+from ..fileio import JsonObject, atomic_write, results_dir, write_manifest
 from ..outcomes import label_of, unit_of
 from ..scenario.load import dump_scenario, scenario_hash
 from ..scenario.schema import Scenario
@@ -87,7 +87,7 @@ def write_regret(comp: Comparison, tmp: Path, *, plots: bool = True) -> list[Reg
     return rows
 
 
-def _manifest(scenario: Scenario, extra: dict[str, Any], tmp: Path) -> None:
+def _manifest(scenario: Scenario, extra: JsonObject, tmp: Path) -> None:
     write_manifest(
         tmp,
         {
@@ -107,7 +107,7 @@ def write_sensitivity(
     out: Path,
     *,
     plots: bool = True,
-    extra_manifest: dict[str, Any] | None = None,
+    extra_manifest: JsonObject | None = None,
 ) -> None:
     """The results folder of ``sensitivity``: ``sensitivity.csv`` (indices, ranked per
     metric), ``design.csv`` (each design row's input values and mean outcomes),
