@@ -138,12 +138,28 @@ class CreditInstrument(_Instrument):
 
     type: Literal["credit_line"]
     limit_usd: Usd
+    """Most the operator can draw in all, USD (budget_usd caps it when lower)."""
+
     annual_rate: Rate
+    """Nominal annual interest rate, 0 to 1 (monthly rate = annual / 12): a concessional line
+    charges less than the market."""
+
     grace_months: Annotated[Int, Field(ge=0, le=600)] = 0
+    """Months of interest-only payments from the line's start."""
+
     tenor_months: Annotated[Int, Field(ge=1, le=1200)]
+    """Months of annuity repayment after the grace period."""
+
     drawdown: Literal["on_demand", "tranches"] = "on_demand"
+    """Drawn for capex when the operator's cash runs short, or paid in by schedule."""
+
     tranches: list[Payment] | None = None
+    """With drawdown 'tranches': the dated payments, in order, adding up to no more than the
+    limit (and the budget)."""
+
     max_debt_to_capex: Annotated[float, Field(gt=0, le=100), NotBool] | None = None
+    """Covenant: no drawdown that would take the operator's debt above this share of its
+    cumulative capex (at most 100)."""
 
     @model_validator(mode="after")
     def _drawdown(self) -> CreditInstrument:
