@@ -109,7 +109,10 @@ def test_describe_picks_the_union_member_the_value_names() -> None:
     }
     describer = SchemaDescriber()
     path = ("operators", 0, "build_days", "coast", "low_days")
-    assert "Triangular" in (describer.describe(path, data) or "")
+    # The triangular member's low_days ("Optimistic"), not the uniform one's ("Shortest").
+    assert describer.describe(path, data) == "Optimistic (shortest) duration, days."
+    uniform = {"operators": [{"build_days": {"coast": {"distribution": "uniform"}}}]}
+    assert describer.describe(path, uniform) == "Shortest duration, days."
     assert describer.describe(("operators", 0, "cash_usd"), data) == (
         "Starting cash (equity paid in at day 0), USD."
     )

@@ -286,7 +286,11 @@ class Calibration(StrictModel):
     """Fit ``parameters`` so the simulation meets ``targets`` (mean over ``replications``)."""
 
     targets: Annotated[list[Target], Field(min_length=1, max_length=100)]
+    """What the fit aims at: observed points, series or window means, each with its tolerance."""
+
     parameters: Annotated[list[FitParameter], Field(min_length=1, max_length=100)]
+    """The scenario values the fit may move, each within its bounds."""
+
     replications: Annotated[Int, Field(ge=1, le=10_000)] = 10
     """Replications per evaluation (the same seeds every time)."""
 

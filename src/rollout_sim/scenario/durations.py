@@ -29,6 +29,7 @@ class FixedDays(StrictModel):
 
     distribution: Literal["fixed"]
     days: Days
+    """The duration, days (at least 0.001, about a minute and a half)."""
 
 
 class UniformDays(StrictModel):
@@ -36,7 +37,10 @@ class UniformDays(StrictModel):
 
     distribution: Literal["uniform"]
     low_days: NonNegDays
+    """Shortest duration, days."""
+
     high_days: Days
+    """Longest duration, days (at least low_days)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformDays:
@@ -50,8 +54,13 @@ class TriangularDays(StrictModel):
 
     distribution: Literal["triangular"]
     low_days: NonNegDays
+    """Optimistic (shortest) duration, days."""
+
     mode_days: NonNegDays
+    """Most likely duration, days (from low_days to high_days)."""
+
     high_days: Days
+    """Pessimistic (longest) duration, days (above low_days)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> TriangularDays:
@@ -65,7 +74,10 @@ class LogNormalDays(StrictModel):
 
     distribution: Literal["lognormal"]
     mean_days: Days
+    """Mean duration, days."""
+
     sd_days: NonNegDays
+    """Standard deviation of the duration, days (0: always the mean)."""
 
 
 class GammaDays(StrictModel):
@@ -73,7 +85,10 @@ class GammaDays(StrictModel):
 
     distribution: Literal["gamma"]
     mean_days: Days
+    """Mean duration, days."""
+
     sd_days: Days
+    """Standard deviation of the duration, days (above 0)."""
 
 
 BuildTime = Annotated[

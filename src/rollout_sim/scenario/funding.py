@@ -96,7 +96,10 @@ class _Instrument(StrictModel):
 
 class Payment(StrictModel):
     date: Date
+    """Day the payment reaches the operator."""
+
     amount_usd: PosUsd
+    """Amount, USD."""
 
 
 def check_drawdown(
@@ -216,6 +219,8 @@ class OpexFund(_Instrument):
 
     type: Literal["opex_fund"]
     share: Share
+    """Share of each covered cost paid by the funder."""
+
     years: Annotated[float, Field(gt=0, le=MAX_HORIZON_YEARS), NotBool]
     """For this many years from the start date (at most 100)."""
 
@@ -249,9 +254,18 @@ Instrument = Annotated[
 
 
 class Policy(StrictModel):
+    """A funding policy: the instruments a funder puts in place, compared with the others."""
+
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    """Name in outputs and on the command line (--policy, --policies): letters, digits, '_',
+    '.', '-'."""
+
     description: str = ""
+    """What the policy is, in a sentence (shown in tables and the report)."""
+
     instruments: Annotated[list[Instrument], Field(max_length=100)] = Field(default_factory=list)
+    """Equity, credit lines, subsidies and funds, each with its budget and window (none: the
+    operators' own money only)."""
 
     @model_validator(mode="after")
     def _labels(self) -> Policy:

@@ -67,6 +67,7 @@ class Tranche(StrictModel):
     """Day the tranche is paid to the operator."""
 
     amount_usd: PosUsd
+    """Amount, USD."""
 
 
 class CreditLine(StrictModel):
@@ -177,6 +178,8 @@ def _default_build_days() -> dict[str, BuildTime]:
 
 class Operator(StrictModel):
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    """Name in outputs and key paths (operators.NAME...): letters, digits, '_', '.', '-'."""
+
     regions: list[str] | None = None
     """Build only in these regions (default: everywhere)."""
 
@@ -235,6 +238,8 @@ class Operator(StrictModel):
 
     revenue: Revenue = Field(default_factory=Revenue)
     credit_lines: Annotated[list[CreditLine], Field(max_length=100)] = Field(default_factory=list)
+    """The operator's own loan facilities (a policy's credit lines come on top)."""
+
     maintenance_crews: Annotated[Int, Field(ge=0, le=MAX_COUNT)] = 2
     """Crews that travel to repair failed sites."""
 

@@ -93,10 +93,15 @@ class Optimize(StrictModel):
     """The policy every trial runs (default: the baseline)."""
 
     variables: Annotated[list[DecisionVariable], Field(min_length=1, max_length=50)]
+    """The scenario values the search may choose, each within its range."""
+
     objectives: Annotated[list[Objective], Field(min_length=1, max_length=2)]
     """One (Optuna's TPE sampler) or two (NSGA-II, a Pareto front) objectives."""
 
     constraints: Annotated[list[Constraint], Field(max_length=20)] = Field(default_factory=list)
+    """Limits on outcome means a trial must meet to be feasible: only feasible trials can be
+    best or on the Pareto front (none: every trial is feasible)."""
+
     trials: Annotated[Int, Field(ge=2, le=10_000)] = 40
     """Trials to run."""
 

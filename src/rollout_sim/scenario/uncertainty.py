@@ -58,7 +58,10 @@ class UniformUncertainty(_Item):
 
     distribution: Literal["uniform"]
     low: Number
+    """Lowest value."""
+
     high: Number
+    """Highest value (above low)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformUncertainty:
@@ -71,8 +74,13 @@ class TriangularUncertainty(_Item):
 
     distribution: Literal["triangular"]
     low: Number
+    """Lowest value."""
+
     mode: Number
+    """Most likely value (from low to high)."""
+
     high: Number
+    """Highest value (above low)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> TriangularUncertainty:
@@ -98,7 +106,10 @@ class NormalUncertainty(_Truncated):
 
     distribution: Literal["normal"]
     mean: Number
+    """Mean (before truncation)."""
+
     sd: Positive
+    """Standard deviation (before truncation, above 0)."""
 
 
 class LogNormalUncertainty(_Truncated):
@@ -107,7 +118,10 @@ class LogNormalUncertainty(_Truncated):
 
     distribution: Literal["lognormal"]
     median: Positive
+    """Median value (above 0)."""
+
     sigma: Annotated[float, Field(gt=0, le=10), NotBool]
+    """Standard deviation of the value's natural logarithm, above 0 and at most 10."""
 
 
 Uncertainty = Annotated[
