@@ -464,6 +464,23 @@ def test_repairs_go_to_the_most_people_first(tmp_path: Path) -> None:
     assert net.coverage.people_covered == 1110
 
 
+def test_own_failures_of_one_instant_are_weighed_together(tmp_path: Path) -> None:
+    # The three sites' own failure clocks fire at day 1 together (scheduled as the crews
+    # schedule them); one crew, 1-day repairs, no travel: the first failure of the instant is
+    # not dispatched before the others are known, so 1,000 goes first (taken at 1), then 100
+    # (2), then 10 (3). A lone failure later (10 people, day 7.5) is taken at once.
+    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
+    crews = _crews(sc, world, env, net, maint, 1)
+    for t, v in ((1.0, 0), (1.0, 1), (1.0, 2), (7.5, 0)):
+        env.timeout(t, v).callbacks.append(crews._on_failure)
+    env.run(until=8.6)
+    log = crews.log
+    assert log.failed.tolist()[:4] == [1.0, 1.0, 1.0, 7.5]
+    assert log.village.tolist()[:4] == [0, 1, 2, 0]
+    assert log.taken.tolist()[:4] == [3.0, 1.0, 2.0, 7.5]
+    assert log.repaired.tolist()[:4] == [4.0, 2.0, 3.0, 8.5]
+
+
 def test_two_crews_take_the_most_people_first_and_stop_with_maintenance(tmp_path: Path) -> None:
     """Three lone sites of 10, 1,000 and 100 people fail at day 0.5; two crews, 1-day repairs,
     no travel: the crews take 1,000 and 100 at once, the first crew back takes 10 at 1.5.

@@ -249,7 +249,7 @@ class MaintenanceCrews:
             self.env.timeout(ttf, v).callbacks.append(self._on_failure)
 
     def _on_failure(self, event: simpy.Event) -> None:
-        self._fail(cast(int, event.value))  # the timeout carries the village
+        self._fail(cast(int, event.value), alone=True)  # the timeout carries the village
 
     def fail(self, v: int) -> simpy.Event:
         """Site *v* fails now, from outside its own failure process (a storm, a test): off air
@@ -259,8 +259,9 @@ class MaintenanceCrews:
         self._watched[self._fail(v)] = done
         return done
 
-    def _fail(self, v: int) -> int:
-        """:meth:`fail` without an event to wait on; returns the failure's log row."""
+    def _fail(self, v: int, alone: bool = False) -> int:
+        """:meth:`fail` without an event to wait on; returns the failure's log row. *alone*:
+        nothing else runs after it in this step (a failure timeout's only callback)."""
         now = self.env.now
         network = self.network
         down_before = network.down_count
@@ -273,9 +274,14 @@ class MaintenanceCrews:
         if not self._wake_pending and self._free_at and self._free_at[0] <= now:
             # A crew is free: it takes a job at the end of this instant, so that failures of
             # one instant are weighed together (the most people first), as a queue would. (A
-            # dispatch already due is no later than now: crews are all out until it.)
-            self._wake_pending = True
-            self.env.timeout(0).callbacks.append(self._on_wake)
+            # dispatch already due is no later than now: crews are all out until it.) When
+            # nothing else is scheduled for this instant, its end is now: dispatching at once
+            # is the same, without an event (most failures: ~50,000 events a national run).
+            if alone and self.env.peek() > now:
+                self._dispatch()
+            else:
+                self._wake_pending = True
+                self.env.timeout(0).callbacks.append(self._on_wake)
         return row
 
     # --- repairs -------------------------------------------------------------------------
