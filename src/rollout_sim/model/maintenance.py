@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
 from ..arrays import FloatArray
+from ..scenario.durations import BuildTime
 from ..scenario.schema import Maintenance, Operator
 from ..units import DAYS_PER_YEAR
 from .distributions import ppf
@@ -66,18 +67,17 @@ class VillageDraws:
     def __init__(self, seed: np.random.SeedSequence, n: int, block: int) -> None:
         self._seed = seed
         self._block = np.random.default_rng(seed).random((n, block), dtype=np.float32)
-        self.width = block
         # A list, not an array: it is read and written once a failure or repair.
         self._count = [0] * n
         self._extra: dict[int, np.random.Generator] = {}
 
     def row(self, v: int) -> NDArray[np.float64]:
-        """The up-front draws of village *v* (its first ``width`` draws, in order)."""
+        """The up-front draws of village *v* (its first *block* draws, in order)."""
         return np.asarray(self._block[v], dtype=np.float64)
 
     def take(self, v: int) -> int:
         """Count a draw of village *v*; returns its index k (the value: ``row(v)[k]`` while
-        k < ``width``, else :meth:`extra`)."""
+        k < *block*, else :meth:`extra`)."""
         k = self._count[v]
         self._count[v] = k + 1
         return k
@@ -204,12 +204,15 @@ class MaintenanceCrews:
         draws = self.repair_draws
         k = draws.take(v)
         row = self._durations.get(v)
-        dist = self.maint.repair_days[self.zone_names[int(self.zone[v])]]
         if row is None:
-            row = self._durations[v] = ppf(dist, draws.row(v)).tolist()
+            row = self._durations[v] = ppf(self._repair_days(v), draws.row(v)).tolist()
         if k < len(row):
             return row[k]
-        return float(ppf(dist, np.array([draws.extra(v)]))[0])
+        return float(ppf(self._repair_days(v), np.array([draws.extra(v)]))[0])
+
+    def _repair_days(self, v: int) -> BuildTime:
+        """The repair-time distribution of the site at *v* (its zone's)."""
+        return self.maint.repair_days[self.zone_names[int(self.zone[v])]]
 
     def expected_repair_usd_year(self, v: int) -> float:
         """Expected repair spending a year at a site at *v* (failure rate × repair cost, at
