@@ -118,24 +118,34 @@ class BackhaulPlanner:
         xy = self.world.villages.xy
         # One query per zone at that zone's hop range: a highlands village 35 km away is out
         # of range, so it is never fetched (half the points of one query at the longest hop).
-        parts = [
-            idx[tree.query_ball_point(xy[site], hop)] for hop, idx, tree in self.world.hop_trees
-        ]
+        parts = []
+        for hop, idx, tree in self.world.hop_trees:
+            found = tree.query_ball_point(xy[site], hop)
+            # fromiter: a list of ints to an index array ~10 µs quicker than idx[found].
+            parts.append(idx[np.fromiter(found, np.intp, len(found))])
         near = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         if len(near) == 0:
             return near
         d = np.hypot(*(xy[near] - xy[site]).T)
-        better = (d <= self.world.hop_km[near]) & (d < self.mw_dist[near]) & candidates[near]
+        mw_dist = self.mw_dist
+        better = (d <= self.world.hop_km[near]) & (d < mw_dist[near]) & candidates[near]
         near, d = near[better], d[better]
         if len(near) == 0:
             return np.zeros(0, dtype=np.int64)
-        self.mw_dist[near] = d
+        # A microwave option's cost does not depend on the hop's length, so a village that had
+        # a hop already keeps its best option and capex: only those without one are weighed
+        # again (most relays only shorten hops; refresh's dozen numpy calls were a third of
+        # this method).
+        first_hop = near[np.isinf(mw_dist[near])]
+        mw_dist[near] = d
         self.parent[near] = site
-        old_kind = self.kind[near].copy()
-        old_capex = self.capex[near].copy()
-        self.refresh(near)
-        changed = (self.kind[near] != old_kind) | (self.capex[near] != old_capex)
-        return np.asarray(near[changed], dtype=np.int64)
+        if len(first_hop) == 0:
+            return first_hop
+        old_kind = self.kind[first_hop].copy()
+        old_capex = self.capex[first_hop].copy()
+        self.refresh(first_hop)
+        changed = (self.kind[first_hop] != old_kind) | (self.capex[first_hop] != old_capex)
+        return np.asarray(first_hop[changed], dtype=np.int64)
 
     def add_roots(self, sites: IntArray, candidates: NDArray[np.bool_]) -> None:
         """Existing sites with a backhaul of their own become relays, all at once.
