@@ -140,7 +140,7 @@ class BackhaulPlanner:
         mw_dist[near] = d
         self.parent[near] = site
         if len(first_hop) == 0:
-            return first_hop
+            return np.zeros(0, dtype=np.int64)
         old_kind = self.kind[first_hop].copy()
         old_capex = self.capex[first_hop].copy()
         self.refresh(first_hop)
