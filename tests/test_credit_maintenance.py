@@ -519,6 +519,9 @@ def test_maintenance_crews_ask_their_funding_for_a_share_of_each_repair(tmp_path
         def __init__(self) -> None:
             self.asked: list[tuple[str, float, str]] = []
 
+        def funds_cover(self, kind: str) -> bool:
+            return kind == "repair"
+
         def running_cost_support(
             self, kind: str, amount: float, treasury: Treasury, ref: str = ""
         ) -> float:

@@ -514,3 +514,33 @@ def test_cli_policy_errors(tmp_path: Path, args: list[str], fragment: str) -> No
     lines = err.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_a_port_says_which_running_costs_its_funds_may_pay(tmp_path: Path) -> None:
+    """Maintenance crews ask a policy's opex funds towards a repair only if one covers repairs:
+    a fund of running costs alone, or no fund, never pays towards one."""
+    import simpy
+
+    from rollout_sim.model.funding import FundingDesk
+
+    fund = {"type": "opex_fund", "share": 0.5, "years": 5, "budget_usd": 1000.0}
+    grant = {"type": "capex_subsidy", "share": 0.5}
+    policies = [
+        {"name": "both", "instruments": [fund]},
+        {"name": "opex", "instruments": [fund | {"covers": ["opex"]}, grant]},
+        {"name": "repairs", "instruments": [grant, fund | {"covers": ["repair"]}]},
+        {"name": "none", "instruments": [grant]},
+    ]
+    sc = scenario(tmp_path, XY, POP, policies=policies)
+    covered = {}
+    for name in ("both", "opex", "repairs", "none"):
+        port = FundingDesk(
+            simpy.Environment(), sc.policy(name), sc.operators, sc.start_date, 100, ZONES
+        ).port(0)
+        covered[name] = (port.funds_cover("repair"), port.funds_cover("opex"))
+    assert covered == {
+        "both": (True, True),
+        "opex": (False, True),
+        "repairs": (True, False),
+        "none": (False, False),
+    }

@@ -156,12 +156,14 @@ class CoverageState:
             np.repeat(np.frombuffer(self.change_sign, dtype=np.int8), counts),
         )
 
-    def switch_on(self, site: int, t: float, op: int = -1) -> tuple[int, int]:
+    def switch_on(self, site: int, t: float, op: int = -1, first: bool = True) -> tuple[int, int]:
         """A site of operator *op* comes into service: returns (villages, people) covered *for
         the first time*.
 
         Net counts (``villages_covered``/``people_covered``) also rise for villages that had
-        lost cover in an outage; so does the operator's footprint.
+        lost cover in an outage; so does the operator's footprint. *first*: the site's first
+        day in service; back from an outage (False), every village it covers was covered
+        before (by it, at least), so none is counted as first covered and none is looked up.
         """
         on = self._on_air
         pop = self._pop
@@ -198,6 +200,9 @@ class CoverageState:
         self.change_count.append(len(fresh))
         self.change_sign.append(1)
         self.villages_covered += len(fresh)
+        if not first:
+            self.people_covered += sum([pop[u] for u in fresh])
+            return 0, 0
         first_v = first_p = 0
         people = 0
         seen = self._first

@@ -85,9 +85,10 @@ class Ledger:
         self, t: float, op: int, category: str, amount: float, counterparty: str, ref: str = ""
     ) -> float:
         """Append a row; returns the amount as booked (rounded to the cent)."""
-        if category not in CATEGORIES:
+        shared = _CATEGORY.get(category)  # the shared string, not a copy per row
+        if shared is None:
             raise ValueError(f"unknown ledger category {category!r}")
-        category = _CATEGORY[category]  # the shared string, not a copy per row
+        category = shared
         booked = cents(amount)
         self.time.append(t)
         self.operator.append(op)

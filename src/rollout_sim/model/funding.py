@@ -62,6 +62,11 @@ class FundingPort(Protocol):
     @property
     def has_capex_subsidy(self) -> bool: ...
 
+    def funds_cover(self, kind: str) -> bool:
+        """Whether any opex fund of the policy covers *kind* of running cost (else
+        :meth:`running_cost_support` of it is always nothing)."""
+        ...
+
     def credit_lines(self, start: date) -> list[tuple[CreditLine, str | None]]: ...
 
     def start_flows(self, treasury: Treasury) -> None:
@@ -199,6 +204,12 @@ class FundingDesk:
 
     def has_capex_subsidy(self, op: int) -> bool:
         return bool(self._mine(op, CapexSubsidy))
+
+    def funds_cover(self, op: int, kind: str) -> bool:
+        return any(
+            isinstance(x.spec, OpexFund) and kind in x.spec.covers
+            for x in self._mine(op, OpexFund)
+        )
 
     def _mine(self, op: int, kind: type) -> list[_Live]:
         key = (op, kind)
@@ -414,6 +425,9 @@ class _OperatorFunding:
     @property
     def has_capex_subsidy(self) -> bool:
         return self._desk.has_capex_subsidy(self._op)
+
+    def funds_cover(self, kind: str) -> bool:
+        return self._desk.funds_cover(self._op, kind)
 
     def credit_lines(self, start: date) -> list[tuple[CreditLine, str | None]]:
         return self._desk.credit_lines(self._op, start)

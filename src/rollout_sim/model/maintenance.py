@@ -167,6 +167,12 @@ class MaintenanceCrews:
             self.travel_days = np.where(np.isfinite(hours), hours / 24.0, np.inf)
         else:
             self.travel_days = np.zeros(len(world))
+        # Read once a repair: plain lists (a numpy scalar read is ~5x a list's).
+        self._cost: list[float] = self.cost.tolist()
+        self._travel: list[float] = self.travel_days.tolist()
+        self._refs: dict[int, str] = {}  # a site's ledger reference (its village id), by village
+        #: Whether opex funds may pay towards repairs: if none covers them, no support is asked.
+        self._funded = self.funding is not None and self.funding.funds_cover("repair")
         #: Repairs waiting for a crew: (−people affected, sequence, village, log row), a heap:
         #: the most people first, first come first served among equals.
         self._waiting: list[tuple[float, int, int, int]] = []
@@ -306,8 +312,10 @@ class MaintenanceCrews:
             failed_at = self.log.failed[row]
             self.log.taken[row] = now
             self.wait_days.append(now - failed_at)
-            ref = str(self.network.world.villages.ids[v])
-            cost = float(self.cost[v])
+            ref = self._refs.get(v)
+            if ref is None:
+                ref = self._refs[v] = str(self.network.world.villages.ids[v])
+            cost = self._cost[v]
             funding = self.funding
             # The repair is booked as payable and the crew goes: a going concern's crew does
             # not sit idle waiting for money (the bill is paid first when cash comes in).
@@ -316,11 +324,11 @@ class MaintenanceCrews:
                 "repair",
                 "maintenance",
                 ref,
-                support=None
-                if funding is None
-                else partial(funding.running_cost_support, "repair", cost, self.treasury, ref),
+                support=partial(funding.running_cost_support, "repair", cost, self.treasury, ref)
+                if self._funded and funding is not None
+                else None,
             )
-            travel = float(self.travel_days[v])
+            travel = self._travel[v]
             if travel == math.inf:
                 travel = 0.0  # no path on the graph: assume the site is reachable by other means
             work = travel + self._repair_duration(v)
@@ -339,7 +347,7 @@ class MaintenanceCrews:
     def _on_repaired(self, event: simpy.Event) -> None:
         row: int = cast(int, event.value)  # the timeout carries the log row
         now = self.env.now
-        v = int(self.log.village[row])
+        v = self.log.village[row]
         self.repairs += 1
         self.log.repaired[row] = now
         self.downtime_days.append(now - self.log.failed[row])

@@ -84,10 +84,13 @@ class Network:
 
     def _record_service(self) -> None:
         now = self.env.now
-        self.net_trace.add(now, self.coverage.people_covered)
-        self.down_trace.add(now, self.down_count)
-        for op, trace in enumerate(self.op_service_trace):
-            count = self.op_in_service[op]
+        net, down = self.net_trace, self.down_trace
+        # The appends written out: this runs twice an outage.
+        net.time.append(now)
+        net.value.append(self.coverage.people_covered)
+        down.time.append(now)
+        down.value.append(self.down_count)
+        for trace, count in zip(self.op_service_trace, self.op_in_service, strict=True):
             if not trace.value or trace.value[-1] != count:
                 trace.add(now, count)
 
@@ -139,10 +142,11 @@ class Network:
                 continue
             in_service[x] = True
             op = int(operator[x])
-            villages, people = switch_on(x, now, op)
+            first = isnan(on_air_day[x])
+            villages, people = switch_on(x, now, op, first)
             if op >= 0:
                 self.op_in_service[op] += 1
-            if isnan(on_air_day[x]):
+            if first:
                 on_air_day[x] = now
                 sites.villages_new[x] = villages
                 sites.people_new[x] = people
