@@ -207,8 +207,7 @@ class FundingDesk:
 
     def funds_cover(self, op: int, kind: str) -> bool:
         return any(
-            isinstance(x.spec, OpexFund) and kind in x.spec.covers
-            for x in self._mine(op, OpexFund)
+            isinstance(x.spec, OpexFund) and kind in x.spec.covers for x in self._mine(op, OpexFund)
         )
 
     def _mine(self, op: int, kind: type) -> list[_Live]:
