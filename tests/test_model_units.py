@@ -91,6 +91,31 @@ def test_treasury_pays_in_order_and_waits_for_cash() -> None:
     assert ledger.category == ["equity", "capex", "equity", "equity", "capex", "capex"]
 
 
+def test_bills_owed_are_paid_in_turn_behind_waiting_ones() -> None:
+    """A bill booked as payable (``owe``) is paid at once only when nothing of its class or
+    above waits and cash covers it; else it waits its turn, first come first served, and is
+    paid when money arrives — before capex, even capex queued earlier."""
+    env = simpy.Environment()
+    ledger = Ledger(("op",))
+    t = Treasury(env, ledger, 0)
+    t.receive(100.0, "equity", "shareholders")
+    capex = t.pay(90.0, "capex", "contractors", "site")  # paid: cash 100
+    t.owe(5.0, "repair", "maintenance", "r1")  # paid at once: cash 10 → 5
+    assert capex.triggered and (t.cash, t.waiting) == (5.0, 0)
+    t.owe(30.0, "repair", "maintenance", "r2")  # short: waits
+    t.owe(1.0, "repair", "maintenance", "r3")  # affordable, but behind r2
+    later = t.pay(2.0, "capex", "contractors", "site2")  # capex waits behind the repairs
+    assert (t.cash, t.waiting) == (5.0, 3)
+    t.owe(0.5, "opex", "staff", "o1")  # a class below repairs waits too
+    t.receive(40.0, "equity", "shareholders")  # 45: r2, r3, o1 and site2 paid, in order
+    assert later.triggered and t.waiting == 0
+    assert ledger.ref[-5:] == ["", "r2", "r3", "o1", "site2"]
+    assert list(ledger.amount)[-4:] == [-30.0, -1.0, -0.5, -2.0]
+    assert t.cash == 11.5 == ledger.row_sum(0) == ledger.balance[-1]
+    with pytest.raises(ValueError, match="not queued"):
+        t.owe(1.0, "revenue", "x")
+
+
 def test_ledger_rejects_unknown_category() -> None:
     with pytest.raises(ValueError, match="unknown ledger category"):
         Ledger(("op",)).record(0.0, 0, "gift", 1.0, "x")

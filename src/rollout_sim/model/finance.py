@@ -251,6 +251,16 @@ class Treasury:
         quietly once *category* is stopped."""
         if category in self._stopped:
             return
+        if support is None and not self._held:
+            # Nothing waits before it (its class and those above are empty) and no funder's
+            # share is booked first: serving the queue would pay this bill alone, now, if cash
+            # covers it — done here without queueing it (most repair bills).
+            priority = PAYMENT_PRIORITY.get(category)
+            if priority is not None and not any(self._queues[: priority + 1]):
+                booked = cents(amount)
+                if booked <= self.cash:
+                    self.book(-booked, category, counterparty, ref)
+                    return
         self._queue(amount, category, counterparty, ref, None, -1, support)
 
     def _queue(
