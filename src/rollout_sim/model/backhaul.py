@@ -80,6 +80,10 @@ class BackhaulPlanner:
         #: existing site: 0); a relay at ``max_hops`` offers no further hop.
         self.hops = np.zeros(n, dtype=np.int16)
         self.max_hops = mw.max_hops
+        # Coordinates as two columns: a relay's distances gather ~600 villages' x and y, twice
+        # as quick from contiguous columns as rows of xy (the same numbers, so the same bits).
+        self._x = np.ascontiguousarray(world.villages.xy[:, 0])
+        self._y = np.ascontiguousarray(world.villages.xy[:, 1])
         self.refresh(np.arange(n))
 
     def refresh(self, villages: IntArray) -> None:
@@ -126,7 +130,8 @@ class BackhaulPlanner:
         near = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         if len(near) == 0:
             return near
-        d = np.hypot(*(xy[near] - xy[site]).T)
+        x, y = self._x, self._y
+        d = np.hypot(x[near] - x[site], y[near] - y[site])
         mw_dist = self.mw_dist
         better = (d <= self.world.hop_km[near]) & (d < mw_dist[near]) & candidates[near]
         near, d = near[better], d[better]

@@ -387,12 +387,12 @@ class OperatorAgent:
             opex = float(self.site_opex[v] + self.backhaul_opex[int(self.backhaul.kind[v])])
         villages = net.world.villages
         return SiteFacts(
-            zone=int(villages.zone[v]),
-            village_population=int(villages.population[v]),
-            people=people,
-            capex_usd=capex,
-            opex_usd_year=opex,
-            ref=str(villages.ids[v]),
+            int(villages.zone[v]),  # zone
+            int(villages.population[v]),  # village_population
+            people,
+            capex,  # capex_usd
+            opex,  # opex_usd_year
+            str(villages.ids[v]),  # ref
         )
 
     def _expected_subsidy(self, v: int) -> float:
