@@ -278,17 +278,19 @@ class CoverageState:
         """A site of operator *op* goes off air: returns (villages, people) that lost their
         last cover."""
         on = self._on_air
+        pop = self._pop
         lost = []
+        people = 0
         cov = self._cov(site)
         if op >= 0:
             fp = self.footprints[op]  # in the same pass, as in switch_on
             fon = fp.on_air
-            pop = self._pop
             places = people_fp = 0
             for u in cov:
                 on[u] -= 1
                 if on[u] == 0:
                     lost.append(u)
+                    people += pop[u]
                 fon[u] -= 1
                 if fon[u] == 0:
                     places += 1
@@ -303,14 +305,13 @@ class CoverageState:
                 on[u] -= 1
                 if on[u] == 0:
                     lost.append(u)
+                    people += pop[u]
         if not lost:
             return 0, 0
         self.change_time.append(t)
         self.change_villages.extend(lost)
         self.change_count.append(len(lost))
         self.change_sign.append(-1)
-        pop = self._pop
-        people = sum(pop[u] for u in lost)
         self.villages_covered -= len(lost)
         self.people_covered -= people
         return len(lost), people
