@@ -51,3 +51,31 @@ def test_each_relay_leaves_every_village_its_best_option(seed: int, satellite: b
     # Both cases were exercised: villages given their first hop, and hops made shorter.
     assert first_hops > 0 and shortened > 0
     assert (planner.kind == BH_MICROWAVE).any()
+
+
+def test_hop_reach_is_every_village_in_its_own_range_and_kept_within_its_bound() -> None:
+    from rollout_sim.world.reach import HopReach
+
+    sc = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
+    world = build_world(sc)
+    xy, hop_km = world.villages.xy, world.hop_km
+    assert len(np.unique(hop_km)) > 1  # zones of different hop ranges
+    reach, bare = HopReach(xy, hop_km), HopReach(xy, hop_km, max_bytes=0)
+    sites = np.random.default_rng(3).choice(len(world), size=25, replace=False).tolist()
+    for site in sites:
+        d_all = np.hypot(xy[:, 0] - xy[site, 0], xy[:, 1] - xy[site, 1])
+        near, d = reach(site)
+        assert sorted(near.tolist()) == np.flatnonzero(d_all <= hop_km).tolist()
+        np.testing.assert_array_equal(d, d_all[near])  # the same bits as hypot
+        assert site in near.tolist() and not near.flags.writeable and not d.flags.writeable
+        again = reach(site)
+        assert again[0] is near and again[1] is d  # kept
+        b_near, b_d = bare(site)  # kept nothing, the same answer
+        np.testing.assert_array_equal(b_near, near)
+        np.testing.assert_array_equal(b_d, d)
+    assert bare.kept_bytes == 0 and reach.kept_bytes > 0
+    # The bound holds: answers beyond it are computed, not kept.
+    small = HopReach(xy, hop_km, max_bytes=reach.kept_bytes // 2)
+    for site in sites:
+        small(site)
+    assert 0 < small.kept_bytes <= reach.kept_bytes // 2

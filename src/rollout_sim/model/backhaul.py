@@ -80,10 +80,6 @@ class BackhaulPlanner:
         #: existing site: 0); a relay at ``max_hops`` offers no further hop.
         self.hops = np.zeros(n, dtype=np.int16)
         self.max_hops = mw.max_hops
-        # Coordinates as two columns: a relay's distances gather ~600 villages' x and y, twice
-        # as quick from contiguous columns as rows of xy (the same numbers, so the same bits).
-        self._x = np.ascontiguousarray(world.villages.xy[:, 0])
-        self._y = np.ascontiguousarray(world.villages.xy[:, 1])
         self.refresh(np.arange(n))
 
     def refresh(self, villages: IntArray) -> None:
@@ -119,21 +115,9 @@ class BackhaulPlanner:
             self.hops[site] = 1 + (int(self.hops[p]) if p >= 0 else 0)
         if self.max_hops is not None and self.hops[site] >= self.max_hops:
             return np.zeros(0, dtype=np.int64)
-        xy = self.world.villages.xy
-        # One query per zone at that zone's hop range: a highlands village 35 km away is out
-        # of range, so it is never fetched (half the points of one query at the longest hop).
-        parts = []
-        for hop, idx, tree in self.world.hop_trees:
-            found = tree.query_ball_point(xy[site], hop)
-            # fromiter: a list of ints to an index array ~10 µs quicker than idx[found].
-            parts.append(idx[np.fromiter(found, np.intp, len(found))])
-        near = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-        if len(near) == 0:
-            return near
-        x, y = self._x, self._y
-        d = np.hypot(x[near] - x[site], y[near] - y[site])
+        near, d = self.world.hop_reach(site)  # in range of their own zone's hop
         mw_dist = self.mw_dist
-        better = (d <= self.world.hop_km[near]) & (d < mw_dist[near]) & candidates[near]
+        better = (d < mw_dist[near]) & candidates[near]
         near, d = near[better], d[better]
         if len(near) == 0:
             return np.zeros(0, dtype=np.int64)

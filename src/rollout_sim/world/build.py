@@ -15,7 +15,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
@@ -35,6 +34,7 @@ from .coverage import (
 )
 from .graph import TransportEdges, build_transport_edges, to_networkx, travel_csr
 from .peru import OPEN_FROM_START, fitted_start, peru_capitals, peru_pop_openings, peru_villages
+from .reach import HopReach
 from .village_files import read_village_bytes, read_villages
 from .villages import SERVICE_CODES, Villages, synthetic_villages
 
@@ -104,13 +104,10 @@ class World:
         )
 
     @cached_property
-    def hop_trees(self) -> list[tuple[float, NDArray[np.int64], cKDTree]]:
-        """(hop range, village indices, KD-tree of them) per distinct hop range."""
-        out = []
-        for hop in np.unique(self.hop_km).tolist():
-            idx = np.flatnonzero(self.hop_km == hop)
-            out.append((float(hop), idx, cKDTree(self.villages.xy[idx])))
-        return out
+    def hop_reach(self) -> HopReach:
+        """The villages within one microwave hop of each site, remembered across the runs
+        of this process (built on first use)."""
+        return HopReach(self.villages.xy, self.hop_km)
 
     @cached_property
     def village_tree(self) -> cKDTree:
