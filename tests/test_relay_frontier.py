@@ -68,14 +68,20 @@ def test_hop_reach_is_every_village_in_its_own_range_and_kept_within_its_bound()
         assert sorted(near.tolist()) == np.flatnonzero(d_all <= hop_km).tolist()
         np.testing.assert_array_equal(d, d_all[near])  # the same bits as hypot
         assert site in near.tolist() and not near.flags.writeable and not d.flags.writeable
+        second = reach(site)  # asked again: kept from now on
+        assert second[0] is not near
+        np.testing.assert_array_equal(second[0], near)
         again = reach(site)
-        assert again[0] is near and again[1] is d  # kept
+        assert again[0] is second[0] and again[1] is second[1]  # kept
         b_near, b_d = bare(site)  # kept nothing, the same answer
         np.testing.assert_array_equal(b_near, near)
         np.testing.assert_array_equal(b_d, d)
     assert bare.kept_bytes == 0 and reach.kept_bytes > 0
-    # The bound holds: answers beyond it are computed, not kept.
+    # The bound holds: answers beyond it are computed, not kept; asked once, none is kept.
     small = HopReach(xy, hop_km, max_bytes=reach.kept_bytes // 2)
+    for site in sites:
+        small(site)
+    assert small.kept_bytes == 0
     for site in sites:
         small(site)
     assert 0 < small.kept_bytes <= reach.kept_bytes // 2

@@ -125,7 +125,7 @@ class BackhaulPlanner:
         # a hop already keeps its best option and capex: only those without one are weighed
         # again (most relays only shorten hops; refresh's dozen numpy calls were a third of
         # this method).
-        first_hop = near[np.isinf(mw_dist[near])]
+        first_hop = near[np.isinf(mw_dist[near])].astype(np.int64)
         mw_dist[near] = d
         self.parent[near] = site
         if len(first_hop) == 0:
