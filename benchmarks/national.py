@@ -7,6 +7,10 @@ SimPy processed and their rate, peak memory, and two overhead ratios: simulation
 by the time a bare SimPy loop needs for the same number of events, and for a fixed 474,826
 events — what this run took before outages left per-event processes (2026-12-01): the redesign
 cut the events themselves, so the first ratio alone would count that against it.
+
+This VM's speed swings by tens of per cent from one minute to the next, and a bare loop timed
+once after the simulation varies most: the simulation is the best of *--repeat* runs, each
+bare loop the best of three, timed in between the simulation runs.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ def bare_loop(events: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--end", default="2030-12-31")
+    ap.add_argument("--repeat", type=int, default=2, help="simulation runs (the best counts)")
     args = ap.parse_args()
     sc = load_scenario(ROOT / "scenarios" / "peru_ipt.yaml", [f"end_date={args.end}"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,10 +55,16 @@ def main() -> None:
         assert not cached
         (world, cached), warm = timed(lambda: prepared_world(sc, Path(tmp)))
         assert cached
-    results, sim = timed(lambda: simulate(sc, world=world))
-    events = int(results.extra["events"])
-    bare = bare_loop(events)
-    bare_ref = bare_loop(REFERENCE_EVENTS)
+    sims, bares, bare_refs = [], [], []
+    for _ in range(max(args.repeat, 1)):
+        results, seconds = timed(lambda: simulate(sc, world=world))
+        sims.append(seconds)
+        events = int(results.extra["events"])
+        bares.append(bare_loop(events))
+        bare_refs.append(bare_loop(REFERENCE_EVENTS))
+    bares.append(bare_loop(events))
+    bare_refs.append(bare_loop(REFERENCE_EVENTS))
+    sim, bare, bare_ref = min(sims), min(bares), min(bare_refs)
     d = results.daily
     data = {
         "scenario": "peru_ipt",
@@ -62,6 +73,7 @@ def main() -> None:
         "world_build_cold_s": round(cold, 3),
         "world_from_cache_s": round(warm, 3),
         "simulate_s": round(sim, 3),
+        "simulate_runs_s": [round(x, 3) for x in sims],
         "events": events,
         "events_per_s": round(events / sim),
         "bare_simpy_s": round(bare, 3),
@@ -77,7 +89,7 @@ def main() -> None:
         ("villages", f"{len(world):,}"),
         ("world build, cold", f"{cold:.2f} s   (target ≤ 30 s)"),
         ("world from cache", f"{warm:.2f} s   (target ≤ 2 s)"),
-        ("simulation", f"{sim:.2f} s   (target ≤ 5 s)"),
+        ("simulation, best", f"{sim:.2f} s   of {', '.join(f'{x:.2f}' for x in sims)}"),
         ("events", f"{events:,}  ({events / sim:,.0f}/s)"),
         ("bare SimPy, same events", f"{bare:.3f} s"),
         ("overhead ratio", f"{sim / bare:.2f}"),
