@@ -132,3 +132,41 @@ def test_switch_on_all_matches_one_by_one(seed: int) -> None:
     for got, want in zip(batch.changes(), one.changes(), strict=True):
         np.testing.assert_array_equal(got, want)
     assert list(batch.change_count) == list(one.change_count)
+
+
+def test_the_day0_planner_is_kept_per_world_and_each_run_gets_its_own_copy() -> None:
+    from rollout_sim.model.backhaul import MAX_KEPT_STARTS, starting_planner
+
+    sc = load_scenario(ROOT / "scenarios" / "quickstart.yaml")
+    world = build_world(sc)
+    n = len(world)
+    rng = np.random.default_rng(4)
+    roots = np.sort(rng.choice(n, size=n // 8, replace=False))
+    candidates = rng.random(n) < 0.9
+    candidates[roots] = False
+    start = sc.start_date.toordinal()
+    fresh = BackhaulPlanner(world, sc.backhaul, None)
+    fresh.open_pops(start, np.ones(n, dtype=bool))
+    fresh.add_roots(roots, candidates)
+    first = starting_planner(world, sc.backhaul, None, start, roots, candidates)
+    assert len(world.setups) == 1
+    for name in (*FIELDS, "pop_open", "pop_dist_km", "pop_nearest", "fibre_capex"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(fresh, name), err_msg=name)
+    # A run's relays change its copy only: the next run starts from day 0 again.
+    candidates_now = candidates.copy()
+    for site in np.flatnonzero(candidates)[:50].tolist():
+        candidates_now[site] = False
+        first.add_relay(site, candidates_now)
+    assert not np.array_equal(first.mw_dist, fresh.mw_dist)
+    second = starting_planner(world, sc.backhaul, None, start, roots, candidates)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(second, name), getattr(fresh, name), err_msg=name)
+    assert second.mw_dist is not first.mw_dist and len(world.setups) == 1
+    # Another start (a cap on satellites, other candidates) is another entry; the oldest go.
+    capped = starting_planner(world, sc.backhaul, 0, start, roots, candidates)
+    assert not capped.satellite_open and len(world.setups) == 2
+    for k in range(MAX_KEPT_STARTS + 2):
+        other = candidates.copy()
+        other[k] = not other[k]
+        starting_planner(world, sc.backhaul, None, start, roots, other)
+    assert len(world.setups) == MAX_KEPT_STARTS

@@ -12,6 +12,7 @@ the start.
 
 from __future__ import annotations
 
+import copy
 from typing import Final
 
 import numpy as np
@@ -23,7 +24,18 @@ from ..scenario.schema import Backhaul
 from ..world.build import World
 from ..world.peru import OPEN_FROM_START
 
-__all__ = ["BH_FIBRE", "BH_MICROWAVE", "BH_NAMES", "BH_NONE", "BH_SATELLITE", "BackhaulPlanner"]
+__all__ = [
+    "BH_FIBRE",
+    "BH_MICROWAVE",
+    "BH_NAMES",
+    "BH_NONE",
+    "BH_SATELLITE",
+    "BackhaulPlanner",
+    "starting_planner",
+]
+
+#: Day-0 planners kept per world (a calibration or sweep makes new scenarios: the oldest go).
+MAX_KEPT_STARTS = 8
 
 BH_NONE: Final = 0
 BH_FIBRE: Final = 1
@@ -81,6 +93,15 @@ class BackhaulPlanner:
         self.hops = np.zeros(n, dtype=np.int16)
         self.max_hops = mw.max_hops
         self.refresh(np.arange(n))
+
+    def copy(self) -> BackhaulPlanner:
+        """An independent planner in the same state: its arrays copied, the world and the spec
+        (read-only) shared."""
+        new = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(new, name, value.copy())
+        return new
 
     def refresh(self, villages: IntArray) -> None:
         """Recompute the best option for *villages* (vectorised)."""
@@ -286,6 +307,41 @@ class BackhaulPlanner:
         if self.satellite_cap is not None and self.satellite_used >= self.satellite_cap:
             self.satellite_open = False
             self.refresh(np.flatnonzero(self.kind == BH_SATELLITE))
+
+
+def starting_planner(
+    world: World,
+    spec: Backhaul,
+    satellite_cap: int | None,
+    start_ordinal: int,
+    roots: IntArray,
+    candidates: NDArray[np.bool_],
+) -> BackhaulPlanner:
+    """An operator's planner on day 0: the PoPs open by the start date (*start_ordinal*)
+    planned with, and the existing sites *roots* (with a backhaul of their own) as relays for
+    *candidates*.
+
+    Every run of a scenario on a world starts from the same planner, whatever its seed or
+    policy: it is built once (nearest-PoP and nearest-relay queries over every village, ~0.1 s
+    of a national replication) and kept in ``world.setups``; each run gets a copy.
+    """
+    key = (
+        "backhaul",
+        spec.model_dump_json(),
+        satellite_cap,
+        start_ordinal,
+        np.asarray(roots, dtype=np.int64).tobytes(),
+        np.asarray(candidates, dtype=bool).tobytes(),
+    )
+    kept = world.setups.get(key)
+    if not isinstance(kept, BackhaulPlanner):
+        kept = BackhaulPlanner(world, spec, satellite_cap)
+        kept.open_pops(start_ordinal, np.ones(len(world), dtype=bool))
+        kept.add_roots(roots, candidates)
+        while len(world.setups) >= MAX_KEPT_STARTS:
+            del world.setups[next(iter(world.setups))]  # the oldest
+        world.setups[key] = kept
+    return kept.copy()
 
 
 def _nearest(world: World, open_pops: IntArray) -> tuple[FloatArray, IntArray]:

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from ..arrays import FloatArray
 from ..scenario.schema import Backhaul, Maintenance, Operator
 from .accounting import Accounts, month_starts
-from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BH_SATELLITE, BackhaulPlanner
+from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BH_SATELLITE, starting_planner
 from .credit import CreditDesk
 from .crews import WorkQueue
 from .distributions import ppf
@@ -126,9 +126,15 @@ class OperatorAgent:
         self.opex_usd_year = np.zeros(n)
 
         self.funding = funding
-        self.backhaul = BackhaulPlanner(world, backhaul_spec, backhaul_spec.satellite.max_sites)
-        self._open_fibre(start_date, horizon_days)
-        self.backhaul.add_roots(network.existing_4g, eligible)
+        self.backhaul = starting_planner(
+            world,
+            backhaul_spec,
+            backhaul_spec.satellite.max_sites,
+            start_date.toordinal(),
+            network.existing_4g,
+            eligible,
+        )
+        self._pop_openings(start_date, horizon_days)
         subsidised = funding.has_capex_subsidy
         turnkey = spec.permit_days is None
         self.queue = CandidateQueue(
@@ -316,13 +322,12 @@ class OperatorAgent:
         if len(improved):
             self.queue.put(improved.tolist())
 
-    def _open_fibre(self, start_date: date, horizon_days: int) -> None:
+    def _pop_openings(self, start_date: date, horizon_days: int) -> None:
         """Fibre PoPs with opening dates (Peru's regional networks): those open by the start
-        are planned with from day 0 (this runs before the siting queue is built); each later
-        opening within the horizon, at the start of its day, gives the candidates in its reach
-        a fibre spur or PoP hop and re-queues those that improved, as a funded relay does."""
+        are in the day-0 planner (:func:`starting_planner`); each later opening within the
+        horizon, at the start of its day, gives the candidates in its reach a fibre spur or
+        PoP hop and re-queues those that improved, as a funded relay does."""
         start = start_date.toordinal()
-        self.backhaul.open_pops(start, np.ones(len(self.network.world), dtype=bool))
         days = [o - start for o in self.backhaul.opening_ordinals() if o - start < horizon_days]
         if not days:
             return

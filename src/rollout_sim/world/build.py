@@ -110,6 +110,13 @@ class World:
         return HopReach(self.villages.xy, self.hop_km)
 
     @cached_property
+    def setups(self) -> dict[tuple[object, ...], object]:
+        """Day-0 set-ups that runs derive from this world and their scenario alone, whatever
+        their seed or policy (an operator's backhaul planner: ``model.backhaul.starting_planner``),
+        kept for the runs of this process."""
+        return {}
+
+    @cached_property
     def village_tree(self) -> cKDTree:
         """KD-tree of all villages' projected positions (built on first use: PoPs opening
         during a run look up the villages in their reach)."""
