@@ -76,3 +76,13 @@ def test_matches_brute_force(points: list[tuple[float, float, float]]) -> None:
     pairs = {(s, int(u)) for s in range(len(xy)) for u in idx.covers(s)}
     tpairs = {(int(s), u) for u in range(len(xy)) for s in idx.covered_by(u)}
     assert pairs == tpairs
+    # Several at once: each one's slice, concatenated in the order asked (repeats kept).
+    n = len(xy)
+    some = np.array([i % n for i in (3, 0, 3, 7, 1)], dtype=np.int64)
+    np.testing.assert_array_equal(
+        idx.covers_all(some), np.concatenate([idx.covers(int(s)) for s in some])
+    )
+    np.testing.assert_array_equal(
+        idx.covered_by_all(some), np.concatenate([idx.covered_by(int(u)) for u in some])
+    )
+    assert len(idx.covers_all(np.zeros(0, dtype=np.int64))) == 0

@@ -112,8 +112,7 @@ class CoverageState:
         sites = np.asarray(sites, dtype=np.int64)
         if len(sites) == 0:
             return
-        ip, idx = self.index.indptr, self.index.indices
-        cov = idx[_ranges(ip[sites], ip[sites + 1])]
+        cov = self.index.covers_all(sites)
         before = self.planned.copy()
         self.planned += np.bincount(cov, minlength=len(self.planned)).astype(np.int32)
         fresh = np.flatnonzero((before == 0) & (self.planned > 0))
@@ -121,7 +120,7 @@ class CoverageState:
             return
         tp = self.index.t_indptr
         counts = tp[fresh + 1] - tp[fresh]
-        candidates = self.index.t_indices[_ranges(tp[fresh], tp[fresh + 1])]
+        candidates = self.index.covered_by_all(fresh)
         np.subtract.at(self.gain, candidates, np.repeat(self.population[fresh], counts))
         np.subtract.at(self.gain_places, candidates, 1)
 
@@ -229,9 +228,9 @@ class CoverageState:
         sites = np.asarray(sites, dtype=np.int64)
         if len(sites) == 0:
             return
-        ip, idx = self.index.indptr, self.index.indices
+        ip = self.index.indptr
         counts = ip[sites + 1] - ip[sites]
-        flat = idx[_ranges(ip[sites], ip[sites + 1])]
+        flat = self.index.covers_all(sites)
         owner = np.repeat(np.arange(len(sites)), counts)  # which of *sites* each entry is of
         before = np.array(self._on_air, dtype=np.int64)
         # A village is fresh where it first appears in the flat list, if nothing covered it yet.
@@ -315,12 +314,3 @@ class CoverageState:
         self.villages_covered -= len(lost)
         self.people_covered -= people
         return len(lost), people
-
-
-def _ranges(starts: IntArray, ends: IntArray) -> IntArray:
-    """The concatenation of ``arange(starts[i], ends[i])`` for every i (CSR slices at once)."""
-    counts = ends - starts
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.asarray(np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total))

@@ -44,10 +44,10 @@ def check_network(network: Network, seed: object, horizon: float | None = None) 
     if not 0 <= cov.people_covered <= pop:
         fail(f"people covered {cov.people_covered} outside 0..{pop}")
     # Coverage counts must be exactly those of the sites in service.
-    counts = np.zeros(len(network.world), dtype=np.int64)
-    index = network.world.coverage
-    for v in np.flatnonzero(network.in_service).tolist():
-        counts[index.covers(v)] += 1
+    in_service = np.flatnonzero(network.in_service)
+    counts = np.bincount(
+        network.world.coverage.covers_all(in_service), minlength=len(network.world)
+    ).astype(np.int64)
     if not np.array_equal(counts, cov.on_air):
         bad = int(np.flatnonzero(counts != cov.on_air)[0])
         fail(

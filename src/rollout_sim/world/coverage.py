@@ -113,9 +113,26 @@ class CoverageIndex:
     def covered_by(self, village: int) -> NDArray[np.int32]:
         return self.t_indices[self.t_indptr[village] : self.t_indptr[village + 1]]
 
+    def covers_all(self, sites: IntArray) -> NDArray[np.int32]:
+        """``covers(s)`` of each of *sites*, concatenated in order (one pass, O(their sum))."""
+        return self.indices[_ranges(self.indptr[sites], self.indptr[sites + 1])]
+
+    def covered_by_all(self, villages: IntArray) -> NDArray[np.int32]:
+        """``covered_by(u)`` of each of *villages*, concatenated in order."""
+        return self.t_indices[_ranges(self.t_indptr[villages], self.t_indptr[villages + 1])]
+
     @property
     def nnz(self) -> int:
         return len(self.indices)
+
+
+def _ranges(starts: IntArray, ends: IntArray) -> IntArray:
+    """The concatenation of ``arange(starts[i], ends[i])`` for every i (CSR slices at once)."""
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total))
 
 
 def _csr(src: IntArray, dst: IntArray, n: int) -> tuple[IntArray, NDArray[np.int32]]:
