@@ -145,34 +145,42 @@ class MaintenanceCrews:
         reduction = maint.preventive_max_reduction * min(
             1.0, spec.preventive_usd_per_site_year / maint.preventive_full_usd_per_site_year
         )
+        # Per-village figures read one at a time, at each failure or repair: plain lists (a
+        # numpy scalar read is ~5x a list's).
         mtbf = np.array([maint.failures.mtbf_days[z] for z in v.zone_names])[v.zone]
-        self.rate = (1.0 - reduction) / mtbf  # failures per day outside the rainy season
+        #: Failures per day outside the rainy season, by village.
+        self.rate: list[float] = ((1.0 - reduction) / mtbf).tolist()
         seasonal = maint.failures.seasonal
-        self.clock_t, self.clock_h = seasonal_clock(
+        clock_t, clock_h = seasonal_clock(
             start,
             horizon_days,
             seasonal.months if seasonal else None,
             seasonal.factor if seasonal else 1.0,
         )
-        self._ct: list[float] = self.clock_t.tolist()
-        self._ch: list[float] = self.clock_h.tolist()
-        self._rate: list[float] = self.rate.tolist()
+        self.clock_t: list[float] = clock_t.tolist()
+        self.clock_h: list[float] = clock_h.tolist()
         self._durations: dict[int, list[float]] = {}  # repair days, per village, k-th
         self._exp1: dict[int, list[float]] = {}  # Exp(1) failure draws, per village, k-th
         self.zone_names = v.zone_names
         self.zone = v.zone
-        self.cost = np.array([maint.repair_cost_usd[z] for z in v.zone_names])[v.zone]
+        #: A repair's cost, by village (its zone's).
+        self.cost: list[float] = np.array([maint.repair_cost_usd[z] for z in v.zone_names])[
+            v.zone
+        ].tolist()
         if maint.travel and len(depots):
             hours = dijkstra(world.travel_hours, directed=False, indices=depots, min_only=True)
-            self.travel_days = np.where(np.isfinite(hours), hours / 24.0, np.inf)
+            travel = np.where(np.isfinite(hours), hours / 24.0, np.inf)
         else:
-            self.travel_days = np.zeros(len(world))
-        # Read once a repair: plain lists (a numpy scalar read is ~5x a list's).
-        self._cost: list[float] = self.cost.tolist()
-        self._travel: list[float] = self.travel_days.tolist()
+            travel = np.zeros(len(world))
+        #: Days from the nearest depot, by village (inf: no path on the graph).
+        self.travel_days: list[float] = travel.tolist()
         self._refs: dict[int, str] = {}  # a site's ledger reference (its village id), by village
-        #: Whether opex funds may pay towards repairs: if none covers them, no support is asked.
-        self._funded = self.funding is not None and self.funding.funds_cover("repair")
+        #: The funding asked for its share of each repair: None if no fund covers repairs.
+        self._repair_funding = (
+            self.funding
+            if self.funding is not None and self.funding.funds_cover("repair")
+            else None
+        )
         #: Repairs waiting for a crew: (−people affected, sequence, village, log row), a heap:
         #: the most people first, first come first served among equals.
         self._waiting: list[tuple[float, int, int, int]] = []
@@ -225,7 +233,7 @@ class MaintenanceCrews:
         the rate outside the rainy season): part of the running costs a reserve covers."""
         if not self.enabled:
             return 0.0
-        return float(self.rate[v] * DAYS_PER_YEAR * self.cost[v])
+        return self.rate[v] * DAYS_PER_YEAR * self.cost[v]
 
     def start_site(self, v: int) -> None:
         """Called when site *v* first comes on air: its first failure is scheduled."""
@@ -241,12 +249,12 @@ class MaintenanceCrews:
             row = self._exp1[v] = (-np.log1p(-draws.row(v))).tolist()
         e = row[k] if k < len(row) else -math.log1p(-draws.extra(v))
         now = self.env.now
-        target = _interp(now, self._ct, self._ch) + e / self._rate[v]
-        if target >= self._ch[-1]:
+        target = _interp(now, self.clock_t, self.clock_h) + e / self.rate[v]
+        if target >= self.clock_h[-1]:
             return math.inf  # after the horizon
         # Mapping now to the clock and back rounds: with a tiny e / rate (or e = 0, a uniform
         # of 0) the result can come out a hair before now, and SimPy refuses a negative delay.
-        return max(_interp(target, self._ch, self._ct) - now, 0.0)
+        return max(_interp(target, self.clock_h, self.clock_t) - now, 0.0)
 
     def _schedule_failure(self, v: int) -> None:
         # A site's life is a renewal process: up until it fails, down until it is repaired,
@@ -315,8 +323,8 @@ class MaintenanceCrews:
             ref = self._refs.get(v)
             if ref is None:
                 ref = self._refs[v] = str(self.network.world.villages.ids[v])
-            cost = self._cost[v]
-            funding = self.funding
+            cost = self.cost[v]
+            funding = self._repair_funding
             # The repair is booked as payable and the crew goes: a going concern's crew does
             # not sit idle waiting for money (the bill is paid first when cash comes in).
             self.treasury.owe(
@@ -324,11 +332,11 @@ class MaintenanceCrews:
                 "repair",
                 "maintenance",
                 ref,
-                support=partial(funding.running_cost_support, "repair", cost, self.treasury, ref)
-                if self._funded and funding is not None
-                else None,
+                support=None
+                if funding is None
+                else partial(funding.running_cost_support, "repair", cost, self.treasury, ref),
             )
-            travel = self._travel[v]
+            travel = self.travel_days[v]
             if travel == math.inf:
                 travel = 0.0  # no path on the graph: assume the site is reachable by other means
             work = travel + self._repair_duration(v)
