@@ -47,7 +47,7 @@ def check_network(network: Network, seed: object, horizon: float | None = None) 
     in_service = np.flatnonzero(network.in_service)
     counts = np.bincount(
         network.world.coverage.covers_all(in_service), minlength=len(network.world)
-    ).astype(np.int64)
+    ).astype(np.int64, copy=False)
     if not np.array_equal(counts, cov.on_air):
         bad = int(np.flatnonzero(counts != cov.on_air)[0])
         fail(

@@ -102,8 +102,6 @@ class LoanBook:
         self, *, limit_usd: float, annual_rate: float, grace_months: int, tenor_months: int
     ) -> None:
         self.terms = LoanTerms(limit_usd, annual_rate, grace_months, tenor_months)
-        #: r = annual_rate / 12 (nominal convention): what the book charges a month.
-        self.monthly_rate = annual_rate / 12.0
         #: Total drawn since the line opened.
         self.drawn_usd = 0.0
         #: Principal outstanding.
@@ -115,6 +113,11 @@ class LoanBook:
         self._level: _Level | None = None
         # What the last due() quoted, so pay() can tell whether the book followed the annuity.
         self._quoted: tuple[int, float, float, float] | None = None
+
+    @property
+    def monthly_rate(self) -> float:
+        """r = annual_rate / 12 (nominal convention): what the book charges a month."""
+        return self.terms.annual_rate / 12.0
 
     @property
     def available_usd(self) -> float:
