@@ -251,16 +251,6 @@ class Treasury:
         quietly once *category* is stopped."""
         if category in self._stopped:
             return
-        if support is None and not self._held:
-            # Nothing waits before it (its class and those above are empty) and no funder's
-            # share is booked first: serving the queue would pay this bill alone, now, if cash
-            # covers it — done here without queueing it (most repair bills).
-            priority = PAYMENT_PRIORITY.get(category)
-            if priority is not None and not any(self._queues[: priority + 1]):
-                booked = cents(amount)
-                if booked <= self.cash:
-                    self.book(-booked, category, counterparty, ref)
-                    return
         self._queue(amount, category, counterparty, ref, None, -1, support)
 
     def _queue(
@@ -276,9 +266,18 @@ class Treasury:
         if category not in PAYMENT_PRIORITY:
             raise ValueError(f"payments of {category!r} are not queued")
         priority = PAYMENT_PRIORITY[category]
-        self._queues[priority].append(
-            _Payment(cents(amount), category, counterparty, ref, event, village)
-        )
+        payment = _Payment(cents(amount), category, counterparty, ref, event, village)
+        if support is None and not self._held and not any(self._queues[: priority + 1]):
+            # Nothing waits before it and no funder's share is booked first: serving would
+            # weigh this payment alone, once. Weighed here, it is paid without passing through
+            # the queue (most repair bills), or queued where it blocks.
+            settled = self._settle(payment)
+            if settled is None:
+                self._queues[priority].append(payment)
+            else:
+                self._pay(payment, settled)
+            return
+        self._queues[priority].append(payment)
         if support is not None:
             support()
         # A new bill can only be paid itself (with the money earmarked for it, never more than
@@ -307,32 +306,44 @@ class Treasury:
         of the priority classes up to *through* (default: all)."""
         if self._held:
             return
-        capex_support = self._capex_support
         for queue in self._queues[: through + 1]:  # in priority order
             while queue:
                 p = queue[0]
-                capex = p.category == "capex"
-                support = 0.0
-                if capex and capex_support is not None and p.village >= 0:
-                    support = capex_support(p.village, p.amount, False)
-                own = cents(p.amount - support)
-                keep = self._reserve.usd() if capex else 0.0
-                cash = self.cash
-                if own + keep > cash:
-                    short = cents(own + keep - cash)
-                    if (
-                        not capex
-                        or self._credit is None
-                        or not self._credit.draw_for_capex(self, short, p.amount)
-                    ):
-                        return  # the first unpaid payment blocks every one behind it
+                support = self._settle(p)
+                if support is None:
+                    return  # the first unpaid payment blocks every one behind it
                 queue.popleft()
-                if support > 0:
-                    assert capex_support is not None
-                    capex_support(p.village, p.amount, True)  # books the subsidy first
-                self.book(-p.amount, p.category, p.counterparty, p.ref)
-                if p.event is not None:
-                    p.event.succeed(p.amount)
+                self._pay(p, support)
+
+    def _settle(self, p: _Payment) -> float | None:
+        """Whether *p* can be paid now: the subsidy towards it (0 but for capex), or None if
+        cash cannot cover it. Capex keeps the reserve back and may draw on credit for the
+        shortfall (booked now, before the payment)."""
+        capex = p.category == "capex"
+        support = 0.0
+        if capex and self._capex_support is not None and p.village >= 0:
+            support = self._capex_support(p.village, p.amount, False)
+        own = cents(p.amount - support)
+        keep = self._reserve.usd() if capex else 0.0
+        cash = self.cash
+        if own + keep > cash:
+            short = cents(own + keep - cash)
+            if (
+                not capex
+                or self._credit is None
+                or not self._credit.draw_for_capex(self, short, p.amount)
+            ):
+                return None
+        return support
+
+    def _pay(self, p: _Payment, support: float) -> None:
+        """Book *p* (and the subsidy towards it, first), and tell whoever waits for it."""
+        if support > 0:
+            assert self._capex_support is not None
+            self._capex_support(p.village, p.amount, True)  # books the subsidy first
+        self.book(-p.amount, p.category, p.counterparty, p.ref)
+        if p.event is not None:
+            p.event.succeed(p.amount)
 
     def stop(self, category: str) -> int:
         """Pay no more *category* (a stop is final): every waiting payment of it, and every
