@@ -4,7 +4,8 @@
     python3 dev.py run     # create .venv, install, run the main job (Peru, scenarios/peru_ipt.yaml)
     python3 dev.py test    # create .venv, install, then lint, format check, types and tests
 
-The virtual environment is (re)installed only when pyproject.toml changes.
+The virtual environment is (re)installed only when pyproject.toml, setup.py or the C source
+of the outage path's accelerator change (the editable install compiles it in place).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".rollout-sim-installed"
+#: What the install depends on: a change to any of these reinstalls (and recompiles).
+INSTALL_INPUTS = ("pyproject.toml", "setup.py", "src/rollout_sim/_netcore.c")
 
 
 def _sh(*cmd: str | Path) -> None:
@@ -34,7 +37,10 @@ def _sh(*cmd: str | Path) -> None:
 def ensure_venv() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"rollout-sim needs Python >= 3.11; this is {sys.version.split()[0]}")
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for name in INSTALL_INPUTS:
+        digest.update((ROOT / name).read_bytes())
+    want = digest.hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == want and PY.exists():
         return
     if not PY.exists():
@@ -50,7 +56,7 @@ def run(args: list[str]) -> None:
     _sh(BIN / "rollout-sim", "run", scenario, *args[1:])
 
 
-LINTED = ("src", "tests", "benchmarks", "scripts", "dev.py")
+LINTED = ("src", "tests", "benchmarks", "scripts", "dev.py", "setup.py")
 
 
 def ensure_chromium() -> None:

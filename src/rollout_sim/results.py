@@ -25,6 +25,7 @@ from .world.build import World
 if TYPE_CHECKING:
     from .model.coverage_state import Footprint
     from .model.funding import FundingDesk
+    from .model.netcore import CoreFootprint, CoreTrace
     from .model.network import Network
     from .model.operator import OperatorAgent
     from .model.records import Trace
@@ -89,7 +90,7 @@ class FootprintTrace:
     service: FloatArray
 
 
-def _trace(fp: Footprint, service: Trace | None) -> FootprintTrace:
+def _trace(fp: Footprint | CoreFootprint, service: Trace | CoreTrace | None) -> FootprintTrace:
     return FootprintTrace(
         time=np.frombuffer(fp.time, dtype=np.float64).copy(),
         places=np.array(fp.place_count, dtype=np.float64),
@@ -296,10 +297,8 @@ class Results:
             maintenance=maintenance,
             service_changes=network.coverage.changes(),
             footprints=tuple(
-                _trace(fp, tr)
-                for fp, tr in zip(
-                    network.coverage.footprints, network.op_service_trace, strict=True
-                )
+                _trace(network.coverage.footprints[k], network.op_service_trace[k])
+                for k in range(len(network.coverage.footprints))
             ),
             first_op=network.coverage.first_op.copy(),
             rollout=_trace(network.coverage.rollout, None),

@@ -14,12 +14,17 @@ sites of the starting network belong to no modelled operator (operator ``-1``).
 from __future__ import annotations
 
 from array import array
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..arrays import IntArray
 from ..world.coverage import CoverageIndex
+
+if TYPE_CHECKING:
+    from .._netcore import Core
+    from .netcore import CoreFootprint
 
 __all__ = ["CoverageState"]
 
@@ -62,10 +67,8 @@ class CoverageState:
         self._first: dict[int, float] = {}
         #: Operator whose site covered each place first (-1: the starting network or never).
         self.first_op = np.full(n, -1, dtype=np.int16)
-        self.footprints = [Footprint(n) for _ in range(operators)]
-        #: The footprint of every modelled operator together (places served by any of them):
-        #: the rollout's own reach, counted once. With one operator it is that operator's.
-        self.rollout = self.footprints[0] if operators == 1 else Footprint(n)
+        self._fps = [Footprint(n) for _ in range(operators)]
+        self._rollout = self._fps[0] if operators == 1 else Footprint(n)
         #: Every change of a village's served state: (time, village, +1 gained / −1 lost),
         #: appended in blocks, one per site switched (for impact estimates over outages).
         self.change_time: array[float] = array("d")
@@ -73,8 +76,11 @@ class CoverageState:
         self.change_villages: array[int] = array("i")
         self.change_count: array[int] = array("i")
         self.change_sign: array[int] = array("b")
-        self.villages_covered = 0
-        self.people_covered = 0
+        self._villages = 0
+        self._people = 0
+        #: The compiled outage path, once it keeps the switching state (:meth:`adopt`).
+        self._core: Core | None = None
+        self._core_fps: tuple[list[CoreFootprint], CoreFootprint] | None = None
         # gain[v] = people a site at v would newly cover, given sites planned so far.
         counts = np.diff(index.indptr)
         rows = np.repeat(np.arange(n), counts)
@@ -124,9 +130,65 @@ class CoverageState:
         np.subtract.at(self.gain, candidates, np.repeat(self.population[fresh], counts))
         np.subtract.at(self.gain_places, candidates, 1)
 
+    # --- the compiled outage path -------------------------------------------------------
+
+    def adopt(self, core: Core, footprints: list[CoreFootprint], rollout: CoreFootprint) -> None:
+        """From now on the switching state lives in *core* (``rollout_sim._netcore``): counts,
+        first-covered days, footprints and the change log; this object reads them from there.
+        Called once, by :func:`rollout_sim.model.netcore.attach`, before any operator's site
+        switches."""
+        if self._core is not None:
+            raise RuntimeError("coverage state already kept by the compiled core")
+        self._core = core
+        # Instance attributes shadow the methods: a switch is one C call, no Python frame.
+        self.switch_on = core.switch_on  # type: ignore[method-assign,assignment]
+        self.switch_off = core.switch_off  # type: ignore[method-assign,assignment]
+        self._core_fps = (footprints, rollout)
+        # The Python copies are stale from here: drop them so nothing reads them by mistake.
+        self._on_air = []
+        self._first = {}
+        self._covers = []
+
+    @property
+    def footprints(self) -> list[Footprint] | list[CoreFootprint]:
+        """Each modelled operator's footprint."""
+        return self._fps if self._core_fps is None else self._core_fps[0]
+
+    @property
+    def rollout(self) -> Footprint | CoreFootprint:
+        """The footprint of every modelled operator together (places served by any of them):
+        the rollout's own reach, counted once. With one operator it is that operator's."""
+        return self._rollout if self._core_fps is None else self._core_fps[1]
+
+    @property
+    def villages_covered(self) -> int:
+        """Villages with at least one on-air site covering them now."""
+        return self._villages if self._core is None else self._core.villages_covered
+
+    @villages_covered.setter
+    def villages_covered(self, value: int) -> None:
+        if self._core is None:
+            self._villages = value
+        else:
+            self._core.villages_covered = value
+
+    @property
+    def people_covered(self) -> int:
+        """People in the villages covered now."""
+        return self._people if self._core is None else self._core.people_covered
+
+    @people_covered.setter
+    def people_covered(self, value: int) -> None:
+        if self._core is None:
+            self._people = value
+        else:
+            self._core.people_covered = value
+
     @property
     def first_covered(self) -> NDArray[np.float64]:
         """Day each village was first covered (NaN = never)."""
+        if self._core is not None:
+            return np.frombuffer(self._core.first_day(), dtype=np.float64).copy()
         out = np.full(len(self._on_air), np.nan)
         if self._first:
             idx = np.fromiter(self._first.keys(), dtype=np.int64, count=len(self._first))
@@ -136,6 +198,8 @@ class CoverageState:
     @property
     def on_air(self) -> NDArray[np.int32]:
         """On-air sites covering each village."""
+        if self._core is not None:
+            return np.frombuffer(self._core.on_air(), dtype=np.int32).copy()
         return np.array(self._on_air, dtype=np.int32)
 
     def _cov(self, site: int) -> list[int]:
@@ -146,6 +210,10 @@ class CoverageState:
 
     def changes(self) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int8]]:
         """Flat (time, village, sign) arrays of every served-state change, in time order."""
+        if self._core is not None:
+            from .netcore import change_log
+
+            return change_log(self._core)
         if not self.change_time:
             return np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
         counts = np.frombuffer(self.change_count, dtype=np.int32)
@@ -171,7 +239,7 @@ class CoverageState:
         if op >= 0:
             # The operator's footprint in the same pass over the villages: switches are the
             # most frequent state change, and a second loop was a third of their cost.
-            fp = self.footprints[op]
+            fp = self._fps[op]
             fon = fp.on_air
             places = people_fp = 0
             for u in cov:
@@ -185,8 +253,8 @@ class CoverageState:
             fp.places += places
             fp.people += people_fp
             fp.record(t)
-            if len(self.footprints) > 1:
-                self._footprint_on(self.rollout, cov, t)
+            if len(self._fps) > 1:
+                self._footprint_on(self._rollout, cov, t)
         else:
             for u in cov:
                 if on[u] == 0:
@@ -198,9 +266,9 @@ class CoverageState:
         self.change_villages.extend(fresh)
         self.change_count.append(len(fresh))
         self.change_sign.append(1)
-        self.villages_covered += len(fresh)
+        self._villages += len(fresh)
         if not first:
-            self.people_covered += sum([pop[u] for u in fresh])
+            self._people += sum([pop[u] for u in fresh])
             return 0, 0
         first_v = first_p = 0
         people = 0
@@ -213,7 +281,7 @@ class CoverageState:
                 first_op[u] = op
                 first_v += 1
                 first_p += pop[u]
-        self.people_covered += people
+        self._people += people
         return first_v, first_p
 
     def switch_on_all(self, sites: IntArray, t: float) -> None:
@@ -225,6 +293,8 @@ class CoverageState:
         block per site with a fresh village, in order. A national world starts with ~11,000
         sites: one pass instead of a Python loop over each one's villages.
         """
+        if self._core is not None:
+            raise RuntimeError("switch_on_all is for the starting network, before the core")
         sites = np.asarray(sites, dtype=np.int64)
         if len(sites) == 0:
             return
@@ -247,8 +317,8 @@ class CoverageState:
         self.change_villages.extend(fresh.tolist())
         self.change_count.extend(blocks.tolist())
         self.change_sign.extend([1] * len(blocks))
-        self.villages_covered += len(fresh)
-        self.people_covered += int(self.population[fresh].sum())
+        self._villages += len(fresh)
+        self._people += int(self.population[fresh].sum())
         seen = self._first
         for u in fresh.tolist():
             if u not in seen:
@@ -282,7 +352,7 @@ class CoverageState:
         people = 0
         cov = self._cov(site)
         if op >= 0:
-            fp = self.footprints[op]  # in the same pass, as in switch_on
+            fp = self._fps[op]  # in the same pass, as in switch_on
             fon = fp.on_air
             places = people_fp = 0
             for u in cov:
@@ -297,8 +367,8 @@ class CoverageState:
             fp.places -= places
             fp.people -= people_fp
             fp.record(t)
-            if len(self.footprints) > 1:
-                self._footprint_off(self.rollout, cov, t)
+            if len(self._fps) > 1:
+                self._footprint_off(self._rollout, cov, t)
         else:
             for u in cov:
                 on[u] -= 1
@@ -311,6 +381,6 @@ class CoverageState:
         self.change_villages.extend(lost)
         self.change_count.append(len(lost))
         self.change_sign.append(-1)
-        self.villages_covered -= len(lost)
-        self.people_covered -= people
+        self._villages -= len(lost)
+        self._people -= people
         return len(lost), people

@@ -20,6 +20,7 @@ import simpy
 from ..world.build import World
 from .coverage_state import CoverageState
 from .finance import Ledger
+from .netcore import CoreTrace, attach, service_traces
 from .records import SiteRegister, Trace
 
 __all__ = ["Network"]
@@ -50,14 +51,14 @@ class Network:
         self._first_air: dict[int, Callable[[int], None]] = {}
         self.built_trace = Trace()
         self.on_air_trace = Trace()
-        self.down_trace = Trace()
-        self.net_trace = Trace()
+        self._down_trace = Trace()
+        self._net_trace = Trace()
         self.built_count = 0
         self.on_air_count = 0
-        self.down_count = 0
+        self._down_count = 0
         #: Per operator: its sites in service now, and (time, count) at every change.
-        self.op_in_service = [0] * ops
-        self.op_service_trace = [Trace() for _ in range(ops)]
+        self._op_in_service = [0] * ops
+        self._service_traces = [Trace() for _ in range(ops)]
 
         self.existing_4g = np.flatnonzero(world.villages.service == 2)
         self.claimed[self.existing_4g] = True
@@ -68,7 +69,48 @@ class Network:
         self.coverage.switch_on_all(self.existing_4g, 0.0)
         self.initial_villages_covered = self.coverage.villages_covered
         self.initial_people_covered = self.coverage.people_covered
-        self.net_trace.add(0.0, self.coverage.people_covered)
+        self._net_trace.add(0.0, self.coverage.people_covered)
+        # From here the outage path runs in the compiled core where it is built (netcore.py):
+        # the walks and switches below are then the reference it matches, bit for bit.
+        self._core_traces: tuple[CoreTrace, CoreTrace, list[CoreTrace]] | None = None
+        self._core = attach(self)
+        if self._core is not None:
+            # Instance attributes shadow the methods: a walk is one C call, no Python frame.
+            self.bring_up = self._core.bring_up  # type: ignore[method-assign,assignment]
+            self.take_down = self._core.take_down  # type: ignore[method-assign,assignment]
+            self._core_traces = service_traces(self._core, ops)
+
+    @property
+    def net_trace(self) -> Trace | CoreTrace:
+        """(time, people covered) after every change of service."""
+        return self._net_trace if self._core_traces is None else self._core_traces[0]
+
+    @property
+    def down_trace(self) -> Trace | CoreTrace:
+        """(time, sites down) after every change of service."""
+        return self._down_trace if self._core_traces is None else self._core_traces[1]
+
+    @property
+    def op_service_trace(self) -> list[Trace] | list[CoreTrace]:
+        """Per operator: (time, its sites in service) at every change of that count."""
+        return self._service_traces if self._core_traces is None else self._core_traces[2]
+
+    @property
+    def down_count(self) -> int:
+        """Sites (of anyone, built) out of service now."""
+        return self._down_count if self._core is None else self._core.down_count
+
+    @down_count.setter
+    def down_count(self, value: int) -> None:
+        if self._core is None:
+            self._down_count = value
+        else:
+            self._core.down_count = value
+
+    @property
+    def op_in_service(self) -> list[int]:
+        """Per operator: its sites in service now."""
+        return self._op_in_service if self._core is None else self._core.op_in_service
 
     def on_first_air(self, op: int, listener: Callable[[int], None]) -> None:
         """Call *listener* with the village whenever a site of operator *op* comes into service
@@ -84,13 +126,13 @@ class Network:
 
     def _record_service(self) -> None:
         now = self.env.now
-        net, down = self.net_trace, self.down_trace
+        net, down = self._net_trace, self._down_trace
         # The appends written out: this runs twice an outage.
         net.time.append(now)
-        net.value.append(self.coverage.people_covered)
+        net.value.append(self.coverage._people)
         down.time.append(now)
-        down.value.append(self.down_count)
-        for trace, count in zip(self.op_service_trace, self.op_in_service, strict=True):
+        down.value.append(self._down_count)
+        for trace, count in zip(self._service_traces, self._op_in_service, strict=True):
             if not trace.value or trace.value[-1] != count:
                 trace.add(now, count)
 
@@ -107,6 +149,8 @@ class Network:
         self.parent[v] = parent
         if parent >= 0:
             self.children.setdefault(parent, []).append(v)
+            if self._core is not None:
+                self._core.add_child(parent, v)
         sites.people_planned[v] = self.coverage.plan(v)
 
     def backhaul_up(self, v: int) -> bool:
@@ -145,29 +189,36 @@ class Network:
             first = isnan(on_air_day[x])
             villages, people = switch_on(x, now, op, first)
             if op >= 0:
-                self.op_in_service[op] += 1
+                self._op_in_service[op] += 1
             if first:
                 on_air_day[x] = now
-                sites.villages_new[x] = villages
-                sites.people_new[x] = people
-                self.on_air_count += 1
-                self.on_air_trace.add(now, self.on_air_count)
-                listener = self._first_air.get(op)
-                if listener is not None:
-                    listener(x)
+                self._on_first_air(x, villages, people)
             else:
                 self.down_total[x] += now - self.down_since[x]
                 self.down_since[x] = np.nan
-                self.down_count -= 1
+                self._down_count -= 1
             kids = children.get(x)
             if kids:
                 stack.extend(kids)
         self._record_service()
 
+    def _on_first_air(self, x: int, villages: int, people: int) -> None:
+        """Site *x* is in service for the first time (its on-air day is set), covering
+        *villages* and *people* first: record it, and tell its operator's listener."""
+        sites = self.sites
+        sites.villages_new[x] = villages
+        sites.people_new[x] = people
+        self.on_air_count += 1
+        self.on_air_trace.add(self.env.now, self.on_air_count)
+        listener = self._first_air.get(int(sites.operator[x]))
+        if listener is not None:
+            listener(x)
+
     def take_down(self, v: int) -> int:
         """Take *v* and its in-service subtree off air; returns the people who lost cover."""
         now = self.env.now
-        before = self.coverage.people_covered
+        coverage = self.coverage
+        before = coverage._people
         operator, in_service, children = self.sites.operator, self.in_service, self.children
         switch_off = self.coverage.switch_off
         stack = [v]
@@ -179,14 +230,14 @@ class Network:
             op = int(operator[x])
             switch_off(x, now, op)
             if op >= 0:
-                self.op_in_service[op] -= 1
+                self._op_in_service[op] -= 1
             self.down_since[x] = now
-            self.down_count += 1
+            self._down_count += 1
             kids = children.get(x)
             if kids:
                 stack.extend(kids)
         self._record_service()
-        return before - self.coverage.people_covered
+        return before - coverage._people
 
     def fail(self, v: int) -> int:
         """The site's own equipment fails; returns the people who lost cover."""

@@ -1,0 +1,744 @@
+/* The network's outage path in C: taking a site and its backhaul subtree off air, bringing
+ * them back, and the coverage counts, change log and traces every switch updates.
+ *
+ * An optional accelerator of rollout_sim.model.network / coverage_state (see
+ * rollout_sim/model/netcore.py): the Python classes there are the reference and give the same
+ * results to the bit; this module is built where a C compiler is present and used unless
+ * ROLLOUT_SIM_PURE_PYTHON is set. Why it exists: an outage is two walks over a subtree and a
+ * pass over each site's villages, ~35 small Python calls that no single optimisation shrinks
+ * (benchmarks/RESULTS.md); here they are loops over typed arrays.
+ *
+ * State shared with Python (numpy arrays held through the buffer protocol, written in place):
+ * in_service, hw_up, operator, built_day, on_air_day, down_since, down_total, first_op.
+ * State owned here: each village's on-air count and each footprint's, the day each village was
+ * first covered, the children of each microwave parent, the counters, and the growable
+ * buffers of the change log and the traces (exported as bytes at the end of a run).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    char *data;
+    Py_ssize_t len; /* items */
+    Py_ssize_t cap; /* items */
+    Py_ssize_t size; /* bytes per item */
+} Buf;
+
+static int buf_reserve(Buf *b, Py_ssize_t extra) {
+    if (b->len + extra <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra) cap *= 2;
+    char *data = PyMem_Realloc(b->data, (size_t)(cap * b->size));
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+#define BUF_PUSH(b, type, value)                                   \
+    (buf_reserve((b), 1) < 0 ? -1                                  \
+                             : (((type *)(b)->data)[(b)->len++] = (value), 0))
+#define BUF_LAST(b, type) (((type *)(b)->data)[(b)->len - 1])
+
+/* Buffer ids, as rollout_sim.model.netcore numbers them. */
+enum { CH_TIME, CH_VILLAGES, CH_COUNT, CH_SIGN, NET_TIME, NET_VALUE, DOWN_TIME, DOWN_VALUE, FIXED };
+
+typedef struct {
+    int32_t *on_air;
+    long long places, people;
+    Buf time, place_count, people_count; /* double, int64, int64 */
+} Footprint;
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t n;
+    int ops;
+    int nfp;     /* footprints kept: one per operator, and the rollout's unless ops == 1 */
+    int rollout; /* which footprint is the rollout's */
+    /* shared, read only */
+    Py_buffer b_pop, b_indptr, b_indices, b_operator, b_built, b_first_op;
+    const int64_t *pop, *indptr, *operator_;
+    const int32_t *indices;
+    const double *built_day;
+    /* shared, written */
+    Py_buffer b_in_service, b_hw_up, b_on_air_day, b_down_since, b_down_total;
+    unsigned char *in_service, *hw_up;
+    double *on_air_day, *down_since, *down_total;
+    int16_t *first_op;
+    /* owned */
+    int32_t *on_air;
+    double *first_day;
+    int64_t *kid_head, *kid_tail, *kid_next, *stack;
+    int32_t *fresh; /* scratch: the villages one switch changed */
+    Footprint *fps;
+    long long *op_in_service;
+    long long villages_covered, people_covered, down_count;
+    Buf fixed[FIXED];
+    Buf *service; /* 2 per operator: time, value */
+    PyObject *env, *on_first;
+    int have_buffers;
+} Core;
+
+static int get_buf(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t len,
+                   int writable, const char *what) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (view->itemsize != itemsize || (len >= 0 && view->len != len * itemsize)) {
+        PyErr_Format(PyExc_ValueError, "netcore: %s has the wrong item size or length", what);
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void core_dealloc(Core *self) {
+    Py_buffer *views[] = {&self->b_pop,      &self->b_indptr,    &self->b_indices,
+                          &self->b_operator, &self->b_built,     &self->b_first_op,
+                          &self->b_in_service, &self->b_hw_up,   &self->b_on_air_day,
+                          &self->b_down_since, &self->b_down_total};
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (views[i]->obj != NULL) PyBuffer_Release(views[i]);
+    PyMem_Free(self->on_air);
+    PyMem_Free(self->first_day);
+    PyMem_Free(self->kid_head);
+    PyMem_Free(self->kid_tail);
+    PyMem_Free(self->kid_next);
+    PyMem_Free(self->stack);
+    PyMem_Free(self->fresh);
+    if (self->fps != NULL) {
+        for (int f = 0; f < self->nfp; f++) {
+            PyMem_Free(self->fps[f].on_air);
+            PyMem_Free(self->fps[f].time.data);
+            PyMem_Free(self->fps[f].place_count.data);
+            PyMem_Free(self->fps[f].people_count.data);
+        }
+        PyMem_Free(self->fps);
+    }
+    for (int i = 0; i < FIXED; i++) PyMem_Free(self->fixed[i].data);
+    if (self->service != NULL) {
+        for (int i = 0; i < 2 * self->ops; i++) PyMem_Free(self->service[i].data);
+        PyMem_Free(self->service);
+    }
+    PyMem_Free(self->op_in_service);
+    Py_XDECREF(self->env);
+    Py_XDECREF(self->on_first);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static void buf_init(Buf *b, Py_ssize_t size) {
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->size = size;
+}
+
+static int fp_record(Footprint *fp, double t) {
+    /* Several switches at one instant: keep the last state (as Footprint.record). */
+    if (BUF_LAST(&fp->time, double) == t) {
+        BUF_LAST(&fp->place_count, int64_t) = fp->places;
+        BUF_LAST(&fp->people_count, int64_t) = fp->people;
+        return 0;
+    }
+    if (BUF_PUSH(&fp->time, double, t) < 0) return -1;
+    if (BUF_PUSH(&fp->place_count, int64_t, fp->places) < 0) return -1;
+    return BUF_PUSH(&fp->people_count, int64_t, fp->people);
+}
+
+/* Core(env, on_first, ops, pop, indptr, indices, operator, built_day, first_op, in_service,
+ *      hw_up, on_air_day, down_since, down_total, on_air, first_day, villages_covered,
+ *      people_covered) */
+static int core_init(Core *self, PyObject *args, PyObject *kwds) {
+    PyObject *env, *on_first, *pop, *indptr, *indices, *operator_, *built, *first_op;
+    PyObject *in_service, *hw_up, *on_air_day, *down_since, *down_total, *on_air, *first_day;
+    int ops;
+    long long vc, pc;
+    if (self->have_buffers) {
+        PyErr_SetString(PyExc_RuntimeError, "netcore: Core is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "OOiOOOOOOOOOOOOOLL", &env, &on_first, &ops, &pop, &indptr,
+                          &indices, &operator_, &built, &first_op, &in_service, &hw_up,
+                          &on_air_day, &down_since, &down_total, &on_air, &first_day, &vc, &pc))
+        return -1;
+    if (ops < 0) {
+        PyErr_SetString(PyExc_ValueError, "netcore: ops must be >= 0");
+        return -1;
+    }
+    self->have_buffers = 1;
+    if (get_buf(pop, &self->b_pop, 8, -1, 0, "pop") < 0) return -1;
+    Py_ssize_t n = self->b_pop.len / 8;
+    self->n = n;
+    if (get_buf(indptr, &self->b_indptr, 8, n + 1, 0, "indptr") < 0) return -1;
+    if (get_buf(indices, &self->b_indices, 4, -1, 0, "indices") < 0) return -1;
+    if (get_buf(operator_, &self->b_operator, 8, n, 0, "operator") < 0) return -1;
+    if (get_buf(built, &self->b_built, 8, n, 0, "built_day") < 0) return -1;
+    if (get_buf(first_op, &self->b_first_op, 2, n, 1, "first_op") < 0) return -1;
+    if (get_buf(in_service, &self->b_in_service, 1, n, 1, "in_service") < 0) return -1;
+    if (get_buf(hw_up, &self->b_hw_up, 1, n, 1, "hw_up") < 0) return -1;
+    if (get_buf(on_air_day, &self->b_on_air_day, 8, n, 1, "on_air_day") < 0) return -1;
+    if (get_buf(down_since, &self->b_down_since, 8, n, 1, "down_since") < 0) return -1;
+    if (get_buf(down_total, &self->b_down_total, 8, n, 1, "down_total") < 0) return -1;
+    self->pop = self->b_pop.buf;
+    self->indptr = self->b_indptr.buf;
+    self->indices = self->b_indices.buf;
+    self->operator_ = self->b_operator.buf;
+    self->built_day = self->b_built.buf;
+    self->first_op = self->b_first_op.buf;
+    self->in_service = self->b_in_service.buf;
+    self->hw_up = self->b_hw_up.buf;
+    self->on_air_day = self->b_on_air_day.buf;
+    self->down_since = self->b_down_since.buf;
+    self->down_total = self->b_down_total.buf;
+
+    Py_buffer v_on, v_first;
+    if (get_buf(on_air, &v_on, 4, n, 0, "on_air") < 0) return -1;
+    if (get_buf(first_day, &v_first, 8, n, 0, "first_day") < 0) {
+        PyBuffer_Release(&v_on);
+        return -1;
+    }
+    size_t nn = (size_t)(n > 0 ? n : 1);
+    self->on_air = PyMem_Malloc(nn * 4);
+    self->first_day = PyMem_Malloc(nn * 8);
+    self->kid_head = PyMem_Malloc(nn * 8);
+    self->kid_tail = PyMem_Malloc(nn * 8);
+    self->kid_next = PyMem_Malloc(nn * 8);
+    self->stack = PyMem_Malloc((nn + 1) * 8);
+    self->fresh = PyMem_Malloc(nn * 4);
+    self->ops = ops;
+    self->nfp = ops == 1 ? 1 : ops + 1;
+    self->rollout = ops == 1 ? 0 : ops;
+    self->fps = PyMem_Calloc((size_t)self->nfp, sizeof(Footprint));
+    self->op_in_service = PyMem_Calloc((size_t)(ops > 0 ? ops : 1), sizeof(long long));
+    self->service = PyMem_Calloc((size_t)(2 * ops > 0 ? 2 * ops : 1), sizeof(Buf));
+    if (!self->on_air || !self->first_day || !self->kid_head || !self->kid_tail ||
+        !self->kid_next || !self->stack || !self->fresh || !self->fps || !self->op_in_service ||
+        !self->service) {
+        PyBuffer_Release(&v_on);
+        PyBuffer_Release(&v_first);
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (n > 0) {
+        memcpy(self->on_air, v_on.buf, (size_t)n * 4);
+        memcpy(self->first_day, v_first.buf, (size_t)n * 8);
+    }
+    PyBuffer_Release(&v_on);
+    PyBuffer_Release(&v_first);
+    for (Py_ssize_t i = 0; i < n; i++) self->kid_head[i] = self->kid_tail[i] = -1;
+    for (int f = 0; f < self->nfp; f++) {
+        Footprint *fp = &self->fps[f];
+        fp->on_air = PyMem_Calloc(nn, 4);
+        if (fp->on_air == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        buf_init(&fp->time, 8);
+        buf_init(&fp->place_count, 8);
+        buf_init(&fp->people_count, 8);
+        if (BUF_PUSH(&fp->time, double, 0.0) < 0 || BUF_PUSH(&fp->place_count, int64_t, 0) < 0 ||
+            BUF_PUSH(&fp->people_count, int64_t, 0) < 0)
+            return -1;
+    }
+    Py_ssize_t sizes[FIXED] = {8, 4, 4, 1, 8, 8, 8, 8};
+    for (int i = 0; i < FIXED; i++) buf_init(&self->fixed[i], sizes[i]);
+    for (int i = 0; i < 2 * ops; i++) buf_init(&self->service[i], 8);
+    self->villages_covered = vc;
+    self->people_covered = pc;
+    self->down_count = 0;
+    Py_INCREF(env);
+    self->env = env;
+    Py_INCREF(on_first);
+    self->on_first = on_first;
+    return 0;
+}
+
+/* --- coverage switches (CoverageState.switch_on / switch_off) ------------------------------ */
+
+static int log_change(Core *self, double t, Py_ssize_t k, int8_t sign) {
+    Buf *v = &self->fixed[CH_VILLAGES];
+    if (BUF_PUSH(&self->fixed[CH_TIME], double, t) < 0 || buf_reserve(v, k) < 0 ||
+        BUF_PUSH(&self->fixed[CH_COUNT], int32_t, (int32_t)k) < 0 ||
+        BUF_PUSH(&self->fixed[CH_SIGN], int8_t, sign) < 0)
+        return -1;
+    memcpy(v->data + v->len * 4, self->fresh, (size_t)k * 4);
+    v->len += k;
+    return 0;
+}
+
+static int footprint_on(Core *self, Footprint *fp, int64_t a, int64_t b, double t) {
+    int32_t *on = fp->on_air;
+    for (int64_t k = a; k < b; k++) {
+        int32_t u = self->indices[k];
+        if (on[u] == 0) {
+            fp->places += 1;
+            fp->people += self->pop[u];
+        }
+        on[u] += 1;
+    }
+    return fp_record(fp, t);
+}
+
+static int footprint_off(Core *self, Footprint *fp, int64_t a, int64_t b, double t) {
+    int32_t *on = fp->on_air;
+    for (int64_t k = a; k < b; k++) {
+        int32_t u = self->indices[k];
+        on[u] -= 1;
+        if (on[u] == 0) {
+            fp->places -= 1;
+            fp->people -= self->pop[u];
+        }
+    }
+    return fp_record(fp, t);
+}
+
+/* Returns 0 and sets *first_v/*first_p, or -1 with an exception set. */
+static int switch_on(Core *self, Py_ssize_t site, double t, long long op, int first,
+                     long long *first_v, long long *first_p) {
+    int32_t *on = self->on_air;
+    const int64_t *pop = self->pop;
+    int64_t a = self->indptr[site], b = self->indptr[site + 1];
+    Py_ssize_t nf = 0;
+    *first_v = *first_p = 0;
+    if (op >= 0) {
+        Footprint *fp = &self->fps[op];
+        int32_t *fon = fp->on_air;
+        long long places = 0, people_fp = 0;
+        for (int64_t k = a; k < b; k++) {
+            int32_t u = self->indices[k];
+            if (on[u] == 0) self->fresh[nf++] = u;
+            on[u] += 1;
+            if (fon[u] == 0) {
+                places += 1;
+                people_fp += pop[u];
+            }
+            fon[u] += 1;
+        }
+        fp->places += places;
+        fp->people += people_fp;
+        if (fp_record(fp, t) < 0) return -1;
+        if (self->ops > 1 && footprint_on(self, &self->fps[self->rollout], a, b, t) < 0)
+            return -1;
+    } else {
+        for (int64_t k = a; k < b; k++) {
+            int32_t u = self->indices[k];
+            if (on[u] == 0) self->fresh[nf++] = u;
+            on[u] += 1;
+        }
+    }
+    if (nf == 0) return 0;
+    if (log_change(self, t, nf, 1) < 0) return -1;
+    self->villages_covered += nf;
+    long long people = 0;
+    if (!first) {
+        for (Py_ssize_t i = 0; i < nf; i++) people += pop[self->fresh[i]];
+        self->people_covered += people;
+        return 0;
+    }
+    long long fv = 0, fpp = 0;
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        int32_t u = self->fresh[i];
+        people += pop[u];
+        if (isnan(self->first_day[u])) {
+            self->first_day[u] = t;
+            self->first_op[u] = (int16_t)op;
+            fv += 1;
+            fpp += pop[u];
+        }
+    }
+    self->people_covered += people;
+    *first_v = fv;
+    *first_p = fpp;
+    return 0;
+}
+
+/* Returns 0 and sets *lost_v/*lost_p, or -1 with an exception set. */
+static int switch_off(Core *self, Py_ssize_t site, double t, long long op, long long *lost_v,
+                      long long *lost_p) {
+    int32_t *on = self->on_air;
+    const int64_t *pop = self->pop;
+    int64_t a = self->indptr[site], b = self->indptr[site + 1];
+    Py_ssize_t nl = 0;
+    long long people = 0;
+    *lost_v = *lost_p = 0;
+    if (op >= 0) {
+        Footprint *fp = &self->fps[op];
+        int32_t *fon = fp->on_air;
+        long long places = 0, people_fp = 0;
+        for (int64_t k = a; k < b; k++) {
+            int32_t u = self->indices[k];
+            on[u] -= 1;
+            if (on[u] == 0) {
+                self->fresh[nl++] = u;
+                people += pop[u];
+            }
+            fon[u] -= 1;
+            if (fon[u] == 0) {
+                places += 1;
+                people_fp += pop[u];
+            }
+        }
+        fp->places -= places;
+        fp->people -= people_fp;
+        if (fp_record(fp, t) < 0) return -1;
+        if (self->ops > 1 && footprint_off(self, &self->fps[self->rollout], a, b, t) < 0)
+            return -1;
+    } else {
+        for (int64_t k = a; k < b; k++) {
+            int32_t u = self->indices[k];
+            on[u] -= 1;
+            if (on[u] == 0) {
+                self->fresh[nl++] = u;
+                people += pop[u];
+            }
+        }
+    }
+    if (nl == 0) return 0;
+    if (log_change(self, t, nl, -1) < 0) return -1;
+    self->villages_covered -= nl;
+    self->people_covered -= people;
+    *lost_v = nl;
+    *lost_p = people;
+    return 0;
+}
+
+static int check_site(Core *self, Py_ssize_t v) {
+    if (v < 0 || v >= self->n) {
+        PyErr_Format(PyExc_IndexError, "netcore: village %zd out of range", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_op(Core *self, long long op) {
+    if (op >= self->ops) {
+        PyErr_Format(PyExc_IndexError, "netcore: operator %lld out of range", op);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *core_switch_on(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || nargs > 4) {
+        PyErr_SetString(PyExc_TypeError, "switch_on(site, t, op=-1, first=True)");
+        return NULL;
+    }
+    Py_ssize_t site = PyLong_AsSsize_t(args[0]);
+    double t = PyFloat_AsDouble(args[1]);
+    long long op = nargs > 2 ? PyLong_AsLongLong(args[2]) : -1;
+    int first = nargs > 3 ? PyObject_IsTrue(args[3]) : 1;
+    if (PyErr_Occurred() || first < 0 || check_site(self, site) < 0 || check_op(self, op) < 0)
+        return NULL;
+    long long v, p;
+    if (switch_on(self, site, t, op, first, &v, &p) < 0) return NULL;
+    return Py_BuildValue("(LL)", v, p);
+}
+
+static PyObject *core_switch_off(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "switch_off(site, t, op=-1)");
+        return NULL;
+    }
+    Py_ssize_t site = PyLong_AsSsize_t(args[0]);
+    double t = PyFloat_AsDouble(args[1]);
+    long long op = nargs > 2 ? PyLong_AsLongLong(args[2]) : -1;
+    if (PyErr_Occurred() || check_site(self, site) < 0 || check_op(self, op) < 0) return NULL;
+    long long v, p;
+    if (switch_off(self, site, t, op, &v, &p) < 0) return NULL;
+    return Py_BuildValue("(LL)", v, p);
+}
+
+/* --- the network's walks (Network.bring_up / take_down) ------------------------------------ */
+
+static int record_service(Core *self, double now) {
+    if (BUF_PUSH(&self->fixed[NET_TIME], double, now) < 0 ||
+        BUF_PUSH(&self->fixed[NET_VALUE], double, (double)self->people_covered) < 0 ||
+        BUF_PUSH(&self->fixed[DOWN_TIME], double, now) < 0 ||
+        BUF_PUSH(&self->fixed[DOWN_VALUE], double, (double)self->down_count) < 0)
+        return -1;
+    for (int op = 0; op < self->ops; op++) {
+        Buf *time = &self->service[2 * op], *value = &self->service[2 * op + 1];
+        double count = (double)self->op_in_service[op];
+        if (value->len == 0 || BUF_LAST(value, double) != count) {
+            if (BUF_PUSH(time, double, now) < 0 || BUF_PUSH(value, double, count) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+static int push_kids(Core *self, Py_ssize_t x, Py_ssize_t *top) {
+    for (int64_t c = self->kid_head[x]; c >= 0; c = self->kid_next[c]) {
+        if (*top > self->n) {
+            PyErr_SetString(PyExc_RuntimeError, "netcore: the backhaul tree has a cycle");
+            return -1;
+        }
+        self->stack[(*top)++] = c;
+    }
+    return 0;
+}
+
+static int env_now(Core *self, double *now) {
+    PyObject *t = PyObject_GetAttrString(self->env, "now");
+    if (t == NULL) return -1;
+    *now = PyFloat_AsDouble(t);
+    Py_DECREF(t);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *core_bring_up(Core *self, PyObject *arg) {
+    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    double now;
+    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0)
+        return NULL;
+    Py_ssize_t top = 0;
+    self->stack[top++] = v;
+    while (top > 0) {
+        Py_ssize_t x = (Py_ssize_t)self->stack[--top];
+        if (self->in_service[x] || isnan(self->built_day[x]) || !self->hw_up[x]) continue;
+        self->in_service[x] = 1;
+        long long op = self->operator_[x];
+        int first = isnan(self->on_air_day[x]);
+        long long villages, people;
+        if (check_op(self, op) < 0 || switch_on(self, x, now, op, first, &villages, &people) < 0)
+            return NULL;
+        if (op >= 0) self->op_in_service[op] += 1;
+        if (first) {
+            self->on_air_day[x] = now;
+            PyObject *r = PyObject_CallFunction(self->on_first, "nLL", x, villages, people);
+            if (r == NULL) return NULL;
+            Py_DECREF(r);
+        } else {
+            self->down_total[x] += now - self->down_since[x];
+            self->down_since[x] = NAN;
+            self->down_count -= 1;
+        }
+        if (push_kids(self, x, &top) < 0) return NULL;
+    }
+    if (record_service(self, now) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_take_down(Core *self, PyObject *arg) {
+    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    double now;
+    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0)
+        return NULL;
+    long long before = self->people_covered;
+    Py_ssize_t top = 0;
+    self->stack[top++] = v;
+    while (top > 0) {
+        Py_ssize_t x = (Py_ssize_t)self->stack[--top];
+        if (!self->in_service[x]) continue;
+        self->in_service[x] = 0;
+        long long op = self->operator_[x];
+        long long lv, lp;
+        if (check_op(self, op) < 0 || switch_off(self, x, now, op, &lv, &lp) < 0) return NULL;
+        if (op >= 0) self->op_in_service[op] -= 1;
+        self->down_since[x] = now;
+        self->down_count += 1;
+        if (push_kids(self, x, &top) < 0) return NULL;
+    }
+    if (record_service(self, now) < 0) return NULL;
+    return PyLong_FromLongLong(before - self->people_covered);
+}
+
+static PyObject *core_add_child(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "add_child(parent, child)");
+        return NULL;
+    }
+    Py_ssize_t p = PyLong_AsSsize_t(args[0]), c = PyLong_AsSsize_t(args[1]);
+    if (PyErr_Occurred() || check_site(self, p) < 0 || check_site(self, c) < 0) return NULL;
+    self->kid_next[c] = -1;
+    if (self->kid_tail[p] < 0)
+        self->kid_head[p] = c;
+    else
+        self->kid_next[self->kid_tail[p]] = c;
+    self->kid_tail[p] = c;
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_record_service(Core *self, PyObject *arg) {
+    double now = PyFloat_AsDouble(arg);
+    if (PyErr_Occurred() || record_service(self, now) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* --- reading the state out ----------------------------------------------------------------- */
+
+static PyObject *bytes_of(const Buf *b) {
+    return PyBytes_FromStringAndSize(b->data ? b->data : "", b->len * b->size);
+}
+
+/* export(i): buffer i as bytes. 0-7: the change log (time, villages, count, sign), the net
+ * trace (time, value), the down trace (time, value); then (time, value) of each operator's
+ * sites in service; then (time, places, people) of each footprint. */
+static PyObject *core_export(Core *self, PyObject *arg) {
+    Py_ssize_t i = PyLong_AsSsize_t(arg);
+    if (i == -1 && PyErr_Occurred()) return NULL;
+    if (i >= 0 && i < FIXED) return bytes_of(&self->fixed[i]);
+    i -= FIXED;
+    if (i >= 0 && i < 2 * self->ops) return bytes_of(&self->service[i]);
+    i -= 2 * self->ops;
+    if (i >= 0 && i < 3 * self->nfp) {
+        Footprint *fp = &self->fps[i / 3];
+        Buf *b[3] = {&fp->time, &fp->place_count, &fp->people_count};
+        return bytes_of(b[i % 3]);
+    }
+    PyErr_SetString(PyExc_IndexError, "netcore: no such buffer");
+    return NULL;
+}
+
+/* seed(i, data): append *data* (whole items) to buffer i: what Python recorded before the
+ * core took over (the starting network's change log, the net trace's first point). */
+static PyObject *core_seed(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "seed(i, data)");
+        return NULL;
+    }
+    Py_ssize_t i = PyLong_AsSsize_t(args[0]);
+    if (i == -1 && PyErr_Occurred()) return NULL;
+    if (i < 0 || i >= FIXED) {
+        PyErr_SetString(PyExc_IndexError, "netcore: only the change log and traces are seeded");
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    Buf *b = &self->fixed[i];
+    if (view.len % b->size != 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "netcore: seed data is not whole items");
+        return NULL;
+    }
+    Py_ssize_t k = view.len / b->size;
+    if (buf_reserve(b, k) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    if (k > 0) memcpy(b->data + b->len * b->size, view.buf, (size_t)view.len);
+    b->len += k;
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_on_air(Core *self, PyObject *Py_UNUSED(ignored)) {
+    return PyBytes_FromStringAndSize((const char *)self->on_air, self->n * 4);
+}
+
+static PyObject *core_first_day(Core *self, PyObject *Py_UNUSED(ignored)) {
+    return PyBytes_FromStringAndSize((const char *)self->first_day, self->n * 8);
+}
+
+static PyObject *core_footprint(Core *self, PyObject *arg) {
+    long f = PyLong_AsLong(arg);
+    if (f == -1 && PyErr_Occurred()) return NULL;
+    if (f < 0 || f >= self->nfp) {
+        PyErr_SetString(PyExc_IndexError, "netcore: no such footprint");
+        return NULL;
+    }
+    return Py_BuildValue("(LL)", self->fps[f].places, self->fps[f].people);
+}
+
+static PyObject *get_villages_covered(Core *self, void *c) {
+    return PyLong_FromLongLong(self->villages_covered);
+}
+static PyObject *get_people_covered(Core *self, void *c) {
+    return PyLong_FromLongLong(self->people_covered);
+}
+static PyObject *get_down_count(Core *self, void *c) {
+    return PyLong_FromLongLong(self->down_count);
+}
+/* Setters: tests corrupt the counters to check that the invariants catch it. */
+static int set_counter(long long *field, PyObject *value) {
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "netcore: counters cannot be deleted");
+        return -1;
+    }
+    long long x = PyLong_AsLongLong(value);
+    if (x == -1 && PyErr_Occurred()) return -1;
+    *field = x;
+    return 0;
+}
+static int set_villages_covered(Core *self, PyObject *value, void *c) {
+    return set_counter(&self->villages_covered, value);
+}
+static int set_people_covered(Core *self, PyObject *value, void *c) {
+    return set_counter(&self->people_covered, value);
+}
+static int set_down_count(Core *self, PyObject *value, void *c) {
+    return set_counter(&self->down_count, value);
+}
+
+static PyObject *get_op_in_service(Core *self, void *c) {
+    PyObject *out = PyList_New(self->ops);
+    if (out == NULL) return NULL;
+    for (int i = 0; i < self->ops; i++) {
+        PyObject *x = PyLong_FromLongLong(self->op_in_service[i]);
+        if (x == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, x);
+    }
+    return out;
+}
+
+static PyGetSetDef core_getset[] = {
+    {"villages_covered", (getter)get_villages_covered, (setter)set_villages_covered, "villages with cover now", NULL},
+    {"people_covered", (getter)get_people_covered, (setter)set_people_covered, "people with cover now", NULL},
+    {"down_count", (getter)get_down_count, (setter)set_down_count, "sites down now", NULL},
+    {"op_in_service", (getter)get_op_in_service, NULL, "each operator's sites in service", NULL},
+    {NULL}};
+
+static PyMethodDef core_methods[] = {
+    {"switch_on", (PyCFunction)(void (*)(void))core_switch_on, METH_FASTCALL,
+     "switch_on(site, t, op=-1, first=True) -> (villages, people) covered first"},
+    {"switch_off", (PyCFunction)(void (*)(void))core_switch_off, METH_FASTCALL,
+     "switch_off(site, t, op=-1) -> (villages, people) that lost their last cover"},
+    {"bring_up", (PyCFunction)core_bring_up, METH_O, "bring_up(v): Network.bring_up"},
+    {"take_down", (PyCFunction)core_take_down, METH_O,
+     "take_down(v) -> people who lost cover: Network.take_down"},
+    {"add_child", (PyCFunction)(void (*)(void))core_add_child, METH_FASTCALL,
+     "add_child(parent, child): child's backhaul hangs on parent"},
+    {"record_service", (PyCFunction)core_record_service, METH_O,
+     "record_service(t): append to the net, down and service traces"},
+    {"seed", (PyCFunction)(void (*)(void))core_seed, METH_FASTCALL,
+     "seed(i, data): append data to buffer i (0-7)"},
+    {"export", (PyCFunction)core_export, METH_O, "export(i) -> bytes of buffer i"},
+    {"on_air", (PyCFunction)core_on_air, METH_NOARGS, "on_air() -> int32 bytes"},
+    {"first_day", (PyCFunction)core_first_day, METH_NOARGS, "first_day() -> float64 bytes"},
+    {"footprint", (PyCFunction)core_footprint, METH_O, "footprint(f) -> (places, people)"},
+    {NULL}};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rollout_sim._netcore.Core",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The network's outage path over typed arrays (see rollout_sim.model.netcore).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)core_init,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_methods = core_methods,
+    .tp_getset = core_getset,
+};
+
+static struct PyModuleDef netcore_module = {PyModuleDef_HEAD_INIT, "_netcore",
+                                            "The network's outage path in C.", -1, NULL};
+
+PyMODINIT_FUNC PyInit__netcore(void) {
+    if (PyType_Ready(&CoreType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&netcore_module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&CoreType);
+    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) {
+        Py_DECREF(&CoreType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

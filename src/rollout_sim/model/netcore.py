@@ -1,0 +1,186 @@
+"""The outage path's optional compiled core: loading it and handing a network over to it.
+
+A national run is ~60,000 outages, each a walk over the failed site's backhaul subtree and a
+pass over each site's villages, then the same on repair: ~35 small Python calls an outage that
+no single optimisation shrinks (``benchmarks/RESULTS.md``). ``rollout_sim._netcore`` (C, built
+by ``setup.py`` where a compiler is present) does those walks, the coverage switches, the
+change log and the traces over typed arrays. The Python of :class:`~.network.Network` and
+:class:`~.coverage_state.CoverageState` stays the reference: same state changes in the same
+order, results identical to the bit (``tests/test_netcore.py`` runs both on the same worlds).
+
+The core is used when the extension was built and ``ROLLOUT_SIM_PURE_PYTHON`` is not set (any
+non-empty value runs the Python path, e.g. to check the two agree). The split of state: arrays
+Python reads during a run (which sites are in service, their equipment, on-air days, downtime)
+stay numpy arrays the core writes in place; what only the switches read (each village's
+on-air count, the footprints, the change log, the traces) moves into the core, and the
+network's and coverage state's accessors read it from there.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from .._netcore import Core
+    from .network import Network
+
+try:
+    from .. import _netcore
+except ImportError:  # built without a C compiler: the Python path
+    _netcore = None  # type: ignore[assignment]
+
+__all__ = [
+    "PURE_PYTHON_ENV",
+    "CoreFootprint",
+    "CoreTrace",
+    "attach",
+    "available",
+    "change_log",
+]
+
+#: Set (non-empty) to run the Python path even where the compiled core is built.
+PURE_PYTHON_ENV = "ROLLOUT_SIM_PURE_PYTHON"
+
+# Buffer ids of ``Core.export`` / ``Core.seed`` (as _netcore.c numbers them).
+_CH_TIME, _CH_VILLAGES, _CH_COUNT, _CH_SIGN = 0, 1, 2, 3
+_NET_TIME, _NET_VALUE, _DOWN_TIME, _DOWN_VALUE = 4, 5, 6, 7
+_FIXED = 8
+
+
+def available() -> bool:
+    """Whether a new network runs its outage path in the compiled core."""
+    return _netcore is not None and not os.environ.get(PURE_PYTHON_ENV)
+
+
+def _doubles(data: bytes) -> array[float]:
+    out = array("d")
+    out.frombytes(data)
+    return out
+
+
+def _longs(data: bytes) -> array[int]:
+    out = array("q")
+    out.frombytes(data)
+    return out
+
+
+class CoreTrace:
+    """A :class:`~.records.Trace` the core appends to: (time, value) read out on demand."""
+
+    def __init__(self, core: Core, time_id: int, value_id: int) -> None:
+        self._core, self._time_id, self._value_id = core, time_id, value_id
+
+    @property
+    def time(self) -> array[float]:
+        return _doubles(self._core.export(self._time_id))
+
+    @property
+    def value(self) -> array[float]:
+        return _doubles(self._core.export(self._value_id))
+
+    def add(self, t: float, value: float) -> None:
+        raise RuntimeError("this trace is kept by the compiled core")
+
+
+class CoreFootprint:
+    """A :class:`~.coverage_state.Footprint` kept by the core: counts and history read out."""
+
+    def __init__(self, core: Core, f: int, first_id: int) -> None:
+        self._core, self._f, self._id = core, f, first_id
+
+    @property
+    def places(self) -> int:
+        return self._core.footprint(self._f)[0]
+
+    @property
+    def people(self) -> int:
+        return self._core.footprint(self._f)[1]
+
+    @property
+    def time(self) -> array[float]:
+        return _doubles(self._core.export(self._id))
+
+    @property
+    def place_count(self) -> array[int]:
+        return _longs(self._core.export(self._id + 1))
+
+    @property
+    def people_count(self) -> array[int]:
+        return _longs(self._core.export(self._id + 2))
+
+
+def change_log(core: Core) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int8]]:
+    """:meth:`CoverageState.changes` from the core's buffers."""
+    counts = np.frombuffer(core.export(_CH_COUNT), dtype=np.int32)
+    if len(counts) == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8)
+    return (
+        np.repeat(np.frombuffer(core.export(_CH_TIME), dtype=np.float64), counts),
+        np.frombuffer(core.export(_CH_VILLAGES), dtype=np.int32).copy(),
+        np.repeat(np.frombuffer(core.export(_CH_SIGN), dtype=np.int8), counts),
+    )
+
+
+def attach(network: Network) -> Core | None:
+    """Hand *network*'s outage path to the compiled core, if it is available; returns it.
+
+    Called at the end of ``Network.__init__``: the starting network is on air (switched on
+    in Python, at once) and no operator's site has switched yet. The core starts from that
+    state — each village's on-air count, first-covered days, the counters, the change log and
+    the net trace so far — and from then on keeps it.
+    """
+    if not available():
+        return None
+    cov = network.coverage
+    for fp in cov.footprints:
+        if fp.places or len(fp.time) != 1:  # pragma: no cover - a programming error
+            raise RuntimeError("the core must take over before any operator's site switches")
+    sites = network.sites
+    ops = len(network._op_in_service)
+    core = _netcore.Core(
+        network.env,
+        network._on_first_air,
+        ops,
+        np.ascontiguousarray(cov.population, dtype=np.int64),
+        np.ascontiguousarray(cov.index.indptr, dtype=np.int64),
+        np.ascontiguousarray(cov.index.indices, dtype=np.int32),
+        sites.operator,
+        sites.built_day,
+        cov.first_op,
+        network.in_service,
+        network.hw_up,
+        sites.on_air_day,
+        network.down_since,
+        network.down_total,
+        np.array(cov._on_air, dtype=np.int32),
+        cov.first_covered,
+        cov.villages_covered,
+        cov.people_covered,
+    )
+    core.seed(_CH_TIME, cov.change_time)
+    core.seed(_CH_VILLAGES, cov.change_villages)
+    core.seed(_CH_COUNT, cov.change_count)
+    core.seed(_CH_SIGN, cov.change_sign)
+    core.seed(_NET_TIME, network.net_trace.time)
+    core.seed(_NET_VALUE, network.net_trace.value)
+    core.seed(_DOWN_TIME, network.down_trace.time)
+    core.seed(_DOWN_VALUE, network.down_trace.value)
+    kept = ops if ops == 1 else ops + 1  # one footprint an operator, and the rollout's
+    first = _FIXED + 2 * ops
+    footprints = [CoreFootprint(core, f, first + 3 * f) for f in range(kept)]
+    cov.adopt(core, footprints[:ops], footprints[0 if ops == 1 else ops])
+    return core
+
+
+def service_traces(core: Core, ops: int) -> tuple[CoreTrace, CoreTrace, list[CoreTrace]]:
+    """The net, down and per-operator service traces the core keeps."""
+    return (
+        CoreTrace(core, _NET_TIME, _NET_VALUE),
+        CoreTrace(core, _DOWN_TIME, _DOWN_VALUE),
+        [CoreTrace(core, _FIXED + 2 * k, _FIXED + 2 * k + 1) for k in range(ops)],
+    )

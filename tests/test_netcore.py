@@ -1,0 +1,263 @@
+"""The compiled outage path (``rollout_sim._netcore``) against the Python reference.
+
+Both paths must leave the same state after every walk and give the same results to the bit:
+here on hand-built networks driven at random (two operators, relay chains, stacked coverage,
+the starting network), and on whole runs with failures and repairs. Skipped where the
+extension was not built (no C compiler): the Python path is then the only one.
+"""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import simpy
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rollout_sim import build_world, load_scenario, simulate
+from rollout_sim.model import netcore
+from rollout_sim.model.finance import Ledger
+from rollout_sim.model.network import Network
+from rollout_sim.results import Results
+from rollout_sim.world.build import World
+
+from _worlds import scenario
+from conftest import QUICKSTART
+
+pytest.importorskip("rollout_sim._netcore")
+
+
+def _pure(monkeypatch: pytest.MonkeyPatch, pure: bool) -> None:
+    if pure:
+        monkeypatch.setenv(netcore.PURE_PYTHON_ENV, "1")
+    else:
+        monkeypatch.delenv(netcore.PURE_PYTHON_ENV, raising=False)
+
+
+# --- hand-built networks, driven at random ---------------------------------------------------
+
+# Twelve villages on a line 3 km apart, 4 km coverage (each site covers its neighbours), the
+# first two already on air with 4G (the starting network), one PoP at the far end.
+XY = [(3.0 * i, 0.0) for i in range(12)]
+POP = [50 + 37 * i for i in range(12)]
+SERVICE = ["4g", "4g"] + ["none"] * 10
+
+
+@pytest.fixture(scope="module")
+def line(tmp_path_factory: pytest.TempPathFactory) -> World:
+    sc = scenario(tmp_path_factory.mktemp("line"), XY, POP, pops=(11,), service=SERVICE)
+    return build_world(sc)
+
+
+def _network(world: World, env: simpy.Environment) -> Network:
+    return Network(env, world, Ledger(("a", "b")))
+
+
+def _state(net: Network) -> dict[str, Any]:
+    cov = net.coverage
+    d, c, s = cov.changes()
+    out: dict[str, Any] = {
+        "in_service": net.in_service.copy(),
+        "down_since": net.down_since.copy(),
+        "down_total": net.down_total.copy(),
+        "on_air_day": net.sites.on_air_day.copy(),
+        "villages_new": net.sites.villages_new.copy(),
+        "people_new": net.sites.people_new.copy(),
+        "counts": (cov.villages_covered, cov.people_covered, net.down_count),
+        "op_in_service": list(net.op_in_service),
+        "on_air": cov.on_air,
+        "first_covered": cov.first_covered,
+        "first_op": cov.first_op.copy(),
+        "changes": (d, c, s),
+        "net": (np.array(net.net_trace.time), np.array(net.net_trace.value)),
+        "down": (np.array(net.down_trace.time), np.array(net.down_trace.value)),
+        "service": [(np.array(t.time), np.array(t.value)) for t in net.op_service_trace],
+        "on_air_trace": (np.array(net.on_air_trace.time), np.array(net.on_air_trace.value)),
+    }
+    for k, fp in enumerate([*cov.footprints, cov.rollout]):
+        out[f"fp{k}"] = (
+            fp.places,
+            fp.people,
+            np.array(fp.time),
+            np.array(fp.place_count),
+            np.array(fp.people_count),
+        )
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    return bool(a == b)
+
+
+# A step: (kind, village) with kind 0 = claim and build (parent: the previous village if it
+# has a site, else fibre), 1 = fail, 2 = repair; applied when it makes sense, skipped if not.
+steps = st.lists(
+    st.tuples(
+        st.integers(0, 2),
+        st.integers(2, 11),
+        st.integers(0, 1),
+        st.sampled_from([0.0, 0.5, 1.0, 2.5]),
+    ),
+    max_size=40,
+)
+
+
+def _drive(net: Network, env: simpy.Environment, plan: list[tuple[int, int, int, float]]) -> list:
+    states = [_state(net)]
+    for kind, v, op, dt in plan:
+        if dt > 0:  # time moves on, or several steps share an instant
+            env.run(until=env.now + dt)
+        if kind == 0 and net.sites.operator[v] < 0:
+            parent = v - 1 if net.sites.operator[v - 1] >= 0 else -1
+            site = net.sites.add(v, op, False, 2 if parent >= 0 else 1, parent, env.now, 0.0)
+            net.claim(v, site, op, parent)
+            net.finish_build(v)
+        elif kind == 1 and net.sites.operator[v] >= 0 and net.hw_up[v]:
+            net.fail(v)
+        elif kind == 2 and net.sites.operator[v] >= 0 and not net.hw_up[v]:
+            net.repair(v)
+        states.append(_state(net))
+    return states
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plan=steps)
+def test_walks_leave_the_same_state_as_python(
+    line: World, monkeypatch: pytest.MonkeyPatch, plan: list[tuple[int, int, int, float]]
+) -> None:
+    runs = []
+    for pure in (True, False):
+        _pure(monkeypatch, pure)
+        env = simpy.Environment()
+        net = _network(line, env)
+        assert (net._core is None) == pure
+        runs.append(_drive(net, env, plan))
+    python, compiled = runs
+    assert len(python) == len(compiled)
+    for step, (a, b) in enumerate(zip(python, compiled, strict=True)):
+        assert _same(a, b), f"state differs after step {step}: {plan[:step]}"
+
+
+def test_a_relay_chain_by_hand(line: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hand-checked: villages 2-4 a chain of operator 0 (2 on fibre, 3 on 2, 4 on 3).
+
+    A site covers its own village and the two beside it; the starting network (villages 0
+    and 1) covers 0-2. Taking 3 down takes 4 with it: villages 4 and 5 (198 + 235 people) lose
+    their last cover; 3 is still covered by site 2. Repairing 3 brings both back.
+    """
+    _pure(monkeypatch, False)
+    env = simpy.Environment()
+    net = _network(line, env)
+    assert net._core is not None
+    for v, parent in ((2, -1), (3, 2), (4, 3)):
+        site = net.sites.add(v, 0, False, 2, parent, 0.0, 0.0)
+        net.claim(v, site, 0, parent)
+        net.finish_build(v)
+    cov = net.coverage
+    assert cov.villages_covered == 6 and cov.people_covered == sum(POP[:6])
+    env.run(until=5.0)
+    assert net.take_down(3) == POP[4] + POP[5] == 433
+    assert net.down_count == 2 and not net.in_service[3] and not net.in_service[4]
+    assert cov.footprints[0].places == 3 and net.op_in_service == [1, 0]  # villages 1, 2, 3
+    env.run(until=7.5)
+    net.repair(3)
+    assert net.down_count == 0 and list(net.down_total[[3, 4]]) == [2.5, 2.5]
+    assert cov.people_covered == sum(POP[:6]) and net.op_in_service == [3, 0]
+    assert list(net.down_trace.value) == [0.0, 0.0, 0.0, 2.0, 0.0]
+
+
+def test_bad_calls_are_errors_not_crashes(line: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    _pure(monkeypatch, False)
+    net = _network(line, simpy.Environment())
+    core = net._core
+    assert core is not None
+    with pytest.raises(IndexError, match="village 12 out of range"):
+        core.take_down(12)
+    with pytest.raises(IndexError, match="operator 2 out of range"):
+        core.switch_on(3, 0.0, 2, True)
+    with pytest.raises(IndexError, match="no such buffer"):
+        core.export(99)
+    with pytest.raises(ValueError, match="wrong item size or length"):
+        from rollout_sim import _netcore
+
+        pop, short_indptr = np.zeros(3, np.int64), np.zeros(3, np.int64)  # 4 entries wanted
+        make: Any = _netcore.Core  # the rest of the arguments are never reached
+        make(None, None, 0, pop, short_indptr, *[None] * 11, 0, 0)
+
+
+# --- whole runs ------------------------------------------------------------------------------
+
+
+def _fields(r: Results) -> dict[str, Any]:
+    return {
+        "daily": dict(r.daily),
+        "operator_daily": {k: dict(v) for k, v in r.operator_daily.items()},
+        "net": (r.net_times, r.net_people, r.down_times, r.down_counts),
+        "changes": r.service_changes,
+        "footprints": [vars(f) for f in (*r.footprints, r.rollout)],
+        "first": (r.first_covered_day, r.first_op, r.site_downtime_days),
+        "sites": r.sites,
+        "maintenance": r.maintenance,
+        "ledger": r.ledger,
+    }
+
+
+def _two_operators(tmp_path: Path) -> Path:
+    data = yaml.safe_load(QUICKSTART.read_text())
+    second = dict(data["operators"][0], name="otherco", cash_usd=2_000_000, build_crews=5)
+    data["operators"].append(second)
+    data["geography"]["synthetic"]["villages"] = 2500
+    data["horizon_years"] = 4
+    data["maintenance"]["failures"]["mtbf_days"] = {"coast": 120, "highlands": 90, "jungle": 60}
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("two", [False, True], ids=["quickstart", "two-operators"])
+def test_a_run_is_the_same_to_the_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two: bool
+) -> None:
+    path = _two_operators(tmp_path) if two else QUICKSTART
+    sc = load_scenario(path, [] if two else ["maintenance.failures.mtbf_days.highlands=60"])
+    world = build_world(sc)
+    runs = []
+    for pure in (True, False):
+        _pure(monkeypatch, pure)
+        runs.append(simulate(sc, world=world))
+    python, compiled = runs
+    assert python.extra["events"] == compiled.extra["events"]
+    failures = [m["failures"] for m in compiled.maintenance]
+    assert min(failures) > 100 and len(failures) == (2 if two else 1)  # outages did happen
+    a, b = _fields(python), _fields(compiled)
+    for key in a:
+        assert _equal(a[key], b[key]), key
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, array):  # NaN where a failure is still open: compare as arrays
+        return _equal(np.asarray(a), np.asarray(b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if hasattr(a, "__dataclass_fields__"):
+        return _equal(vars(a), vars(b))
+    if hasattr(a, "__slots__") or type(a).__module__.startswith("rollout_sim"):
+        return _equal(vars(a), vars(b))
+    return bool(a == b)
