@@ -98,7 +98,23 @@ static int get_buf(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, Py_ssize
     return 0;
 }
 
+/* The core holds the environment and a bound method of its Network, which holds the core:
+ * a cycle the garbage collector must be able to see (or every run's state would leak). */
+static int core_traverse(Core *self, visitproc visit, void *arg) {
+    Py_VISIT(self->env);
+    Py_VISIT(self->on_first);
+    return 0;
+}
+
+static int core_clear(Core *self) {
+    Py_CLEAR(self->env);
+    Py_CLEAR(self->on_first);
+    return 0;
+}
+
 static void core_dealloc(Core *self) {
+    PyObject_GC_UnTrack(self);
+    core_clear(self);
     Py_buffer *views[] = {&self->b_pop,      &self->b_indptr,    &self->b_indices,
                           &self->b_operator, &self->b_built,     &self->b_first_op,
                           &self->b_in_service, &self->b_hw_up,   &self->b_on_air_day,
@@ -127,8 +143,6 @@ static void core_dealloc(Core *self) {
         PyMem_Free(self->service);
     }
     PyMem_Free(self->op_in_service);
-    Py_XDECREF(self->env);
-    Py_XDECREF(self->on_first);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -718,11 +732,14 @@ static PyMethodDef core_methods[] = {
 static PyTypeObject CoreType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rollout_sim._netcore.Core",
     .tp_basicsize = sizeof(Core),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The network's outage path over typed arrays (see rollout_sim.model.netcore).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)core_init,
     .tp_dealloc = (destructor)core_dealloc,
+    .tp_traverse = (traverseproc)core_traverse,
+    .tp_clear = (inquiry)core_clear,
+    .tp_free = PyObject_GC_Del,
     .tp_methods = core_methods,
     .tp_getset = core_getset,
 };
