@@ -71,6 +71,8 @@ def _state(net: Network) -> dict[str, Any]:
         "villages_new": net.sites.villages_new.copy(),
         "people_new": net.sites.people_new.copy(),
         "counts": (cov.villages_covered, cov.people_covered, net.down_count),
+        "planned": (cov.planned.copy(), cov.gain.copy(), cov.gain_places.copy()),
+        "people_planned": net.sites.people_planned.copy(),
         "op_in_service": list(net.op_in_service),
         "on_air": cov.on_air,
         "first_covered": cov.first_covered,
@@ -210,7 +212,7 @@ def test_bad_calls_are_errors_not_crashes(line: World, monkeypatch: pytest.Monke
 
         pop, short_indptr = np.zeros(3, np.int64), np.zeros(3, np.int64)  # 4 entries wanted
         make: Any = _netcore.Core  # the rest of the arguments are never reached
-        make(None, None, 0, pop, short_indptr, *[None] * 11, 0, 0)
+        make(None, None, 0, pop, short_indptr, *[None] * 11, 0, 0, *[None] * 5)
 
 
 # --- whole runs ------------------------------------------------------------------------------

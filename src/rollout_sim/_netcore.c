@@ -71,6 +71,12 @@ typedef struct {
     unsigned char *in_service, *hw_up;
     double *on_air_day, *down_since, *down_total;
     int16_t *first_op;
+    /* siting's planned counts (CoverageState.plan): read only, then written */
+    Py_buffer b_t_indptr, b_t_indices, b_planned, b_gain, b_gain_places;
+    const int64_t *t_indptr;
+    const int32_t *t_indices;
+    int32_t *planned;
+    int64_t *gain, *gain_places;
     /* owned */
     int32_t *on_air;
     double *first_day;
@@ -118,7 +124,9 @@ static void core_dealloc(Core *self) {
     Py_buffer *views[] = {&self->b_pop,      &self->b_indptr,    &self->b_indices,
                           &self->b_operator, &self->b_built,     &self->b_first_op,
                           &self->b_in_service, &self->b_hw_up,   &self->b_on_air_day,
-                          &self->b_down_since, &self->b_down_total};
+                          &self->b_down_since, &self->b_down_total, &self->b_t_indptr,
+                          &self->b_t_indices, &self->b_planned,  &self->b_gain,
+                          &self->b_gain_places};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (views[i]->obj != NULL) PyBuffer_Release(views[i]);
     PyMem_Free(self->on_air);
@@ -166,19 +174,21 @@ static int fp_record(Footprint *fp, double t) {
 
 /* Core(env, on_first, ops, pop, indptr, indices, operator, built_day, first_op, in_service,
  *      hw_up, on_air_day, down_since, down_total, on_air, first_day, villages_covered,
- *      people_covered) */
+ *      people_covered, t_indptr, t_indices, planned, gain, gain_places) */
 static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     PyObject *env, *on_first, *pop, *indptr, *indices, *operator_, *built, *first_op;
     PyObject *in_service, *hw_up, *on_air_day, *down_since, *down_total, *on_air, *first_day;
+    PyObject *t_indptr, *t_indices, *planned, *gain, *gain_places;
     int ops;
     long long vc, pc;
     if (self->have_buffers) {
         PyErr_SetString(PyExc_RuntimeError, "netcore: Core is initialised once");
         return -1;
     }
-    if (!PyArg_ParseTuple(args, "OOiOOOOOOOOOOOOOLL", &env, &on_first, &ops, &pop, &indptr,
-                          &indices, &operator_, &built, &first_op, &in_service, &hw_up,
-                          &on_air_day, &down_since, &down_total, &on_air, &first_day, &vc, &pc))
+    if (!PyArg_ParseTuple(args, "OOiOOOOOOOOOOOOOLLOOOOO", &env, &on_first, &ops, &pop,
+                          &indptr, &indices, &operator_, &built, &first_op, &in_service, &hw_up,
+                          &on_air_day, &down_since, &down_total, &on_air, &first_day, &vc, &pc,
+                          &t_indptr, &t_indices, &planned, &gain, &gain_places))
         return -1;
     if (ops < 0) {
         PyErr_SetString(PyExc_ValueError, "netcore: ops must be >= 0");
@@ -198,6 +208,25 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (get_buf(on_air_day, &self->b_on_air_day, 8, n, 1, "on_air_day") < 0) return -1;
     if (get_buf(down_since, &self->b_down_since, 8, n, 1, "down_since") < 0) return -1;
     if (get_buf(down_total, &self->b_down_total, 8, n, 1, "down_total") < 0) return -1;
+    if (get_buf(t_indptr, &self->b_t_indptr, 8, n + 1, 0, "t_indptr") < 0) return -1;
+    if (get_buf(t_indices, &self->b_t_indices, 4, -1, 0, "t_indices") < 0) return -1;
+    if (get_buf(planned, &self->b_planned, 4, n, 1, "planned") < 0) return -1;
+    if (get_buf(gain, &self->b_gain, 8, n, 1, "gain") < 0) return -1;
+    if (get_buf(gain_places, &self->b_gain_places, 8, n, 1, "gain_places") < 0) return -1;
+    self->t_indptr = self->b_t_indptr.buf;
+    self->t_indices = self->b_t_indices.buf;
+    self->planned = self->b_planned.buf;
+    self->gain = self->b_gain.buf;
+    self->gain_places = self->b_gain_places.buf;
+    /* The walks trust the CSR arrays: check their ends once. */
+    if (((const int64_t *)self->b_indptr.buf)[n] * 4 != self->b_indices.len) {
+        PyErr_SetString(PyExc_ValueError, "netcore: indptr does not end at len(indices)");
+        return -1;
+    }
+    if (((const int64_t *)self->b_t_indptr.buf)[n] * 4 != self->b_t_indices.len) {
+        PyErr_SetString(PyExc_ValueError, "netcore: t_indptr does not end at len(t_indices)");
+        return -1;
+    }
     self->pop = self->b_pop.buf;
     self->indptr = self->b_indptr.buf;
     self->indices = self->b_indices.buf;
@@ -467,6 +496,27 @@ static PyObject *core_switch_off(Core *self, PyObject *const *args, Py_ssize_t n
     return Py_BuildValue("(LL)", v, p);
 }
 
+/* plan(site): CoverageState.plan. Count a claimed site in ``planned``; every candidate site
+ * covering a village planned for the first time loses that village from its gain. Returns the
+ * people the site newly plans to cover. */
+static PyObject *core_plan(Core *self, PyObject *arg) {
+    Py_ssize_t site = PyLong_AsSsize_t(arg);
+    if ((site == -1 && PyErr_Occurred()) || check_site(self, site) < 0) return NULL;
+    long long people = 0;
+    for (int64_t k = self->indptr[site]; k < self->indptr[site + 1]; k++) {
+        int32_t u = self->indices[k];
+        if (self->planned[u]++ != 0) continue;
+        int64_t p = self->pop[u];
+        people += p;
+        for (int64_t j = self->t_indptr[u]; j < self->t_indptr[u + 1]; j++) {
+            int32_t c = self->t_indices[j];
+            self->gain[c] -= p;
+            self->gain_places[c] -= 1;
+        }
+    }
+    return PyLong_FromLongLong(people);
+}
+
 /* --- the network's walks (Network.bring_up / take_down) ------------------------------------ */
 
 static int record_service(Core *self, double now) {
@@ -714,6 +764,7 @@ static PyMethodDef core_methods[] = {
      "switch_on(site, t, op=-1, first=True) -> (villages, people) covered first"},
     {"switch_off", (PyCFunction)(void (*)(void))core_switch_off, METH_FASTCALL,
      "switch_off(site, t, op=-1) -> (villages, people) that lost their last cover"},
+    {"plan", (PyCFunction)core_plan, METH_O, "plan(site) -> people newly planned"},
     {"bring_up", (PyCFunction)core_bring_up, METH_O, "bring_up(v): Network.bring_up"},
     {"take_down", (PyCFunction)core_take_down, METH_O,
      "take_down(v) -> people who lost cover: Network.take_down"},

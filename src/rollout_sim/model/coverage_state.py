@@ -135,12 +135,15 @@ class CoverageState:
     def adopt(self, core: Core, footprints: list[CoreFootprint], rollout: CoreFootprint) -> None:
         """From now on the switching state lives in *core* (``rollout_sim._netcore``): counts,
         first-covered days, footprints and the change log; this object reads them from there.
+        :meth:`plan` runs there too, updating ``planned``, ``gain`` and ``gain_places`` in
+        place (they stay this object's arrays).
         Called once, by :func:`rollout_sim.model.netcore.attach`, before any operator's site
         switches."""
         if self._core is not None:
             raise RuntimeError("coverage state already kept by the compiled core")
         self._core = core
         # Instance attributes shadow the methods: a switch is one C call, no Python frame.
+        self.plan = core.plan  # type: ignore[method-assign,assignment]
         self.switch_on = core.switch_on  # type: ignore[method-assign,assignment]
         self.switch_off = core.switch_off  # type: ignore[method-assign,assignment]
         self._core_fps = (footprints, rollout)

@@ -161,6 +161,11 @@ def attach(network: Network) -> Core | None:
         cov.first_covered,
         cov.villages_covered,
         cov.people_covered,
+        np.ascontiguousarray(cov.index.t_indptr, dtype=np.int64),
+        np.ascontiguousarray(cov.index.t_indices, dtype=np.int32),
+        cov.planned,
+        cov.gain,
+        cov.gain_places,
     )
     core.seed(_CH_TIME, cov.change_time)
     core.seed(_CH_VILLAGES, cov.change_villages)
