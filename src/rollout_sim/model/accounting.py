@@ -82,11 +82,13 @@ class Accounts:
             )
         mine = np.flatnonzero(sites.operator == self.op)
         on_air = mine[np.isfinite(sites.on_air_day[mine])]
-        down_now = self.network.downtime_until(t2)
         if len(on_air):
+            # Downtime is asked for the sites on air only; a site's last figure is 0 until it
+            # is first on air (only a site in service can go down).
+            down_now = self.network.downtime_until(t2, on_air)
             since = np.maximum(sites.on_air_day[on_air], t1)
             span = t2 - since
-            down = down_now[on_air] - self._last_down[on_air]
+            down = down_now - self._last_down[on_air]
             up = np.clip(1.0 - np.divide(down, span, out=np.zeros_like(span), where=span > 0), 0, 1)
             rev = self.spec.revenue
             amounts = revenue_usd(
@@ -102,7 +104,7 @@ class Accounts:
                 up_fraction=up,
             )
             self.treasury.receive(cents(float(amounts.sum())), "revenue", self.revenue_from)
-        self._last_down = down_now
+            self._last_down[on_air] = down_now
 
         if not self.credit.service(self.treasury):
             self.on_default()
