@@ -272,6 +272,69 @@ def test_funding_rules_read_a_sites_facts(tmp_path: Path) -> None:
     assert desk.flows.ref == ["v9", "v9"] and desk.flows.kind == ["capex_subsidy"] * 2
 
 
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    budget=st.sampled_from([None, 12_000.0, 40_000.0, 1e9]),
+    zones=st.sampled_from([None, ["highlands"], ["coast", "jungle"]]),
+    limit=st.sampled_from([None, 300]),
+    viability=st.booleans(),
+    second=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_expected_capex_support_of_many_candidates_is_the_scalar_one(
+    tmp_path: Path,
+    budget: float | None,
+    zones: list[str] | None,
+    limit: int | None,
+    viability: bool,
+    second: bool,
+    seed: int,
+) -> None:
+    """The siting queue's first heap asks every candidate's expected subsidy at once
+    (:meth:`FundingDesk.expected_capex_support`): each number must be :meth:`capex_support`'s
+    for that candidate, bit for bit, whatever the rules, budgets and overlapping subsidies."""
+    import simpy
+
+    from rollout_sim.model.funding import FundingDesk, SiteColumns, SiteFacts
+
+    rule: dict[str, Any] = {"zones": zones, "max_village_population": limit}
+    if viability:
+        rule["negative_viability"] = {"years": 10, "discount_rate": 0.15}
+    first = {"type": "capex_subsidy", "funder": "m", "share": 0.37, "budget_usd": budget}
+    other = {"type": "capex_subsidy", "funder": "n", "share": 0.61, "budget_usd": 25_000.0}
+    instruments = [first | {"name": "a", "eligibility": rule}]
+    if second:
+        instruments.append(other | {"name": "b"})
+    sc = scenario(
+        tmp_path, XY, POP, policies=[{"name": "p", "instruments": instruments}],
+        operators=[operator(revenue={"arpu_usd_month": 4.5})],
+    )  # fmt: skip
+    desk = FundingDesk(simpy.Environment(), sc.policy("p"), sc.operators, sc.start_date, 100, ZONES)
+    rng = np.random.default_rng(seed)
+    n = 200
+    cols = SiteColumns(
+        zone=rng.integers(0, 3, n),
+        village_population=rng.integers(10, 700, n),
+        people=rng.integers(0, 3000, n).astype(np.float64),
+        capex_usd=rng.uniform(5_000, 90_000, n).round(rng.integers(0, 4)),
+        opex_usd_year=rng.uniform(1_000, 15_000, n),
+    )
+    many = desk.expected_capex_support(0, cols)
+    one = [
+        desk.capex_support(
+            0,
+            SiteFacts(int(z), int(p), float(pe), float(c), float(o), "x"),
+            float(c),
+            commit=False,
+        )
+        for z, p, pe, c, o in zip(*cols, strict=True)
+    ]
+    assert many.tolist() == one
+    assert any(x > 0 for x in one) or zones == ["coast", "jungle"] or viability
+
+
 def test_capex_waiting_for_money_is_paid_the_day_a_subsidy_opens(tmp_path: Path) -> None:
     """A capex bill the operator cannot pay waits; a full capex subsidy opening on day 10 pays
     it that day (the opening calls on the treasury, as a credit line's does), not when money

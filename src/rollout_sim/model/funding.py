@@ -13,11 +13,13 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
+from ..arrays import FloatArray
 from ..scenario.funding import (
     CapexSubsidy,
     CreditInstrument,
@@ -35,7 +37,10 @@ from ..units import DAYS_PER_YEAR, cents
 from .demand import bass_integral
 from .finance import Treasury
 
-__all__ = ["FundingDesk", "FundingPort", "PublicFlows", "SiteFacts", "site_npv"]
+__all__ = ["FundingDesk", "FundingPort", "PublicFlows", "SiteColumns", "SiteFacts", "site_npv"]
+
+#: A number or an array of them: a site's figure, or many candidates' at once.
+_F = TypeVar("_F", float, FloatArray)
 
 
 class SiteFacts(NamedTuple):
@@ -53,6 +58,17 @@ class SiteFacts(NamedTuple):
     capex_usd: float
     opex_usd_year: float
     ref: str
+
+
+class SiteColumns(NamedTuple):
+    """:class:`SiteFacts` of many candidate sites at once, as columns (no references: what
+    weighing candidates needs)."""
+
+    zone: NDArray[np.integer]
+    village_population: NDArray[np.integer]
+    people: FloatArray
+    capex_usd: FloatArray
+    opex_usd_year: FloatArray
 
 
 class FundingPort(Protocol):
@@ -79,6 +95,11 @@ class FundingPort(Protocol):
     def capex_support(
         self, site: SiteFacts, amount: float, commit: bool, treasury: Treasury | None = None
     ) -> float: ...
+
+    def expected_capex_support(self, sites: SiteColumns) -> FloatArray:
+        """:meth:`capex_support` of each candidate towards its own capex, not committed, at
+        once (the same numbers, bit for bit)."""
+        ...
 
     def running_cost_support(
         self, kind: str, amount: float, treasury: Treasury, ref: str = ""
@@ -116,13 +137,14 @@ class PublicFlows:
 
 
 def site_npv(
-    people: float,
-    capex_usd: float,
-    opex_usd_year: float,
+    people: _F,
+    capex_usd: _F,
+    opex_usd_year: _F,
     revenue: Revenue,
     viability: Viability,
-) -> float:
-    """A site's own discounted cash flow over ``viability.years`` (USD; O(years)).
+) -> _F:
+    """A site's own discounted cash flow over ``viability.years`` (USD; O(years)); of many
+    sites at once (the same numbers) when the figures are arrays.
 
     Revenue in year y is ceiling × people × ARPU × 12 × share × ∫_{y-1}^{y} F (the Bass curve),
     opex is flat; both are discounted at the end of each year; capex is paid at once.
@@ -342,6 +364,49 @@ class FundingDesk:
                 self.flows.add(now, x.label, s.funder, op, "capex_subsidy", got, site.ref)
         return total
 
+    def expected_capex_support(self, op: int, sites: SiteColumns) -> FloatArray:
+        """:meth:`capex_support` of each of *sites* towards its own capex, not committed:
+        the same numbers, bit for bit (the same float operations elementwise, and each amount
+        rounded to the cent by the same ``round``).
+
+        The siting queue weighs every candidate (~100,000 nationally) by its operator's own
+        dollars when it starts: one call instead of a call per candidate."""
+        now = self.env.now
+        amount = np.asarray(sites.capex_usd, dtype=np.float64)
+        total = np.zeros(len(amount))
+        for x in self._mine(op, CapexSubsidy):
+            s = x.spec
+            assert isinstance(s, CapexSubsidy)
+            if not x.active(now):
+                continue
+            ok = self.eligible_all(s.eligibility, sites, amount, self.operators[op].revenue)
+            want = np.minimum(s.share * amount[ok], amount[ok] - total[ok])
+            got = np.array([cents(g) for g in np.minimum(want, x.remaining()).tolist()])
+            paid = got > 0
+            idx = np.flatnonzero(ok)[paid]
+            total[idx] = [
+                cents(t + g) for t, g in zip(total[idx].tolist(), got[paid].tolist(), strict=True)
+            ]
+        return total
+
+    def eligible_all(
+        self, rule: Eligibility, sites: SiteColumns, capex: FloatArray, revenue: Revenue
+    ) -> np.ndarray:
+        """:meth:`eligible` of each of *sites* (a boolean array)."""
+        ok = np.ones(len(capex), dtype=bool)
+        if rule.zones is not None:
+            zones = [z for z, name in enumerate(self.zone_names) if name in rule.zones]
+            ok &= np.isin(sites.zone, zones)
+        limit = rule.max_village_population
+        if limit is not None:
+            ok &= ~(sites.village_population > limit)
+        if rule.negative_viability is not None:
+            npv = site_npv(
+                sites.people, capex, sites.opex_usd_year, revenue, rule.negative_viability
+            )
+            ok &= ~(npv >= 0)
+        return ok
+
     def running_cost_support(
         self, op: int, kind: str, amount: float, treasury: Treasury, ref: str = ""
     ) -> float:
@@ -441,6 +506,9 @@ class _OperatorFunding:
         self, site: SiteFacts, amount: float, commit: bool, treasury: Treasury | None = None
     ) -> float:
         return self._desk.capex_support(self._op, site, amount, commit, treasury)
+
+    def expected_capex_support(self, sites: SiteColumns) -> FloatArray:
+        return self._desk.expected_capex_support(self._op, sites)
 
     def running_cost_support(
         self, kind: str, amount: float, treasury: Treasury, ref: str = ""

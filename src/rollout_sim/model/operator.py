@@ -30,7 +30,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from ..arrays import FloatArray
+from ..arrays import FloatArray, IntArray
 from ..scenario.schema import Backhaul, Maintenance, Operator
 from .accounting import Accounts, month_starts
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BH_SATELLITE, starting_planner
@@ -38,7 +38,7 @@ from .credit import CreditDesk
 from .crews import WorkQueue
 from .distributions import ppf
 from .finance import CapexReserve, Halted, Treasury
-from .funding import FundingPort, SiteFacts
+from .funding import FundingPort, SiteColumns, SiteFacts
 from .maintenance import MaintenanceCrews, VillageDraws
 from .network import Network
 from .siting import CandidateQueue
@@ -147,6 +147,7 @@ class OperatorAgent:
             tiebreak,
             list_rank,
             relief=self._expected_subsidy if subsidised else None,
+            relief_all=self._expected_subsidies if subsidised else None,
             people_per_place=spec.siting.people_per_place,
             claimed=network.claimed,
             take=self._claim_and_order if turnkey else self._claim,
@@ -403,6 +404,19 @@ class OperatorAgent:
     def _expected_subsidy(self, v: int) -> float:
         facts = self._site_facts(v, claimed=False)
         return self.funding.capex_support(facts, facts.capex_usd, commit=False)
+
+    def _expected_subsidies(self, v: IntArray) -> FloatArray:
+        """:meth:`_expected_subsidy` of each of the candidates *v* at once (the same numbers:
+        the same columns :meth:`_site_facts` reads one by one)."""
+        villages = self.network.world.villages
+        sites = SiteColumns(
+            zone=villages.zone[v],
+            village_population=villages.population[v],
+            people=self.network.coverage.gain[v].astype(np.float64),
+            capex_usd=self.site_capex[v] + self.backhaul.capex[v],
+            opex_usd_year=self.site_opex[v] + self.backhaul_opex[self.backhaul.kind[v]],
+        )
+        return self.funding.expected_capex_support(sites)
 
     def _capex_subsidy(self, v: int, amount: float, commit: bool) -> float:
         facts = self._site_facts(v, claimed=True)

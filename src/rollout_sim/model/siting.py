@@ -70,6 +70,7 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
         list_rank: FloatArray | None = None,
         relief: Callable[[int], float] | None = None,
         people_per_place: float | None = None,
+        relief_all: Callable[[IntArray], FloatArray] | None = None,
         *,
         claimed: NDArray[np.bool_] | None = None,
         take: Callable[[int], Any] = int,
@@ -90,6 +91,8 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
         #: Expected subsidy towards a site's capex: people per dollar counts the operator's
         #: own dollars, which is how a capex subsidy steers where an operator builds.
         self.relief = relief
+        #: *relief* of many candidates at once (the same numbers), for the first heap.
+        self.relief_all = relief_all
         self.people_per_place = people_per_place
         n = len(eligible)
         self.version = np.zeros(n, dtype=np.int64)
@@ -160,11 +163,13 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
     def priorities(self, villages: IntArray) -> FloatArray:
         """:attr:`priority` of each of *villages*, bit for bit, computed on whole columns
         where the strategy allows (float64 arithmetic in the same order as the scalar
-        function); a subsidy's expected relief is still asked site by site."""
+        function); a subsidy's expected relief too, when the queue has *relief_all*."""
         v = np.asarray(villages, dtype=np.int64)
         cov, bh = self.coverage, self.backhaul
         relief = None
-        if self.relief is not None:
+        if self.relief_all is not None:
+            relief = self.relief_all(v)
+        elif self.relief is not None:
             relief = np.array([self.relief(int(x)) for x in v.tolist()], dtype=np.float64)
         if self.strategy in ("people_per_dollar", "places_per_dollar"):
             cost = self.site_capex[v] + bh.capex[v]
