@@ -7,6 +7,7 @@ number of days or villages that did not change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cached_property
@@ -16,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .arrays import FloatArray, IntArray
+from .impact import ImpactSeries
 from .model.demand import subscribers
 from .model.records import MaintenanceRecord
 from .scenario.calibration import FOOTPRINT_METRICS
@@ -437,20 +439,16 @@ class Results:
 
         Kept apart from :attr:`daily` so that runs that do not need them (calibration) do not
         pay for them."""
-        if not self.scenario.impact.enabled:
-            return {}
-        from .impact import impact_series
-
-        return impact_series(self, self.scenario.impact)
+        impact = self.impact_daily
+        return impact.all() if isinstance(impact, ImpactSeries) else {}
 
     @cached_property
-    def impact_daily(self) -> dict[str, FloatArray]:
-        """The impact series flattened as ``<series>_<low|central|high>`` columns."""
-        out: dict[str, FloatArray] = {}
-        for name, series in self.impact_sets.items():
-            for key, values in series.items():
-                out[f"{key}_{name}"] = np.asarray(values, dtype=np.float64)
-        return out
+    def impact_daily(self) -> Mapping[str, FloatArray]:
+        """The impact series flattened as ``<series>_<low|central|high>`` columns, each
+        computed when first read (a comparison reads six of the nine, at the horizon)."""
+        if not self.scenario.impact.enabled:
+            return {}
+        return ImpactSeries(self, self.scenario.impact)
 
     def _subscribers(self, at: FloatArray) -> FloatArray:
         out = np.zeros(len(at))
