@@ -466,32 +466,38 @@ static int check_op(Core *self, long long op) {
     return 0;
 }
 
-static PyObject *core_switch_on(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 2 || nargs > 4) {
-        PyErr_SetString(PyExc_TypeError, "switch_on(site, t, op=-1, first=True)");
-        return NULL;
+/* The arguments of switch_on / switch_off: site, t, then op (default -1). */
+static int switch_args(Core *self, PyObject *const *args, Py_ssize_t nargs, Py_ssize_t most,
+                       const char *usage, Py_ssize_t *site, double *t, long long *op) {
+    if (nargs < 2 || nargs > most) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
     }
-    Py_ssize_t site = PyLong_AsSsize_t(args[0]);
-    double t = PyFloat_AsDouble(args[1]);
-    long long op = nargs > 2 ? PyLong_AsLongLong(args[2]) : -1;
-    int first = nargs > 3 ? PyObject_IsTrue(args[3]) : 1;
-    if (PyErr_Occurred() || first < 0 || check_site(self, site) < 0 || check_op(self, op) < 0)
+    *site = PyLong_AsSsize_t(args[0]);
+    *t = PyFloat_AsDouble(args[1]);
+    *op = nargs > 2 ? PyLong_AsLongLong(args[2]) : -1;
+    if (PyErr_Occurred() || check_site(self, *site) < 0 || check_op(self, *op) < 0) return -1;
+    return 0;
+}
+
+static PyObject *core_switch_on(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    Py_ssize_t site;
+    double t;
+    long long op, v, p;
+    if (switch_args(self, args, nargs, 4, "switch_on(site, t, op=-1, first=True)", &site, &t,
+                    &op) < 0)
         return NULL;
-    long long v, p;
-    if (switch_on(self, site, t, op, first, &v, &p) < 0) return NULL;
+    int first = nargs > 3 ? PyObject_IsTrue(args[3]) : 1;
+    if (first < 0 || switch_on(self, site, t, op, first, &v, &p) < 0) return NULL;
     return Py_BuildValue("(LL)", v, p);
 }
 
 static PyObject *core_switch_off(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 2 || nargs > 3) {
-        PyErr_SetString(PyExc_TypeError, "switch_off(site, t, op=-1)");
+    Py_ssize_t site;
+    double t;
+    long long op, v, p;
+    if (switch_args(self, args, nargs, 3, "switch_off(site, t, op=-1)", &site, &t, &op) < 0)
         return NULL;
-    }
-    Py_ssize_t site = PyLong_AsSsize_t(args[0]);
-    double t = PyFloat_AsDouble(args[1]);
-    long long op = nargs > 2 ? PyLong_AsLongLong(args[2]) : -1;
-    if (PyErr_Occurred() || check_site(self, site) < 0 || check_op(self, op) < 0) return NULL;
-    long long v, p;
     if (switch_off(self, site, t, op, &v, &p) < 0) return NULL;
     return Py_BuildValue("(LL)", v, p);
 }
