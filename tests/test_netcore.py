@@ -183,6 +183,31 @@ def test_a_relay_chain_by_hand(line: World, monkeypatch: pytest.MonkeyPatch) -> 
     assert list(net.down_trace.value) == [0.0, 0.0, 0.0, 2.0, 0.0]
 
 
+def test_a_walk_started_inside_a_walk(line: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator's listener may take a site down while its own site comes on air: the inner
+    walk must not disturb the outer one's sites still to visit (each Python call has its own
+    stack; the core gives a nested walk its own)."""
+    states = []
+    for pure in (True, False):
+        _pure(monkeypatch, pure)
+        env = simpy.Environment()
+        net = _network(line, env)
+        net.on_first_air(1, lambda x, net=net: net.fail(2) if x == 8 else None)
+        for v, op, parent in ((2, 0, -1), (3, 0, 2), (7, 1, 6), (8, 1, 6)):
+            site = net.sites.add(v, op, False, 2, parent, 0.0, 0.0)
+            net.claim(v, site, op, parent)
+            net.finish_build(v)  # 7 and 8 wait for 6
+        env.run(until=3.0)
+        site = net.sites.add(6, 1, False, 1, -1, 3.0, 0.0)
+        net.claim(6, site, 1, -1)
+        # 6 on air, then 8 (the last child first), whose first day takes 2 (and 3 with it)
+        # down inside the walk, while 7 still waits to be visited.
+        net.finish_build(6)
+        assert list(net.in_service[[2, 3, 6, 7, 8]]) == [False, False, True, True, True]
+        states.append(_state(net))
+    assert _same(*states)
+
+
 def test_a_network_and_its_core_are_freed(line: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The core holds a bound method of its network, which holds the core: the collector must
     see that cycle, or each run's state (~100 MB nationally) would stay until the process ends.

@@ -81,6 +81,7 @@ typedef struct {
     int32_t *on_air;
     double *first_day;
     int64_t *kid_head, *kid_tail, *kid_next, *stack;
+    int walking; /* walks under way (more than one: a listener started one inside another) */
     int32_t *fresh; /* scratch: the villages one switch changed */
     Footprint *fps;
     long long *op_in_service;
@@ -541,13 +542,39 @@ static int record_service(Core *self, double now) {
     return 0;
 }
 
-static int push_kids(Core *self, Py_ssize_t x, Py_ssize_t *top) {
+/* A walk's stack of sites still to visit. The first walk uses the core's own; a walk started
+ * from inside another (an operator's listener that takes a site down while its site comes on
+ * air) gets its own, as each call of the Python walks has its own list. */
+typedef struct {
+    int64_t *items;
+    Py_ssize_t top;
+    int owned;
+} Stack;
+
+static int stack_open(Core *self, Stack *s) {
+    s->top = 0;
+    s->owned = self->walking > 0;
+    s->items = s->owned ? PyMem_Malloc((size_t)(self->n + 1) * 8) : self->stack;
+    if (s->items == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->walking += 1;
+    return 0;
+}
+
+static void stack_close(Core *self, Stack *s) {
+    self->walking -= 1;
+    if (s->owned) PyMem_Free(s->items);
+}
+
+static int push_kids(Core *self, Py_ssize_t x, Stack *s) {
     for (int64_t c = self->kid_head[x]; c >= 0; c = self->kid_next[c]) {
-        if (*top > self->n) {
+        if (s->top > self->n) {
             PyErr_SetString(PyExc_RuntimeError, "netcore: the backhaul tree has a cycle");
             return -1;
         }
-        self->stack[(*top)++] = c;
+        s->items[s->top++] = c;
     }
     return 0;
 }
@@ -560,60 +587,76 @@ static int env_now(Core *self, double *now) {
     return PyErr_Occurred() ? -1 : 0;
 }
 
-static PyObject *core_bring_up(Core *self, PyObject *arg) {
-    Py_ssize_t v = PyLong_AsSsize_t(arg);
-    double now;
-    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0)
-        return NULL;
-    Py_ssize_t top = 0;
-    self->stack[top++] = v;
-    while (top > 0) {
-        Py_ssize_t x = (Py_ssize_t)self->stack[--top];
+/* Network.bring_up's walk; 0, or -1 with an exception set. */
+static int bring_up_walk(Core *self, Stack *s, Py_ssize_t v, double now) {
+    s->items[s->top++] = v;
+    while (s->top > 0) {
+        Py_ssize_t x = (Py_ssize_t)s->items[--s->top];
         if (self->in_service[x] || isnan(self->built_day[x]) || !self->hw_up[x]) continue;
         self->in_service[x] = 1;
         long long op = self->operator_[x];
         int first = isnan(self->on_air_day[x]);
         long long villages, people;
         if (check_op(self, op) < 0 || switch_on(self, x, now, op, first, &villages, &people) < 0)
-            return NULL;
+            return -1;
         if (op >= 0) self->op_in_service[op] += 1;
         if (first) {
             self->on_air_day[x] = now;
             PyObject *r = PyObject_CallFunction(self->on_first, "nLL", x, villages, people);
-            if (r == NULL) return NULL;
+            if (r == NULL) return -1;
             Py_DECREF(r);
         } else {
             self->down_total[x] += now - self->down_since[x];
             self->down_since[x] = NAN;
             self->down_count -= 1;
         }
-        if (push_kids(self, x, &top) < 0) return NULL;
+        if (push_kids(self, x, s) < 0) return -1;
     }
-    if (record_service(self, now) < 0) return NULL;
+    return record_service(self, now);
+}
+
+static PyObject *core_bring_up(Core *self, PyObject *arg) {
+    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    double now;
+    Stack s;
+    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0 ||
+        stack_open(self, &s) < 0)
+        return NULL;
+    int failed = bring_up_walk(self, &s, v, now);
+    stack_close(self, &s);
+    if (failed) return NULL;
     Py_RETURN_NONE;
+}
+
+/* Network.take_down's walk; 0, or -1 with an exception set. */
+static int take_down_walk(Core *self, Stack *s, Py_ssize_t v, double now) {
+    s->items[s->top++] = v;
+    while (s->top > 0) {
+        Py_ssize_t x = (Py_ssize_t)s->items[--s->top];
+        if (!self->in_service[x]) continue;
+        self->in_service[x] = 0;
+        long long op = self->operator_[x];
+        long long lv, lp;
+        if (check_op(self, op) < 0 || switch_off(self, x, now, op, &lv, &lp) < 0) return -1;
+        if (op >= 0) self->op_in_service[op] -= 1;
+        self->down_since[x] = now;
+        self->down_count += 1;
+        if (push_kids(self, x, s) < 0) return -1;
+    }
+    return record_service(self, now);
 }
 
 static PyObject *core_take_down(Core *self, PyObject *arg) {
     Py_ssize_t v = PyLong_AsSsize_t(arg);
     double now;
-    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0)
+    Stack s;
+    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0 ||
+        stack_open(self, &s) < 0)
         return NULL;
     long long before = self->people_covered;
-    Py_ssize_t top = 0;
-    self->stack[top++] = v;
-    while (top > 0) {
-        Py_ssize_t x = (Py_ssize_t)self->stack[--top];
-        if (!self->in_service[x]) continue;
-        self->in_service[x] = 0;
-        long long op = self->operator_[x];
-        long long lv, lp;
-        if (check_op(self, op) < 0 || switch_off(self, x, now, op, &lv, &lp) < 0) return NULL;
-        if (op >= 0) self->op_in_service[op] -= 1;
-        self->down_since[x] = now;
-        self->down_count += 1;
-        if (push_kids(self, x, &top) < 0) return NULL;
-    }
-    if (record_service(self, now) < 0) return NULL;
+    int failed = take_down_walk(self, &s, v, now);
+    stack_close(self, &s);
+    if (failed) return NULL;
     return PyLong_FromLongLong(before - self->people_covered);
 }
 
