@@ -303,3 +303,12 @@ def _equal(a: Any, b: Any) -> bool:
     if hasattr(a, "__slots__") or type(a).__module__.startswith("rollout_sim"):
         return _equal(vars(a), vars(b))
     return bool(a == b)
+
+
+def test_the_manifest_says_which_outage_path_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rollout_sim.report.writer import versions
+
+    _pure(monkeypatch, True)
+    assert versions()["outage_path"] == "python"
+    _pure(monkeypatch, False)
+    assert versions()["outage_path"] == "compiled"

@@ -25,6 +25,7 @@ import numpy as np
 from .. import __version__
 from ..fileio import JsonObject, atomic_write, results_dir, write_manifest
 from ..metrics import summarise
+from ..model import netcore
 from ..model.backhaul import BH_NAMES
 from ..results import FOOTPRINT_COLUMNS, TIMESERIES_COLUMNS, Results
 from ..scenario.load import dump_scenario, scenario_hash
@@ -260,6 +261,8 @@ def versions() -> dict[str, str]:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
+    # Which outage path ran: the results are the same either way, the speed is not.
+    out["outage_path"] = "compiled" if netcore.available() else "python"
     return out
 
 
