@@ -615,13 +615,19 @@ static int bring_up_walk(Core *self, Stack *s, Py_ssize_t v, double now) {
     return record_service(self, now);
 }
 
+/* A walk's start: the site asked for, the time now, and a stack; 0, or -1 with an exception. */
+static int walk_start(Core *self, PyObject *arg, Py_ssize_t *v, double *now, Stack *s) {
+    *v = PyLong_AsSsize_t(arg);
+    if ((*v == -1 && PyErr_Occurred()) || check_site(self, *v) < 0 || env_now(self, now) < 0)
+        return -1;
+    return stack_open(self, s);
+}
+
 static PyObject *core_bring_up(Core *self, PyObject *arg) {
-    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    Py_ssize_t v;
     double now;
     Stack s;
-    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0 ||
-        stack_open(self, &s) < 0)
-        return NULL;
+    if (walk_start(self, arg, &v, &now, &s) < 0) return NULL;
     int failed = bring_up_walk(self, &s, v, now);
     stack_close(self, &s);
     if (failed) return NULL;
@@ -647,12 +653,10 @@ static int take_down_walk(Core *self, Stack *s, Py_ssize_t v, double now) {
 }
 
 static PyObject *core_take_down(Core *self, PyObject *arg) {
-    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    Py_ssize_t v;
     double now;
     Stack s;
-    if ((v == -1 && PyErr_Occurred()) || check_site(self, v) < 0 || env_now(self, &now) < 0 ||
-        stack_open(self, &s) < 0)
-        return NULL;
+    if (walk_start(self, arg, &v, &now, &s) < 0) return NULL;
     long long before = self->people_covered;
     int failed = take_down_walk(self, &s, v, now);
     stack_close(self, &s);
