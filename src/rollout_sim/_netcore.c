@@ -341,7 +341,7 @@ static int footprint_off(Core *self, Footprint *fp, int64_t a, int64_t b, double
     return fp_record(fp, t);
 }
 
-/* Returns 0 and sets *first_v/*first_p, or -1 with an exception set. */
+/* Returns 0 and sets *first_v and *first_p, or -1 with an exception set. */
 static int switch_on(Core *self, Py_ssize_t site, double t, long long op, int first,
                      long long *first_v, long long *first_p) {
     int32_t *on = self->on_air;
@@ -401,7 +401,7 @@ static int switch_on(Core *self, Py_ssize_t site, double t, long long op, int fi
     return 0;
 }
 
-/* Returns 0 and sets *lost_v/*lost_p, or -1 with an exception set. */
+/* Returns 0 and sets *lost_v and *lost_p, or -1 with an exception set. */
 static int switch_off(Core *self, Py_ssize_t site, double t, long long op, long long *lost_v,
                       long long *lost_p) {
     int32_t *on = self->on_air;
@@ -838,12 +838,10 @@ static PyTypeObject CoreType = {
     .tp_basicsize = sizeof(Core),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The network's outage path over typed arrays (see rollout_sim.model.netcore).",
-    .tp_new = PyType_GenericNew,
     .tp_init = (initproc)core_init,
     .tp_dealloc = (destructor)core_dealloc,
     .tp_traverse = (traverseproc)core_traverse,
     .tp_clear = (inquiry)core_clear,
-    .tp_free = PyObject_GC_Del,
     .tp_methods = core_methods,
     .tp_getset = core_getset,
 };
@@ -852,6 +850,10 @@ static struct PyModuleDef netcore_module = {PyModuleDef_HEAD_INIT, "_netcore",
                                             "The network's outage path in C.", -1, NULL};
 
 PyMODINIT_FUNC PyInit__netcore(void) {
+    /* Set here, not in the static initialiser: on Windows a function imported from the Python
+     * DLL is not an address constant. */
+    CoreType.tp_new = PyType_GenericNew;
+    CoreType.tp_free = PyObject_GC_Del;
     if (PyType_Ready(&CoreType) < 0) return NULL;
     PyObject *m = PyModule_Create(&netcore_module);
     if (m == NULL) return NULL;
