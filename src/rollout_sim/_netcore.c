@@ -680,12 +680,6 @@ static PyObject *core_add_child(Core *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
-static PyObject *core_record_service(Core *self, PyObject *arg) {
-    double now = PyFloat_AsDouble(arg);
-    if (PyErr_Occurred() || record_service(self, now) < 0) return NULL;
-    Py_RETURN_NONE;
-}
-
 /* --- reading the state out ----------------------------------------------------------------- */
 
 static PyObject *bytes_of(const Buf *b) {
@@ -823,8 +817,6 @@ static PyMethodDef core_methods[] = {
      "take_down(v) -> people who lost cover: Network.take_down"},
     {"add_child", (PyCFunction)(void (*)(void))core_add_child, METH_FASTCALL,
      "add_child(parent, child): child's backhaul hangs on parent"},
-    {"record_service", (PyCFunction)core_record_service, METH_O,
-     "record_service(t): append to the net, down and service traces"},
     {"seed", (PyCFunction)(void (*)(void))core_seed, METH_FASTCALL,
      "seed(i, data): append data to buffer i (0-7)"},
     {"export", (PyCFunction)core_export, METH_O, "export(i) -> bytes of buffer i"},

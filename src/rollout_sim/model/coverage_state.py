@@ -151,6 +151,8 @@ class CoverageState:
         self._on_air = []
         self._first = {}
         self._covers = []
+        self.change_time, self.change_villages = array("d"), array("i")
+        self.change_count, self.change_sign = array("i"), array("b")
 
     @property
     def footprints(self) -> list[Footprint] | list[CoreFootprint]:

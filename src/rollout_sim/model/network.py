@@ -44,7 +44,9 @@ class Network:
         self.in_service = np.zeros(n, dtype=bool)
         #: Microwave parent site (village index) or -1 (fibre, satellite, PoP, existing 4G).
         self.parent = np.full(n, -1, dtype=np.int64)
-        self.children: dict[int, list[int]] = {}
+        #: Microwave children of each parent site (the Python walks'; the compiled core keeps
+        #: its own when it runs them).
+        self._children: dict[int, list[int]] = {}
         self.down_since = np.full(n, np.nan)
         self.down_total = np.zeros(n)
         # Per operator: called with the village when one of its sites is first in service.
@@ -148,8 +150,9 @@ class Network:
         self.claimed[v] = True
         self.parent[v] = parent
         if parent >= 0:
-            self.children.setdefault(parent, []).append(v)
-            if self._core is not None:
+            if self._core is None:
+                self._children.setdefault(parent, []).append(v)
+            else:
                 self._core.add_child(parent, v)
         sites.people_planned[v] = self.coverage.plan(v)
 
@@ -175,7 +178,7 @@ class Network:
         now = self.env.now
         sites = self.sites
         built_day, on_air_day, operator = sites.built_day, sites.on_air_day, sites.operator
-        in_service, hw_up, children = self.in_service, self.hw_up, self.children
+        in_service, hw_up, children = self.in_service, self.hw_up, self._children
         switch_on = self.coverage.switch_on
         stack = [v]
         while stack:
@@ -219,7 +222,7 @@ class Network:
         now = self.env.now
         coverage = self.coverage
         before = coverage._people
-        operator, in_service, children = self.sites.operator, self.in_service, self.children
+        operator, in_service, children = self.sites.operator, self.in_service, self._children
         switch_off = self.coverage.switch_off
         stack = [v]
         while stack:
