@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rollout_sim import load_scenario
 from rollout_sim.model.backhaul import BH_MICROWAVE, BackhaulPlanner
@@ -85,3 +87,40 @@ def test_hop_reach_is_every_village_in_its_own_range_and_kept_within_its_bound()
     for site in sites:
         small(site)
     assert 0 < small.kept_bytes <= reach.kept_bytes // 2
+
+
+_HOPS = [20.0, 30.0, 40.0]
+_OFFSETS = [-40.0, -30.0, -20.0, -10.0, 0.0, 9.99, 19.99999, 20.0, 29.9, 30.0, 40.0, 40.000001]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    origin=st.tuples(st.floats(-100.0, 100.0), st.floats(-100.0, 100.0)),
+    # Steps of 50 m over 100 km: the site falls anywhere in its cell, edges included (floats
+    # drawn by hypothesis crowd at a few round values).
+    site_at=st.tuples(*[st.integers(0, 2000).map(lambda i: i / 20)] * 2),
+    villages=st.lists(
+        st.tuples(st.sampled_from(_OFFSETS), st.sampled_from(_OFFSETS), st.sampled_from(_HOPS)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_hop_reach_grid_finds_exactly_the_villages_in_range(
+    origin: tuple[float, float],
+    site_at: tuple[float, float],
+    villages: list[tuple[float, float, float]],
+) -> None:
+    """Villages exactly one hop away along an axis or a diagonal, from a site anywhere in its
+    grid cell (the cases a binned search could miss), are found as a scan of every village
+    finds them. The first village is the grid's origin (the lowest x and y)."""
+    from rollout_sim.world.reach import HopReach
+
+    ox, oy = origin
+    sx, sy = ox + 50 + site_at[0], oy + 50 + site_at[1]  # the origin stays the lowest
+    rows = [(ox, oy, 20.0), (sx, sy, 40.0)] + [(sx + dx, sy + dy, h) for dx, dy, h in villages]
+    xy = np.array([[x, y] for x, y, _ in rows])
+    hop_km = np.array([h for _, _, h in rows])
+    near, d = HopReach(xy, hop_km)(1)
+    d_all = np.hypot(xy[:, 0] - xy[1, 0], xy[:, 1] - xy[1, 1])
+    assert sorted(near.tolist()) == np.flatnonzero(d_all <= hop_km).tolist()
+    np.testing.assert_array_equal(d, d_all[near])
