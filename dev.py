@@ -4,8 +4,8 @@
     python3 dev.py run     # create .venv, install, run the main job (Peru, scenarios/peru_ipt.yaml)
     python3 dev.py test    # create .venv, install, then lint, format check, types and tests
 
-The virtual environment is (re)installed only when pyproject.toml, setup.py or the C source
-of the outage path's accelerator change (the editable install compiles it in place).
+The virtual environment is (re)installed only when pyproject.toml, setup.py or the C sources
+of the optional accelerators change (the editable install compiles them in place).
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".rollout-sim-installed"
 #: What the install depends on: a change to any of these reinstalls (and recompiles).
-INSTALL_INPUTS = ("pyproject.toml", "setup.py", "src/rollout_sim/_netcore.c")
+INSTALL_INPUTS = (
+    "pyproject.toml",
+    "setup.py",
+    "src/rollout_sim/_netcore.c",
+    "src/rollout_sim/_reach.c",
+)
 
 
 def _sh(*cmd: str | Path) -> None:

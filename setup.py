@@ -1,8 +1,9 @@
 """The one thing pyproject.toml cannot say without an experimental table: the optional C
-accelerator of the outage path (``src/rollout_sim/_netcore.c``, docs/architecture.md).
+accelerators of the outage path (``src/rollout_sim/_netcore.c``) and of a relay's reach
+(``src/rollout_sim/_reach.c``); see ``rollout_sim.compiled`` and docs/architecture.md.
 
-It is built where a C compiler is present; without one the install goes on (``optional``) and
-the same model runs in Python (``rollout_sim.model.netcore``), slower, with the same results.
+They are built where a C compiler is present; without one the install goes on (``optional``)
+and the same model runs in Python, slower, with the same results.
 """
 
 from setuptools import Extension, setup
@@ -13,6 +14,7 @@ setup(
             "rollout_sim._netcore",
             sources=["src/rollout_sim/_netcore.c"],
             optional=True,
-        )
+        ),
+        Extension("rollout_sim._reach", sources=["src/rollout_sim/_reach.c"], optional=True),
     ]
 )

@@ -136,10 +136,9 @@ class BackhaulPlanner:
             self.hops[site] = 1 + (int(self.hops[p]) if p >= 0 else 0)
         if self.max_hops is not None and self.hops[site] >= self.max_hops:
             return np.zeros(0, dtype=np.int64)
-        near, d = self.world.hop_reach(site)  # in range of their own zone's hop
+        # Candidates in range of their own zone's hop that this relay would give a shorter one.
+        near, d = self.world.hop_reach.better(site, self.mw_dist, candidates)
         mw_dist = self.mw_dist
-        better = (d < mw_dist[near]) & candidates[near]
-        near, d = near[better], d[better]
         if len(near) == 0:
             return np.zeros(0, dtype=np.int64)
         # A microwave option's cost does not depend on the hop's length, so a village that had

@@ -18,12 +18,13 @@ network's and coverage state's accessors read it from there.
 
 from __future__ import annotations
 
-import os
 from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ..compiled import PURE_PYTHON_ENV, pure_python
 
 if TYPE_CHECKING:
     from .._netcore import Core
@@ -43,9 +44,6 @@ __all__ = [
     "change_log",
 ]
 
-#: Set (non-empty) to run the Python path even where the compiled core is built.
-PURE_PYTHON_ENV = "ROLLOUT_SIM_PURE_PYTHON"
-
 # Buffer ids of ``Core.export`` / ``Core.seed`` (as _netcore.c numbers them).
 _CH_TIME, _CH_VILLAGES, _CH_COUNT, _CH_SIGN = 0, 1, 2, 3
 _NET_TIME, _NET_VALUE, _DOWN_TIME, _DOWN_VALUE = 4, 5, 6, 7
@@ -54,7 +52,7 @@ _FIXED = 8
 
 def available() -> bool:
     """Whether a new network runs its outage path in the compiled core."""
-    return _netcore is not None and not os.environ.get(PURE_PYTHON_ENV)
+    return _netcore is not None and not pure_python()
 
 
 def _doubles(data: bytes) -> array[float]:

@@ -30,6 +30,7 @@ from ..model.backhaul import BH_NAMES
 from ..results import FOOTPRINT_COLUMNS, TIMESERIES_COLUMNS, Results
 from ..scenario.load import dump_scenario, scenario_hash
 from ..summaries import RunSummary
+from ..world import reach
 
 __all__ = ["versions", "write_csv", "write_run"]
 
@@ -261,8 +262,10 @@ def versions() -> dict[str, str]:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
-    # Which outage path ran: the results are the same either way, the speed is not.
+    # Which paths ran, compiled or Python: the results are the same either way, the speed is
+    # not (rollout_sim.compiled).
     out["outage_path"] = "compiled" if netcore.available() else "python"
+    out["relay_reach"] = "compiled" if reach.compiled() else "python"
     return out
 
 
