@@ -248,13 +248,13 @@ def test_calibrate_checks_its_run_store_before_any_work(tmp_path: Path) -> None:
 # --- the command line --------------------------------------------------------------------------
 
 
-def test_the_entry_point_is_the_package_main() -> None:
+def test_the_entry_point_is_the_package_program() -> None:
     from importlib.metadata import entry_points
 
-    from rollout_sim.cli import main
+    from rollout_sim.cli import program
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "rollout-sim"]
-    assert script.value == "rollout_sim.cli:main" and script.load() is main
+    assert script.value == "rollout_sim.cli:program" and script.load() is program
 
 
 def test_one_policies_parser() -> None:

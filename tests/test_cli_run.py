@@ -165,6 +165,50 @@ def test_python_m_help() -> None:
     assert proc.stderr == ""
 
 
+def _program(
+    *argv: str, hook: bool = False, thread: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``rollout_sim.cli.program`` in a fresh interpreter, its output through pipes."""
+    code = "import atexit, sys, threading, time\n"
+    if hook:
+        code += "atexit.register(lambda: print('hook ran', flush=True))\n"
+    if thread:  # a thread the program did not start, still running when the command ends
+        code += (
+            "import rollout_sim.cli.app as app\n"
+            "done, inner = threading.Event(), app.main\n"
+            "def main(argv=None):\n"
+            "    try:\n"
+            "        return inner(argv)\n"
+            "    finally:\n"
+            "        done.set()\n"
+            "app.main = main\n"
+            "work = lambda: (done.wait(), time.sleep(0.5), print('thread ended'))\n"
+            "threading.Thread(target=work).start()\n"
+        )
+    code += f"sys.argv = ['rollout-sim', *{list(argv)!r}]\n"
+    code += "from rollout_sim.cli import program\nprogram()\n"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+        check=False,
+    )  # fmt: skip
+
+
+def test_the_program_ends_at_once_losing_nothing() -> None:
+    """The program skips the interpreter's teardown (see ``program``) but not what the usual
+    exit does for a user: every line of output (a 100 kB schema through a pipe), the exit
+    code, the ``atexit`` hooks, and a thread still running (waited for, as usual)."""
+    proc = _program("schema", hook=True)
+    assert proc.returncode == 0, proc.stderr
+    schema_text, hook_line = proc.stdout.rsplit("\n", 2)[0], proc.stdout.rsplit("\n", 2)[1]
+    assert json.loads(schema_text)["title"] == "Scenario" and hook_line == "hook ran"
+    assert len(proc.stdout) > 50_000
+    bad = _program("validate", "no-such-file.yaml", hook=True)
+    assert bad.returncode == 2 and bad.stdout == "hook ran\n"
+    assert bad.stderr == "error: no-such-file.yaml: file not found\n"
+    waited = _program("validate", str(QUICKSTART), thread=True)
+    assert waited.returncode == 0 and waited.stdout.splitlines()[-1] == "thread ended"
+
+
 def test_default_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
     data["geography"]["synthetic"]["villages"] = 300

@@ -1,7 +1,5 @@
 """``python -m rollout_sim``."""
 
-import sys
+from .cli import program
 
-from .cli import main
-
-sys.exit(main())
+program()

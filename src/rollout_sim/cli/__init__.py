@@ -5,6 +5,6 @@
 (loading, output checks, batches, manifests) and :mod:`.app` turns errors into exit codes.
 """
 
-from .app import main
+from .app import main, program
 
-__all__ = ["main"]
+__all__ = ["main", "program"]
