@@ -20,6 +20,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``forks`` run first. The results writer forks a child to draw only from a
+    process without other threads (a forked copy of a thread's lock could deadlock), and a
+    test that starts Dask leaves its offload thread alive for the rest of the session: later,
+    these tests would only see the no-fork path."""
+    items.sort(key=lambda item: item.get_closest_marker("forks") is None)  # stable
+
+
 _SMALL_SCENARIO: dict[str, Any] = {
     "name": "small",
     "seed": 42,

@@ -8,6 +8,7 @@ beside them) into *folder* and draws nothing else.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -40,14 +41,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FanContext",
+    "SharedDrawings",
     "comparison_plots",
+    "drawings_alongside",
     "fan_context",
     "fan_of",
-    "maps_alongside",
     "replication_plots",
-    "run_animation",
-    "run_charts",
-    "run_maps",
+    "run_drawings",
     "sweep_plots",
 ]
 
@@ -83,27 +83,120 @@ def _child_main(work: Callable[[], dict[str, float]], send: Connection) -> None:
     send.close()
 
 
-@contextmanager
-def _alongside(work: Callable[[], dict[str, float]]) -> Iterator[dict[str, float]]:
-    """Run *work* in a forked child while the body runs here; wait for it, and raise if it
-    failed (its traceback is on stderr). Without fork, *work* runs here after the body.
+Drawing = tuple[str, Callable[[Path], object]]
 
-    Yields a dict that gets what *work* returned (its phase times) once it has finished. If
-    the body raises (an interruption), the child is ended first: nothing it writes outlives
-    the body's folder, which the caller discards.
+
+def run_drawings(results: Results) -> list[Drawing]:
+    """One run's drawings, as (name, draw into a folder): the map and its yearly snapshots
+    (``map.png``, ``snapshots.png``), the animated map (``rollout.gif``), and the charts of
+    daily series (coverage, poverty with impact on, finance, footprint, availability).
+
+    Longest first (as measured nationally): two processes taking them in turn then end close
+    together (:func:`drawings_alongside`).
     """
-    timing: dict[str, float] = {}
+
+    def saved(figure: Callable[[Results], Any], name: str) -> Callable[[Path], object]:
+        return lambda folder: save_figure(figure(results), folder / f"{name}.png")
+
+    out: list[Drawing] = [
+        ("snapshots", saved(snapshots_figure, "snapshots")),
+        ("map", saved(map_figure, "map")),
+        ("animation", lambda folder: write_rollout_gif(results, folder / "rollout.gif")),
+    ]
+    if results.impact_daily:
+        out.append(("impact", saved(impact_figure, "impact")))
+    out += [
+        ("coverage", saved(coverage_figure, "coverage")),
+        ("footprint", saved(footprint_figure, "footprint")),
+        ("finance", saved(finance_figure, "finance")),
+        ("availability", saved(availability_figure, "availability")),
+    ]
+    return out
+
+
+class SharedDrawings:
+    """One run's drawings (:func:`run_drawings`), shared out between this process and a
+    forked child: each takes the next one not yet taken, the child from the start, this
+    process when it calls :meth:`draw_here` (after its other work). ``seconds`` gets each
+    drawing's time, wherever it was drawn, once the child has ended.
+
+    A drawing is taken under a lock in shared memory. The child holds it for a few
+    instructions; should it die holding it (killed from outside), this process sees the child
+    gone instead of waiting for ever, and the run fails as any failed drawing does.
+    """
+
+    def __init__(self, drawings: list[Drawing], folder: Path, ctx: ForkContext | None) -> None:
+        self.drawings = drawings
+        self.folder = folder
+        self.seconds: dict[str, float] = {}
+        self._next = None if ctx is None else ctx.Value("i", 0)
+        self._taken_here = 0  # without a child: how many this process has drawn
+        #: The child drawing alongside (in the parent, once started).
+        self.child: multiprocessing.process.BaseProcess | None = None
+        self._parent = os.getpid()
+
+    def _take(self) -> int | None:
+        """The index of the next drawing not yet taken (now taken), or None."""
+        shared = self._next
+        if shared is None:
+            i = self._taken_here
+            self._taken_here += 1
+            return i if i < len(self.drawings) else None
+        lock = shared.get_lock()
+        while not lock.acquire(timeout=1.0):
+            child = self.child
+            if child is not None and child.exitcode is not None:
+                raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
+            if os.getpid() != self._parent and os.getppid() != self._parent:
+                raise RuntimeError("drawing stopped: the process that forked this one ended")
+        try:
+            i = int(shared.value)
+            if i >= len(self.drawings):
+                return None
+            shared.value = i + 1
+            return i
+        finally:
+            lock.release()
+
+    def draw_here(self) -> dict[str, float]:
+        """Draw, in this process, every drawing not yet taken; returns their times."""
+        timing = {}
+        while (i := self._take()) is not None:
+            name, draw = self.drawings[i]
+            start = time.perf_counter()
+            draw(self.folder)
+            timing[name] = round(time.perf_counter() - start, 3)
+        return timing
+
+
+@contextmanager
+def drawings_alongside(results: Results, folder: Path) -> Iterator[SharedDrawings]:
+    """Draw one run's plots, maps and animated map (:func:`run_drawings`) in a forked child
+    while the body writes the rest (tables, GeoJSON) and then calls ``draw_here()`` to take
+    the drawings the child has not taken yet: on two cores the main job's writing takes about
+    half its work, whatever share of it the drawings are on a given machine.
+
+    Yields the :class:`SharedDrawings`, whose ``seconds`` has every drawing's time once the
+    body has ended. Where no child can be forked (see :func:`_fork_context`) every drawing is
+    drawn here, by ``draw_here()`` or after the body. An exception in the body ends the child
+    before it propagates; a drawing that fails in the child fails the run (its traceback is on
+    stderr).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
     ctx = _fork_context()
+    shared = SharedDrawings(run_drawings(results), folder, ctx)
     if ctx is None:
-        yield timing
-        timing.update(work())
+        yield shared
+        shared.seconds.update(shared.draw_here())
         return
     # The child flushes its copy of these buffers when it ends: text still buffered here
     # would be written twice.
     sys.stdout.flush()
     sys.stderr.flush()
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child_main, args=(work, send), name="rollout-sim maps")
+    child = ctx.Process(
+        target=_child_main, args=(shared.draw_here, send), name="rollout-sim drawings"
+    )
     # Signals are held back while forking: the child must not run this process's handlers
     # (they raise KeyboardInterrupt) before it has set its own, and one arriving here is
     # delivered below, where the child is ended.
@@ -113,11 +206,13 @@ def _alongside(work: Callable[[], dict[str, float]]) -> Iterator[dict[str, float
     except BaseException:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         raise
+    shared.child = child
     done = False
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         send.close()
-        yield timing
+        yield shared
+        shared.seconds.update(shared.draw_here())  # what is left, if the body did not
         done = True
     finally:
         if not done:
@@ -127,66 +222,10 @@ def _alongside(work: Callable[[], dict[str, float]]) -> Iterator[dict[str, float
             receive.close()
     try:
         if child.exitcode != 0 or not receive.poll():
-            raise RuntimeError(
-                f"drawing the maps failed (child process exit code {child.exitcode})"
-            )
-        timing.update(receive.recv())
+            raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
+        shared.seconds.update(receive.recv())
     finally:
         receive.close()
-
-
-def _run_maps(results: Results, folder: Path) -> dict[str, float]:
-    start = time.perf_counter()
-    run_maps(results, folder)
-    return {"maps_seconds": round(time.perf_counter() - start, 3)}
-
-
-def run_maps(results: Results, folder: Path) -> None:
-    """One run's map and its yearly snapshots (``map.png``, ``snapshots.png``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    save_figure(map_figure(results), folder / "map.png")
-    save_figure(snapshots_figure(results), folder / "snapshots.png")
-
-
-def run_charts(results: Results, folder: Path) -> None:
-    """One run's charts of daily series: coverage, finance, availability, footprint, and
-    poverty (with impact on)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    save_figure(coverage_figure(results), folder / "coverage.png")
-    save_figure(finance_figure(results), folder / "finance.png")
-    save_figure(availability_figure(results), folder / "availability.png")
-    save_figure(footprint_figure(results), folder / "footprint.png")
-    if results.impact_daily:
-        save_figure(impact_figure(results), folder / "impact.png")
-
-
-def run_animation(results: Results, folder: Path) -> None:
-    """One run's animated map, ``rollout.gif`` (apart: it is timed apart)."""
-    write_rollout_gif(results, folder / "rollout.gif")
-
-
-@contextmanager
-def maps_alongside(results: Results, folder: Path) -> Iterator[dict[str, float]]:
-    """Draw one run's maps and animated map (:func:`run_maps`, :func:`run_animation`) in a
-    forked child while the body writes the rest (tables, charts, GeoJSON): on two cores the
-    main job's writing takes little more than the longer of the two shares.
-
-    Yields a dict that gets the child's phase times (``maps_seconds``,
-    ``animation_seconds``) when the body has ended. Where no child can be forked (see
-    :func:`_fork_context`) the maps are drawn here after the body. An exception in the body
-    ends the child before it propagates.
-    """
-
-    def work() -> dict[str, float]:
-        timing = _run_maps(results, folder)
-        start = time.perf_counter()
-        run_animation(results, folder)
-        timing["animation_seconds"] = round(time.perf_counter() - start, 3)
-        return timing
-
-    folder.mkdir(parents=True, exist_ok=True)
-    with _alongside(work) as timing:
-        yield timing
 
 
 def fan_of(

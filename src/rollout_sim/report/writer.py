@@ -287,11 +287,13 @@ def write_run(
     the command so far, seconds) gets the writing phases added and is recorded in the
     manifest under ``timing``, with the command's total from *started* (``perf_counter``).
 
-    With plots, the maps and the animated map are drawn in a forked child while this process
-    writes the tables, the charts and the GeoJSON (:func:`rollout_sim.plots.maps_alongside`):
-    then ``plots_seconds`` is the charts' time here plus the maps' (``maps_seconds``) there,
-    ``animation_seconds`` is the child's, and the phases add up to more than the wall time;
-    ``waiting_for_maps_seconds`` is how long this process waited for the child at the end, and
+    With plots, a forked child starts drawing the maps, the animated map and the charts while
+    this process writes the tables and the GeoJSON, then draws whatever the child has not
+    taken yet (:func:`rollout_sim.plots.drawings_alongside`). ``plots_seconds`` is then the
+    time of every drawing but the animated map's, in either process, ``maps_seconds`` the
+    map's and the snapshots', ``animation_seconds`` the animated map's, and the phases add up
+    to more than the wall time; ``drawing_here_seconds`` is this process's share of the
+    drawing, ``waiting_for_child_seconds`` how long it then waited for the child, and
     ``plots_start_seconds`` the time to import matplotlib and start the child.
     """
     import time
@@ -306,14 +308,13 @@ def write_run(
         clock = now
 
     with results_dir(out) as tmp, ExitStack() as stack:
-        maps_timing: dict[str, float] = {}
+        drawings = None
         if plots:
-            from ..plots import maps_alongside  # matplotlib only when plotting
+            from ..plots import drawings_alongside  # matplotlib only when plotting
 
-            # The maps and the animated map are drawn in a forked child from here on, while
-            # this process sums up the run and writes the tables, the charts and the GeoJSON
-            # (see maps_alongside).
-            maps_timing = stack.enter_context(maps_alongside(results, tmp / "plots"))
+            # A forked child draws from here on, while this process sums up the run and
+            # writes the tables and the GeoJSON, and then draws too (see drawings_alongside).
+            drawings = stack.enter_context(drawings_alongside(results, tmp / "plots"))
             phase("plots_start_seconds")
         summary = summarise(results)
         phase("summary_seconds")
@@ -335,11 +336,6 @@ def write_run(
         )
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(results.scenario))
         phase("tables_seconds")
-        if plots:
-            from ..plots import run_charts
-
-            run_charts(results, tmp / "plots")
-            phase("plots_seconds")
         if geojson:
             from .geojson import backhaul_layer, sites_layer, villages_layer, write_layer
 
@@ -349,15 +345,15 @@ def write_run(
                 write_layer(villages_layer(results, which), tmp / "villages.geojson")
             write_layer(backhaul_layer(results), tmp / "backhaul.geojson")
             phase("geojson_seconds")
-        if plots:
-            stack.close()  # waits for the maps; raises if drawing them failed
-            wait = time.perf_counter() - clock
-            clock = time.perf_counter()
-            # The drawing's time: the charts drawn here and the maps drawn alongside.
-            maps = maps_timing.get("maps_seconds", 0.0)
-            timing["plots_seconds"] = round(timing["plots_seconds"] + maps, 3)
-            timing.update(maps_timing)
-            timing["waiting_for_maps_seconds"] = round(wait, 3)
+        if drawings is not None:
+            drawings.seconds.update(drawings.draw_here())
+            phase("drawing_here_seconds")
+            stack.close()  # waits for the child; raises if a drawing failed
+            phase("waiting_for_child_seconds")
+            took = drawings.seconds
+            timing["plots_seconds"] = round(sum(v for k, v in took.items() if k != "animation"), 3)
+            timing["maps_seconds"] = round(took.get("map", 0.0) + took.get("snapshots", 0.0), 3)
+            timing["animation_seconds"] = took.get("animation", 0.0)
         if source is not None and source.is_file():
             shutil.copyfile(source, tmp / "scenario.source.yaml")
         manifest = {
