@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``forks`` run first. The results writer forks a child to draw only from a
     process without other threads (a forked copy of a thread's lock could deadlock), and a

@@ -170,3 +170,22 @@ def test_the_manifest_says_which_reach_ran(monkeypatch: pytest.MonkeyPatch) -> N
     assert versions()["relay_reach"] == "python"
     monkeypatch.delenv(PURE_PYTHON_ENV)
     assert versions()["relay_reach"] == "compiled"
+
+
+def test_a_reach_pickles_and_answers_the_same_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A world pickles with its reach (the compiled grid is built again on unpickling)."""
+    import pickle
+
+    rng = np.random.default_rng(9)
+    xy = rng.random((3000, 2)) * 200.0
+    hop = rng.choice([20.0, 30.0, 40.0], size=3000)
+    reach = HopReach(xy, hop)
+    reach(5)
+    reach(5)  # kept from its second asking: the copy keeps it too
+    copy = pickle.loads(pickle.dumps(reach))
+    assert copy.kept_bytes == reach.kept_bytes > 0
+    mw, cand = np.full(3000, np.inf), np.ones(3000, dtype=bool)
+    for site in (0, 5, 2999):
+        _same(copy.better(site, mw, cand), reach.better(site, mw, cand))
+        compiled, reference = _both(copy, site, mw, cand, monkeypatch)
+        _same(compiled, reference)

@@ -80,24 +80,42 @@ class HopReach:
         # cells is one slice).
         self._start = np.searchsorted(cells[self._order], np.arange(self._ny * nx + 1))
         self._site_cx, self._site_cy = cx, cy
-        # The compiled pass over the same grid, writing into buffers of its own (see better).
-        self._grid: _reach.Grid | None = None
-        if _reach is not None:
-            self._near_out = np.empty(len(x), dtype=np.int32)
-            self._d_out = np.empty(len(x), dtype=np.float64)
-            order = self._order
-            at = np.empty(len(x), dtype=np.int32)
-            at[order] = np.arange(len(x), dtype=np.int32)
-            # Coordinates and ranges in grid order: the pass reads them in sequence.
-            self._grid = _reach.Grid(
-                x[order], y[order], np.asarray(hop_km, dtype=np.float64)[order], order, at,
-                self._start.astype(np.int64), cx, cy, nx, self._ny, CELLS,
-                self._near_out, self._d_out,
-            )  # fmt: skip
+        self._compile()
         self.max_bytes = max_bytes
         self.kept_bytes = 0
         self._kept: dict[int, tuple[NDArray[np.int32], FloatArray]] = {}
         self._asked: set[int] = set()  # sites asked for once (answers kept from the second)
+
+    def _compile(self) -> None:
+        """The compiled pass over the same grid, writing into buffers of its own (see
+        :meth:`better`); None where the extension is not built."""
+        self._grid: _reach.Grid | None = None
+        if _reach is None:
+            return
+        n = len(self._x)
+        self._near_out = np.empty(n, dtype=np.int32)
+        self._d_out = np.empty(n, dtype=np.float64)
+        order = self._order
+        at = np.empty(n, dtype=np.int32)
+        at[order] = np.arange(n, dtype=np.int32)
+        # Coordinates and ranges in grid order: the pass reads them in sequence.
+        self._grid = _reach.Grid(
+            self._x[order], self._y[order], np.asarray(self._hop_km, dtype=np.float64)[order],
+            order, at, self._start.astype(np.int64), self._site_cx, self._site_cy, self._nx,
+            self._ny, CELLS, self._near_out, self._d_out,
+        )  # fmt: skip
+
+    def __getstate__(self) -> dict[str, object]:
+        # A world pickles with its reach (a notebook's copy, a cache of one's own): the
+        # compiled grid does not, and is built again on unpickling.
+        state = dict(vars(self))
+        for name in ("_grid", "_near_out", "_d_out"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+        self._compile()
 
     def __call__(self, site: int) -> tuple[NDArray[np.int32], FloatArray]:
         """The villages in reach of a relay at *site* and their distances (read-only)."""
