@@ -1,6 +1,8 @@
-"""The main job's drawings shared with a forked child while the rest is written
-(``drawings_alongside``): the same files as drawn in turn, each drawing drawn once, and an
-interruption or a failure (even a child killed outright) leaves nothing behind.
+"""A run's drawings shared with forked processes while the rest is written
+(``report.drawers``): forked when writing starts (``drawings_alongside``) or before the run
+(``drawers_for``, as the ``run`` command does), the same files as drawn in turn, each drawing
+drawn once, and an interruption or a failure (even a child killed outright) leaves nothing
+behind.
 
 A child is forked only from a process without other threads: these tests are marked
 ``forks`` and run first in the suite (tests/conftest.py), before any test starts Dask (whose
@@ -9,6 +11,7 @@ offload thread lives on).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -16,10 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rollout_sim import Results, load_scenario, simulate
 from rollout_sim.plots import folders
+from rollout_sim.report import drawers
 from rollout_sim.report.writer import write_run
 
 pytestmark = [
@@ -52,7 +57,7 @@ def _nothing_left(tmp_path: Path) -> None:
 
 
 def _fork() -> multiprocessing.context.ForkContext:
-    ctx = folders._fork_context()
+    ctx = drawers.fork_context()
     if ctx is None:
         pytest.skip("no child is forked here (other threads are alive)")
     return ctx
@@ -64,7 +69,7 @@ def test_same_files_with_and_without_the_child(
     _fork()
     write_run(results, tmp_path / "forked")
     with monkeypatch.context() as m:
-        m.setattr(folders, "_fork_context", lambda: None)
+        m.setattr(drawers, "fork_context", lambda: None)
         write_run(results, tmp_path / "in_turn")
     forked, in_turn = _files(tmp_path / "forked"), _files(tmp_path / "in_turn")
     assert "plots/map.png" in forked and "plots/rollout.gif" in forked
@@ -111,12 +116,11 @@ def test_every_drawing_is_drawn_once_by_one_process(tmp_path: Path) -> None:
     ctx = _fork()
     log = tmp_path / "log"
     names = [f"d{i}" for i in range(40)]
-    shared = folders.SharedDrawings(
-        [(n, lambda _folder, n=n: _log_drawing(log, n)) for n in names], tmp_path, ctx
+    shared = drawers.SharedDrawings(
+        [(n, lambda _folder, n=n: _log_drawing(log, n)) for n in names], tmp_path, ctx.Value("i", 0)
     )
     child = ctx.Process(target=shared.draw_here)
     child.start()
-    shared.child = child
     here = shared.draw_here()
     child.join()
     assert child.exitcode == 0
@@ -142,7 +146,7 @@ def test_a_child_killed_outright_fails_the_run_without_hanging(
         ):
             time.sleep(0.01)
 
-    def deadly(res: Results) -> list[folders.Drawing]:
+    def deadly(res: Results) -> list[drawers.Drawing]:
         return [(f"die{i}", die) for i in range(4)]
 
     monkeypatch.setattr(folders, "run_drawings", deadly)
@@ -156,11 +160,95 @@ def test_a_lock_left_held_by_a_dead_child_is_noticed(tmp_path: Path) -> None:
     """Should the child die while it holds the lock that hands out drawings, this process
     sees it gone (in about a second) instead of waiting for the lock for ever."""
     ctx = _fork()
-    shared = folders.SharedDrawings([("d", lambda _folder: None)], tmp_path, ctx)
-    assert shared._next is not None
-    child = ctx.Process(target=shared._next.get_lock().acquire)  # takes it, never gives back
+    counter = ctx.Value("i", 0)
+    child = ctx.Process(target=counter.get_lock().acquire)  # takes it, never gives back
     child.start()
     child.join()
-    shared.child = child
-    with pytest.raises(RuntimeError, match=r"drawing failed \(child process exit code 0\)"):
+    shared = drawers.SharedDrawings(
+        [("d", lambda _folder: None)], tmp_path, counter, lambda: child.exitcode is None
+    )
+    with pytest.raises(RuntimeError, match="a process drawing alongside ended"):
         shared.draw_here()
+
+
+# --- drawers forked before the run (the run command) -------------------------------------------
+
+
+def _quick() -> tuple[object, object]:
+    sc = load_scenario(
+        "scenarios/quickstart.yaml",
+        ["geography.synthetic.villages=300", "horizon_years=2", "seed=5"],
+    )
+    from rollout_sim import build_world
+
+    return sc, build_world(sc)
+
+
+def test_drawers_forked_before_the_run_draw_the_same_files(tmp_path: Path) -> None:
+    """Forked before the run, before a thread starts (the run command's spinner is one: a
+    child forked later would not be), the drawers draw everything: the same files as drawn
+    in turn here, the results sent to them without their world."""
+    import threading
+
+    _fork()
+    sc, world = _quick()
+    stop = threading.Event()
+    with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
+        assert forked is not None and len(forked.children) == drawers.DRAWERS
+        spinner = threading.Thread(target=stop.wait)  # a thread from here on, as in a terminal
+        spinner.start()
+        try:
+            results = simulate(sc, world=world)  # type: ignore[arg-type]
+            write_run(results, tmp_path / "forked", drawers=forked)
+        finally:
+            stop.set()
+            spinner.join()
+    timing = json.loads((tmp_path / "forked" / "manifest.json").read_text())["timing"]
+    assert timing["drawing_here_seconds"] == 0.0 and timing["plots_seconds"] > 0
+    write_run(results, tmp_path / "in_turn")
+    assert _files(tmp_path / "forked") == _files(tmp_path / "in_turn")
+    _nothing_left(tmp_path)
+
+
+def test_drawers_get_the_results_without_the_world() -> None:
+    import io
+    import pickle
+
+    sc, world = _quick()
+    results = simulate(sc, world=world)  # type: ignore[arg-type]
+    buffer = io.BytesIO()
+    drawers._Pickler(buffer, world).dump(results)
+    assert len(buffer.getvalue()) < len(pickle.dumps(results)) / 2  # the world left out
+    back = drawers._Unpickler(io.BytesIO(buffer.getvalue()), world).load()
+    assert back.world is world
+    assert np.array_equal(back.first_covered_day, results.first_covered_day, equal_nan=True)
+
+
+def test_drawers_end_quietly_when_the_run_fails(tmp_path: Path) -> None:
+    """An error (or an interruption) before the results exist: the drawers, still waiting,
+    end with the context and nothing is left."""
+    _fork()
+    _sc, world = _quick()
+    seen: list[drawers.Drawers | None] = []
+    failed = pytest.raises(ValueError, match="the run failed")
+    with failed, drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
+        seen.append(forked)
+        raise ValueError("the run failed")
+    assert seen[0] is not None and all(c.exitcode is not None for c in seen[0].children)
+    _nothing_left(tmp_path)
+
+
+def test_a_failing_drawer_fails_the_run(
+    results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fork()
+
+    def broken(*_a: object) -> None:
+        raise ValueError("no map today")
+
+    monkeypatch.setattr(folders, "snapshots_figure", broken)
+    failed = pytest.raises(RuntimeError, match=r"drawing failed \(child process exit code 1\)")
+    with drawers.drawers_for(results.world) as forked, failed:
+        write_run(results, tmp_path / "res", drawers=forked)
+    assert not (tmp_path / "res").exists()
+    _nothing_left(tmp_path)

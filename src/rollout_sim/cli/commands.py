@@ -60,6 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """One run (or, with --reps, replications) of a scenario under one policy."""
     from ..engine import simulate
     from ..experiments.compare import check_policies
+    from ..report.drawers import drawers_for
     from ..report.writer import write_run
 
     started = time.perf_counter()
@@ -90,7 +91,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print_replications(summary, out)
         return 0
-    with status(args.quiet, f"simulating {scenario.name} ({len(world):,} villages)"):
+    plots = plots_wanted(args, scenario)
+    # The drawing processes are forked before the run (and before the spinner's thread):
+    # they import matplotlib while it simulates, then draw while the tables are written.
+    with (
+        drawers_for(world, plots) as drawers,
+        status(args.quiet, f"simulating {scenario.name} ({len(world):,} villages)"),
+    ):
         results = simulate(scenario, world=world, policy=args.policy, check=args.check)
         timing = {
             "load_and_world_seconds": round(world_seconds, 3),
@@ -99,11 +106,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_summary = write_run(
             results,
             out,
-            plots=plots_wanted(args, scenario),
+            plots=plots,
             extra_manifest=manifest_fields(args),
             source=args.scenario,
             timing=timing,
             started=started,
+            drawers=drawers,
         )
     maybe_report(args, out)
     if not args.quiet:

@@ -25,9 +25,7 @@ from .experiments import (
     sweep_figure,
 )
 from .folders import (
-    SharedDrawings,
     comparison_plots,
-    drawings_alongside,
     replication_plots,
     run_drawings,
     sweep_plots,
@@ -47,13 +45,11 @@ __all__ = [
     "Frame",
     "RefPoint",
     "RolloutAnimation",
-    "SharedDrawings",
     "availability_figure",
     "calibration_figure",
     "comparison_plots",
     "coverage_figure",
     "difference_figure",
-    "drawings_alongside",
     "fan_figure",
     "finance_figure",
     "footprint_figure",

@@ -7,16 +7,7 @@ beside them) into *folder* and draws nothing else.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from multiprocessing.connection import Connection
-from multiprocessing.context import ForkContext
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -36,14 +27,13 @@ from .series import (
 if TYPE_CHECKING:
     from ..experiments.compare import Comparison
     from ..experiments.replications import ReplicationSet
+    from ..report.drawers import Drawing
     from ..results import Results
     from ..scenario.schema import Scenario
 
 __all__ = [
     "FanContext",
-    "SharedDrawings",
     "comparison_plots",
-    "drawings_alongside",
     "fan_context",
     "fan_of",
     "replication_plots",
@@ -52,47 +42,13 @@ __all__ = [
 ]
 
 
-def _fork_context() -> ForkContext | None:
-    """A context to fork a child that draws beside this process, or None to draw here.
-
-    Forking shares the run's results without pickling them. Only where fork is the safe
-    default (Linux), from a process that may have children (not a pool's daemonic worker) and
-    holds no other threads (a forked copy of a thread's locks could deadlock).
-    """
-    if sys.platform != "linux" or threading.active_count() > 1:
-        return None
-    if multiprocessing.current_process().daemon:
-        return None
-    return multiprocessing.get_context("fork")
-
-
-#: The signals that interrupt a command (see ``cli/app.py``).
-_STOPS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _child_main(work: Callable[[], dict[str, float]], send: Connection) -> None:
-    """The forked child: do *work*, send back what it timed.
-
-    SIGINT and SIGTERM end it at once, silently (the default action): the parent turns them
-    into an interruption and discards the half-written folder after this child has ended.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent for the fork
-    send.send(work())
-    send.close()
-
-
-Drawing = tuple[str, Callable[[Path], object]]
-
-
 def run_drawings(results: Results) -> list[Drawing]:
     """One run's drawings, as (name, draw into a folder): the map and its yearly snapshots
     (``map.png``, ``snapshots.png``), the animated map (``rollout.gif``), and the charts of
     daily series (coverage, poverty with impact on, finance, footprint, availability).
 
-    Longest first (as measured nationally): two processes taking them in turn then end close
-    together (:func:`drawings_alongside`).
+    Longest first (as measured nationally): processes taking them in turn then end close
+    together (:mod:`rollout_sim.report.drawers`).
     """
 
     def saved(figure: Callable[[Results], Any], name: str) -> Callable[[Path], object]:
@@ -112,120 +68,6 @@ def run_drawings(results: Results) -> list[Drawing]:
         ("availability", saved(availability_figure, "availability")),
     ]
     return out
-
-
-class SharedDrawings:
-    """One run's drawings (:func:`run_drawings`), shared out between this process and a
-    forked child: each takes the next one not yet taken, the child from the start, this
-    process when it calls :meth:`draw_here` (after its other work). ``seconds`` gets each
-    drawing's time, wherever it was drawn, once the child has ended.
-
-    A drawing is taken under a lock in shared memory. The child holds it for a few
-    instructions; should it die holding it (killed from outside), this process sees the child
-    gone instead of waiting for ever, and the run fails as any failed drawing does.
-    """
-
-    def __init__(self, drawings: list[Drawing], folder: Path, ctx: ForkContext | None) -> None:
-        self.drawings = drawings
-        self.folder = folder
-        self.seconds: dict[str, float] = {}
-        self._next = None if ctx is None else ctx.Value("i", 0)
-        self._taken_here = 0  # without a child: how many this process has drawn
-        #: The child drawing alongside (in the parent, once started).
-        self.child: multiprocessing.process.BaseProcess | None = None
-        self._parent = os.getpid()
-
-    def _take(self) -> int | None:
-        """The index of the next drawing not yet taken (now taken), or None."""
-        shared = self._next
-        if shared is None:
-            i = self._taken_here
-            self._taken_here += 1
-            return i if i < len(self.drawings) else None
-        lock = shared.get_lock()
-        while not lock.acquire(timeout=1.0):
-            child = self.child
-            if child is not None and child.exitcode is not None:
-                raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
-            if os.getpid() != self._parent and os.getppid() != self._parent:
-                raise RuntimeError("drawing stopped: the process that forked this one ended")
-        try:
-            i = int(shared.value)
-            if i >= len(self.drawings):
-                return None
-            shared.value = i + 1
-            return i
-        finally:
-            lock.release()
-
-    def draw_here(self) -> dict[str, float]:
-        """Draw, in this process, every drawing not yet taken; returns their times."""
-        timing = {}
-        while (i := self._take()) is not None:
-            name, draw = self.drawings[i]
-            start = time.perf_counter()
-            draw(self.folder)
-            timing[name] = round(time.perf_counter() - start, 3)
-        return timing
-
-
-@contextmanager
-def drawings_alongside(results: Results, folder: Path) -> Iterator[SharedDrawings]:
-    """Draw one run's plots, maps and animated map (:func:`run_drawings`) in a forked child
-    while the body writes the rest (tables, GeoJSON) and then calls ``draw_here()`` to take
-    the drawings the child has not taken yet: on two cores the main job's writing takes about
-    half its work, whatever share of it the drawings are on a given machine.
-
-    Yields the :class:`SharedDrawings`, whose ``seconds`` has every drawing's time once the
-    body has ended. Where no child can be forked (see :func:`_fork_context`) every drawing is
-    drawn here, by ``draw_here()`` or after the body. An exception in the body ends the child
-    before it propagates; a drawing that fails in the child fails the run (its traceback is on
-    stderr).
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    ctx = _fork_context()
-    shared = SharedDrawings(run_drawings(results), folder, ctx)
-    if ctx is None:
-        yield shared
-        shared.seconds.update(shared.draw_here())
-        return
-    # The child flushes its copy of these buffers when it ends: text still buffered here
-    # would be written twice.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(
-        target=_child_main, args=(shared.draw_here, send), name="rollout-sim drawings"
-    )
-    # Signals are held back while forking: the child must not run this process's handlers
-    # (they raise KeyboardInterrupt) before it has set its own, and one arriving here is
-    # delivered below, where the child is ended.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
-    try:
-        child.start()
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        raise
-    shared.child = child
-    done = False
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        send.close()
-        yield shared
-        shared.seconds.update(shared.draw_here())  # what is left, if the body did not
-        done = True
-    finally:
-        if not done:
-            child.terminate()
-        child.join()
-        if not done:
-            receive.close()
-    try:
-        if child.exitcode != 0 or not receive.poll():
-            raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
-        shared.seconds.update(receive.recv())
-    finally:
-        receive.close()
 
 
 def fan_of(

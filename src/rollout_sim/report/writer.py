@@ -31,6 +31,7 @@ from ..results import FOOTPRINT_COLUMNS, TIMESERIES_COLUMNS, Results
 from ..scenario.load import dump_scenario, scenario_hash
 from ..summaries import RunSummary
 from ..world import reach
+from .drawers import Drawers, drawings_alongside
 
 __all__ = ["versions", "write_csv", "write_run"]
 
@@ -279,6 +280,7 @@ def write_run(
     geojson: bool = True,
     timing: dict[str, float] | None = None,
     started: float | None = None,
+    drawers: Drawers | None = None,
 ) -> RunSummary:
     """Write the results folder of one run to *out*; returns the summary.
 
@@ -287,9 +289,10 @@ def write_run(
     the command so far, seconds) gets the writing phases added and is recorded in the
     manifest under ``timing``, with the command's total from *started* (``perf_counter``).
 
-    With plots, a forked child starts drawing the maps, the animated map and the charts while
-    this process writes the tables and the GeoJSON, then draws whatever the child has not
-    taken yet (:func:`rollout_sim.plots.drawings_alongside`). ``plots_seconds`` is then the
+    With plots, the drawings are shared out with forked processes while this one writes the
+    tables and the GeoJSON (:mod:`rollout_sim.report.drawers`): *drawers* forked before the
+    run draw them all; without them a child forked now starts on them and this process draws
+    what it has not taken yet, after its tables. ``plots_seconds`` is then the
     time of every drawing but the animated map's, in either process, ``maps_seconds`` the
     map's and the snapshots', ``animation_seconds`` the animated map's, and the phases add up
     to more than the wall time; ``drawing_here_seconds`` is this process's share of the
@@ -310,11 +313,10 @@ def write_run(
     with results_dir(out) as tmp, ExitStack() as stack:
         drawings = None
         if plots:
-            from ..plots import drawings_alongside  # matplotlib only when plotting
-
-            # A forked child draws from here on, while this process sums up the run and
-            # writes the tables and the GeoJSON, and then draws too (see drawings_alongside).
-            drawings = stack.enter_context(drawings_alongside(results, tmp / "plots"))
+            # Forked processes draw from here on, while this one sums up the run and writes
+            # the tables and the GeoJSON (and then draws too, if they were not forked before
+            # the run: see drawings_alongside).
+            drawings = stack.enter_context(drawings_alongside(results, tmp / "plots", drawers))
             phase("plots_start_seconds")
         summary = summarise(results)
         phase("summary_seconds")

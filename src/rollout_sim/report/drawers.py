@@ -1,0 +1,376 @@
+"""Forked processes that draw a run's figures while the one that ran it writes its tables.
+
+A national run's drawings (maps, yearly snapshots, animated map, charts: PNG and SVG) are ~5 s
+of CPU against ~1 s for its tables and GeoJSON, so they are shared out between processes: each
+takes the next drawing not yet taken (:class:`SharedDrawings`, longest first), so the
+processes end close together whatever the machine.
+
+Two ways to get the drawing processes, one way to share the work:
+
+* :func:`drawers_for` forks them **before the run**, as soon as the world is loaded: they
+  import matplotlib while the run simulates (on the core it leaves idle), then get the
+  results by pipe (pickled without the world, which they have) and draw everything. The
+  ``run`` command does this, and it is also the only way a child can be forked in a terminal,
+  where the spinner is a thread for the whole run.
+* Without them, :func:`drawings_alongside` forks one child when writing starts (it shares the
+  results in memory) and this process draws too, after its tables.
+
+Forking is done only where it is safe (:func:`fork_context`); elsewhere everything is drawn
+in this process, in turn. Whatever the way, a drawing that fails fails the run, and an
+interruption ends the children before the half-written folder is discarded.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..results import Results
+    from ..world.build import World
+
+__all__ = [
+    "Drawers",
+    "Drawing",
+    "SharedDrawings",
+    "drawers_for",
+    "drawings_alongside",
+    "fork_context",
+]
+
+#: A drawing: its name (for timing) and what draws it into a folder.
+Drawing = tuple[str, Callable[[Path], object]]
+
+#: The signals that interrupt a command (see ``cli/app.py``).
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+#: Processes forked before a run: two keep both cores drawing while this one writes tables.
+DRAWERS = 2
+
+
+def fork_context() -> ForkContext | None:
+    """A context to fork children that draw beside this process, or None to draw here.
+
+    Only where fork is the safe default (Linux), from a process that may have children (not a
+    pool's daemonic worker) and holds no other threads (a forked copy of a thread's locks
+    could deadlock).
+    """
+    if sys.platform != "linux" or threading.active_count() > 1:
+        return None
+    if multiprocessing.current_process().daemon:
+        return None
+    return multiprocessing.get_context("fork")
+
+
+def _run_drawings(results: Results) -> list[Drawing]:
+    from ..plots.folders import run_drawings  # matplotlib: only in a process that draws
+
+    return run_drawings(results)
+
+
+class SharedDrawings:
+    """A run's drawings, shared out: each process that calls :meth:`draw_here` takes the
+    next drawing not yet taken (an index in shared memory, under its lock) until none is
+    left. Without shared memory (*counter* None) every drawing is this process's.
+
+    A process holds the lock for a few instructions; should one die holding it (killed from
+    outside), the others see it gone (within about a second: *alive* says whether it is)
+    instead of waiting for ever, and the run fails as any failed drawing does.
+    """
+
+    def __init__(
+        self,
+        drawings: list[Drawing],
+        folder: Path,
+        counter: Synchronized[int] | None,
+        alive: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.drawings = drawings
+        self.folder = folder
+        self._next = counter
+        self._alive = alive
+        self._taken_here = 0  # without shared memory: how many this process has drawn
+        #: Every drawing's time, wherever it was drawn (filled by drawings_alongside).
+        self.seconds: dict[str, float] = {}
+
+    def _take(self) -> int | None:
+        """The index of the next drawing not yet taken (now taken), or None."""
+        shared = self._next
+        if shared is None:
+            i = self._taken_here
+            self._taken_here += 1
+            return i if i < len(self.drawings) else None
+        lock = shared.get_lock()
+        while not lock.acquire(timeout=1.0):
+            if not self._alive():
+                raise RuntimeError("drawing stopped: a process drawing alongside ended")
+        try:
+            i = int(shared.value)
+            if i >= len(self.drawings):
+                return None
+            shared.value = i + 1
+            return i
+        finally:
+            lock.release()
+
+    def draw_here(self) -> dict[str, float]:
+        """Draw, in this process, every drawing not yet taken; returns their times."""
+        timing = {}
+        while (i := self._take()) is not None:
+            name, draw = self.drawings[i]
+            start = time.perf_counter()
+            draw(self.folder)
+            timing[name] = round(time.perf_counter() - start, 3)
+        return timing
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles results without their world: the drawing processes have it already."""
+
+    def __init__(self, file: io.BytesIO, world: object) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._world = world
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return "world" if obj is self._world else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, world: object) -> None:
+        super().__init__(file)
+        self._world = world
+
+    def persistent_load(self, pid: Any) -> object:
+        if pid != "world":
+            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+        return self._world
+
+
+def _child_setup() -> None:
+    """SIGINT and SIGTERM end a drawing child at once, silently (the default action): the
+    parent turns them into an interruption and discards the half-written folder after its
+    children have ended."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent for the fork
+
+
+def _parent_alive(parent: int) -> Callable[[], bool]:
+    return lambda: os.getppid() == parent
+
+
+def _drawer_main(
+    world: World,
+    counter: Synchronized[int],
+    receive: Connection,
+    send: Connection,
+    others: list[Connection],
+    parent: int,
+) -> None:
+    """A drawer forked before the run: warm up, wait for the results, draw, report times."""
+    _child_setup()
+    for c in others:  # the other drawers' pipe ends: their end-of-file must not wait for us
+        c.close()
+    from ..plots import folders  # noqa: F401  matplotlib, while the parent simulates
+
+    try:
+        message = receive.recv_bytes()
+    except EOFError:  # the parent ended without a run to draw (an error, an interruption)
+        return
+    folder_bytes, _, data = message.partition(b"\0")
+    results: Results = _Unpickler(io.BytesIO(data), world).load()
+    shared = SharedDrawings(
+        _run_drawings(results), Path(os.fsdecode(folder_bytes)), counter, _parent_alive(parent)
+    )
+    send.send(shared.draw_here())
+    send.close()
+
+
+def _forked(ctx: ForkContext, target: Callable[..., None], args: tuple[Any, ...]) -> BaseProcess:
+    """Start a child with SIGINT and SIGTERM held back while forking: the child must not run
+    this process's handlers (they raise KeyboardInterrupt) before it has set its own, and one
+    arriving here is delivered after the fork, where the caller can end the child."""
+    child = ctx.Process(target=target, args=args, name="rollout-sim drawings")
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return child
+
+
+def _end(children: list[BaseProcess]) -> None:
+    for child in children:
+        if child.exitcode is None:
+            child.terminate()
+    for child in children:
+        child.join()
+
+
+def _collect(children: list[BaseProcess], receives: list[Connection]) -> dict[str, float]:
+    """Wait for every child; their drawings' times. Raises if one failed (its traceback is
+    on stderr) or ended without reporting."""
+    timing: dict[str, float] = {}
+    try:
+        for child, receive in zip(children, receives, strict=True):
+            child.join()
+            if child.exitcode != 0 or not receive.poll():
+                raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
+            timing.update(receive.recv())
+    finally:
+        _end(children)
+        for receive in receives:
+            receive.close()
+    return timing
+
+
+class Drawers:
+    """Drawing processes forked before a run (:func:`drawers_for`), waiting for its results.
+
+    :meth:`draw` hands them a run's results and a folder; :meth:`wait` waits for them and
+    returns every drawing's time. One run each: after :meth:`wait` (or :meth:`stop`) they are
+    gone.
+    """
+
+    def __init__(self, ctx: ForkContext, world: World, count: int = DRAWERS) -> None:
+        self._world = world
+        self._counter: Synchronized[int] = ctx.Value("i", 0)
+        # Flushed before forking: a child flushes its copy of these buffers when it ends.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pipes = [ctx.Pipe(duplex=False) for _ in range(count)]  # (receive, send) to a child
+        backs = [ctx.Pipe(duplex=False) for _ in range(count)]  # from a child
+        self._to = [send for _, send in pipes]
+        self._back = [receive for receive, _ in backs]
+        self.children: list[BaseProcess] = []
+        parent = os.getpid()
+        try:
+            for i in range(count):
+                # Ends the child does not use: the parent's ends of every pipe, and the
+                # other children's.
+                others = [*self._to, *self._back]
+                others += [p[0] for j, p in enumerate(pipes) if j != i]
+                others += [b[1] for j, b in enumerate(backs) if j != i]
+                args = (world, self._counter, pipes[i][0], backs[i][1], others, parent)
+                self.children.append(_forked(ctx, _drawer_main, args))
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            for receive, _ in pipes:
+                receive.close()
+            for _, send in backs:
+                send.close()
+
+    def draw(self, results: Results, folder: Path) -> None:
+        """Hand *results* to the drawers: they draw every drawing into *folder*."""
+        folder.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        _Pickler(buffer, self._world).dump(results)
+        message = os.fsencode(folder) + b"\0" + buffer.getvalue()
+        for send in self._to:
+            send.send_bytes(message)
+            send.close()
+
+    def wait(self) -> dict[str, float]:
+        """Wait for the drawers; every drawing's time. Raises if a drawing failed."""
+        return _collect(self.children, self._back)
+
+    def stop(self) -> None:
+        """End the drawers (nothing to draw, or the run was interrupted)."""
+        for send in self._to:
+            send.close()
+        _end(self.children)
+        for receive in self._back:
+            receive.close()
+
+
+@contextmanager
+def drawers_for(world: World, enabled: bool = True) -> Iterator[Drawers | None]:
+    """:class:`Drawers` forked now, for a run on *world* to come (None where they cannot be
+    forked, or when not *enabled*); ended on leaving if they were not waited for."""
+    ctx = fork_context() if enabled else None
+    if ctx is None:
+        yield None
+        return
+    drawers = Drawers(ctx, world)
+    try:
+        yield drawers
+    finally:
+        drawers.stop()
+
+
+@contextmanager
+def drawings_alongside(
+    results: Results, folder: Path, drawers: Drawers | None = None
+) -> Iterator[SharedDrawings]:
+    """Share one run's drawings out while the body writes the rest, and wait for them.
+
+    With *drawers* (forked before the run) they draw everything; the yielded drawings have
+    nothing left for this process. Otherwise one child is forked now, starts drawing at once,
+    and the body calls ``draw_here()`` after its own work to take what the child has not taken
+    yet; where no child can be forked, every drawing is drawn here, by ``draw_here()`` or
+    after the body. The yielded object's ``seconds`` gets every drawing's time once the body
+    has ended. An exception in the body ends the children before it propagates.
+    """
+    if drawers is not None:
+        drawers.draw(results, folder)
+        nothing = SharedDrawings([], folder, None)
+        try:
+            yield nothing
+        except BaseException:
+            drawers.stop()
+            raise
+        nothing.seconds.update(drawers.wait())
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx = fork_context()
+    if ctx is None:
+        here = SharedDrawings(_run_drawings(results), folder, None)
+        yield here
+        here.seconds.update(here.draw_here())
+        return
+    counter: Synchronized[int] = ctx.Value("i", 0)
+    sys.stdout.flush()  # a child flushes its copy of these buffers when it ends
+    sys.stderr.flush()
+    receive, send = ctx.Pipe(duplex=False)
+    drawings = _run_drawings(results)
+    child = _forked(ctx, _alongside_main, (drawings, folder, counter, send, os.getpid()))
+    send.close()
+    shared = SharedDrawings(drawings, folder, counter, lambda: child.exitcode is None)
+    try:
+        yield shared
+        shared.seconds.update(shared.draw_here())  # what is left, if the body took none
+    except BaseException:
+        _end([child])
+        receive.close()
+        raise
+    shared.seconds.update(_collect([child], [receive]))
+
+
+def _alongside_main(
+    drawings: list[Drawing],
+    folder: Path,
+    counter: Synchronized[int],
+    send: Connection,
+    parent: int,
+) -> None:
+    """A child forked when writing starts: draw what the parent has not taken."""
+    _child_setup()
+    shared = SharedDrawings(drawings, folder, counter, _parent_alive(parent))
+    send.send(shared.draw_here())
+    send.close()
