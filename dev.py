@@ -29,6 +29,7 @@ INSTALL_INPUTS = (
     "setup.py",
     "src/rollout_sim/_netcore.c",
     "src/rollout_sim/_reach.c",
+    "src/rollout_sim/_buffers.h",
 )
 
 

@@ -13,8 +13,14 @@ setup(
         Extension(
             "rollout_sim._netcore",
             sources=["src/rollout_sim/_netcore.c"],
+            depends=["src/rollout_sim/_buffers.h"],
             optional=True,
         ),
-        Extension("rollout_sim._reach", sources=["src/rollout_sim/_reach.c"], optional=True),
+        Extension(
+            "rollout_sim._reach",
+            sources=["src/rollout_sim/_reach.c"],
+            depends=["src/rollout_sim/_buffers.h"],
+            optional=True,
+        ),
     ]
 )

@@ -20,6 +20,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#define BUF_MODULE "netcore"
+#include "_buffers.h"
+
 typedef struct {
     char *data;
     Py_ssize_t len; /* items */
@@ -91,19 +94,6 @@ typedef struct {
     PyObject *env, *on_first;
     int have_buffers;
 } Core;
-
-static int get_buf(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t len,
-                   int writable, const char *what) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
-        return -1;
-    if (view->itemsize != itemsize || (len >= 0 && view->len != len * itemsize)) {
-        PyErr_Format(PyExc_ValueError, "netcore: %s has the wrong item size or length", what);
-        PyBuffer_Release(view);
-        view->obj = NULL;
-        return -1;
-    }
-    return 0;
-}
 
 /* The core holds the environment and a bound method of its Network, which holds the core:
  * a cycle the garbage collector must be able to see (or every run's state would leak). */

@@ -19,6 +19,9 @@
 #include <math.h>
 #include <stdint.h>
 
+#define BUF_MODULE "reach"
+#include "_buffers.h"
+
 typedef struct {
     PyObject_HEAD
     Py_ssize_t n;
@@ -26,19 +29,6 @@ typedef struct {
     Py_buffer b_x, b_y, b_hop, b_order, b_at, b_start, b_cx, b_cy, b_near, b_d;
     int have_buffers;
 } Grid;
-
-static int get_buf(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t len,
-                   int writable, const char *what) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
-        return -1;
-    if (view->itemsize != itemsize || (len >= 0 && view->len != len * itemsize)) {
-        PyErr_Format(PyExc_ValueError, "reach: %s has the wrong item size or length", what);
-        PyBuffer_Release(view);
-        view->obj = NULL;
-        return -1;
-    }
-    return 0;
-}
 
 static void grid_release(Grid *self) {
     Py_buffer *views[] = {&self->b_x,     &self->b_y,  &self->b_hop, &self->b_order,
