@@ -252,3 +252,24 @@ def test_a_failing_drawer_fails_the_run(
         write_run(results, tmp_path / "res", drawers=forked)
     assert not (tmp_path / "res").exists()
     _nothing_left(tmp_path)
+
+
+def test_a_drawer_killed_outright_fails_the_run_without_hanging(
+    results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drawer that dies (here: killed by SIGKILL at its first drawing) fails the run at
+    once; the other is ended with it, and nothing is left."""
+    _fork()
+
+    def die(_folder: Path) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def deadly(res: Results) -> list[drawers.Drawing]:
+        return [(f"die{i}", die) for i in range(4)]
+
+    monkeypatch.setattr(folders, "run_drawings", deadly)
+    failed = pytest.raises(RuntimeError, match=r"drawing failed \(child process exit code -9\)")
+    with drawers.drawers_for(results.world) as forked, failed:
+        write_run(results, tmp_path / "res", drawers=forked)
+    assert not (tmp_path / "res").exists()
+    _nothing_left(tmp_path)

@@ -22,7 +22,6 @@ interruption ends the children before the half-written folder is discarded.
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
 import pickle
@@ -37,7 +36,7 @@ from multiprocessing.context import ForkContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -141,7 +140,7 @@ class SharedDrawings:
 class _Pickler(pickle.Pickler):
     """Pickles results without their world: the drawing processes have it already."""
 
-    def __init__(self, file: io.BytesIO, world: object) -> None:
+    def __init__(self, file: IO[bytes], world: object) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self._world = world
 
@@ -150,7 +149,7 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, world: object) -> None:
+    def __init__(self, file: IO[bytes], world: object) -> None:
         super().__init__(file)
         self._world = world
 
@@ -191,8 +190,9 @@ def _drawer_main(
         message = receive.recv_bytes()
     except EOFError:  # the parent ended without a run to draw (an error, an interruption)
         return
-    folder_bytes, _, data = message.partition(b"\0")
-    results: Results = _Unpickler(io.BytesIO(data), world).load()
+    folder_bytes, _, pickled = message.partition(b"\0")
+    with open(os.fsdecode(pickled), "rb") as f:
+        results: Results = _Unpickler(f, world).load()
     shared = SharedDrawings(
         _run_drawings(results), Path(os.fsdecode(folder_bytes)), counter, _parent_alive(parent)
     )
@@ -222,15 +222,21 @@ def _end(children: list[BaseProcess]) -> None:
 
 
 def _collect(children: list[BaseProcess], receives: list[Connection]) -> dict[str, float]:
-    """Wait for every child; their drawings' times. Raises if one failed (its traceback is
-    on stderr) or ended without reporting."""
+    """Wait for every child; their drawings' times. Raises as soon as one has failed (its
+    traceback is on stderr) or ended without reporting, ending the others: one killed while
+    it held the lock that hands out drawings would leave them waiting for it."""
     timing: dict[str, float] = {}
+    pending = list(zip(children, receives, strict=True))
     try:
-        for child, receive in zip(children, receives, strict=True):
-            child.join()
-            if child.exitcode != 0 or not receive.poll():
-                raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
-            timing.update(receive.recv())
+        while pending:
+            for child, receive in list(pending):
+                child.join(timeout=0.2)
+                if child.exitcode is None:
+                    continue
+                if child.exitcode != 0 or not receive.poll():
+                    raise RuntimeError(f"drawing failed (child process exit code {child.exitcode})")
+                timing.update(receive.recv())
+                pending.remove((child, receive))
     finally:
         _end(children)
         for receive in receives:
@@ -257,6 +263,7 @@ class Drawers:
         self._to = [send for _, send in pipes]
         self._back = [receive for receive, _ in backs]
         self.children: list[BaseProcess] = []
+        self._pickled: Path | None = None  # the results handed over (see draw)
         parent = os.getpid()
         try:
             for i in range(count):
@@ -277,18 +284,27 @@ class Drawers:
                 send.close()
 
     def draw(self, results: Results, folder: Path) -> None:
-        """Hand *results* to the drawers: they draw every drawing into *folder*."""
+        """Hand *results* to the drawers: they draw every drawing into *folder*.
+
+        The results go through a file in *folder* (removed by :meth:`wait`), not the pipe: a
+        pipe holds 64 kB, and a drawer still importing matplotlib (a short run) would hold
+        this process up until it reads."""
         folder.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        _Pickler(buffer, self._world).dump(results)
-        message = os.fsencode(folder) + b"\0" + buffer.getvalue()
+        self._pickled = folder / ".results-to-draw.pickle"
+        with open(self._pickled, "wb") as f:
+            _Pickler(f, self._world).dump(results)
+        message = os.fsencode(folder) + b"\0" + os.fsencode(self._pickled)
         for send in self._to:
             send.send_bytes(message)
             send.close()
 
     def wait(self) -> dict[str, float]:
         """Wait for the drawers; every drawing's time. Raises if a drawing failed."""
-        return _collect(self.children, self._back)
+        try:
+            return _collect(self.children, self._back)
+        finally:
+            if self._pickled is not None:
+                self._pickled.unlink(missing_ok=True)
 
     def stop(self) -> None:
         """End the drawers (nothing to draw, or the run was interrupted)."""
