@@ -194,7 +194,7 @@ def test_drawers_forked_before_the_run_draw_the_same_files(tmp_path: Path) -> No
     sc, world = _quick()
     stop = threading.Event()
     with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
-        assert forked is not None and len(forked.children) == drawers.DRAWERS
+        assert forked is not None and len(forked.children) == drawers.drawer_count()
         spinner = threading.Thread(target=stop.wait)  # a thread from here on, as in a terminal
         spinner.start()
         try:
@@ -273,3 +273,9 @@ def test_a_drawer_killed_outright_fails_the_run_without_hanging(
         write_run(results, tmp_path / "res", drawers=forked)
     assert not (tmp_path / "res").exists()
     _nothing_left(tmp_path)
+
+
+def test_one_drawer_per_cpu_up_to_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cpus, count in ((1, 1), (2, 2), (3, 3), (8, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
+        assert drawers.drawer_count() == count

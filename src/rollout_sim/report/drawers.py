@@ -57,8 +57,20 @@ Drawing = tuple[str, Callable[[Path], object]]
 #: The signals that interrupt a command (see ``cli/app.py``).
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
-#: Processes forked before a run: two keep both cores drawing while this one writes tables.
-DRAWERS = 2
+#: At most this many processes forked before a run: a national run has eight drawings, the
+#: longest (the snapshots) ~a fifth of them all.
+MAX_DRAWERS = 4
+
+
+def drawer_count() -> int:
+    """Processes to fork before a run: one per CPU this process may use, 1 to
+    :data:`MAX_DRAWERS` (two on the standard 2-core machine, which keep both cores drawing
+    while this process writes the tables)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux (where drawers are not forked anyway)
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DRAWERS))
 
 
 def fork_context() -> ForkContext | None:
@@ -252,7 +264,8 @@ class Drawers:
     gone.
     """
 
-    def __init__(self, ctx: ForkContext, world: World, count: int = DRAWERS) -> None:
+    def __init__(self, ctx: ForkContext, world: World, count: int | None = None) -> None:
+        count = drawer_count() if count is None else count
         self._world = world
         self._counter: Synchronized[int] = ctx.Value("i", 0)
         # Flushed before forking: a child flushes its copy of these buffers when it ends.
