@@ -7,9 +7,10 @@ processes end close together whatever the machine.
 
 Two ways to get the drawing processes, one way to share the work:
 
-* :func:`drawers_for` forks them **before the run**, as soon as the world is loaded: they
-  import matplotlib while the run simulates (on the core it leaves idle), then get the
-  results by pipe (pickled without the world, which they have) and draw everything. The
+* :func:`drawers_for` forks them **before the run** (one per CPU, up to four), as soon as
+  the world is loaded: they import matplotlib while the run simulates (on the cores it
+  leaves idle), then get the results through a file (pickled without the world, which they
+  have) and draw everything. The
   ``run`` command does this, and it is also the only way a child can be forked in a terminal,
   where the spinner is a thread for the whole run.
 * Without them, :func:`drawings_alongside` forks one child when writing starts (it shares the
