@@ -238,6 +238,18 @@ def test_drawers_end_quietly_when_the_run_fails(tmp_path: Path) -> None:
     _nothing_left(tmp_path)
 
 
+def _drawers_fail_the_run(results: Results, tmp_path: Path, exit_code: int) -> None:
+    """A run drawn by drawers forked before it fails with the drawer's exit code, leaving no
+    folder and no process behind."""
+    failed = pytest.raises(
+        RuntimeError, match=rf"drawing failed \(child process exit code {exit_code}\)"
+    )
+    with drawers.drawers_for(results.world) as forked, failed:
+        write_run(results, tmp_path / "res", drawers=forked)
+    assert not (tmp_path / "res").exists()
+    _nothing_left(tmp_path)
+
+
 def test_a_failing_drawer_fails_the_run(
     results: Results, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,11 +259,7 @@ def test_a_failing_drawer_fails_the_run(
         raise ValueError("no map today")
 
     monkeypatch.setattr(folders, "snapshots_figure", broken)
-    failed = pytest.raises(RuntimeError, match=r"drawing failed \(child process exit code 1\)")
-    with drawers.drawers_for(results.world) as forked, failed:
-        write_run(results, tmp_path / "res", drawers=forked)
-    assert not (tmp_path / "res").exists()
-    _nothing_left(tmp_path)
+    _drawers_fail_the_run(results, tmp_path, exit_code=1)
 
 
 def test_a_drawer_killed_outright_fails_the_run_without_hanging(
@@ -268,11 +276,7 @@ def test_a_drawer_killed_outright_fails_the_run_without_hanging(
         return [(f"die{i}", die) for i in range(4)]
 
     monkeypatch.setattr(folders, "run_drawings", deadly)
-    failed = pytest.raises(RuntimeError, match=r"drawing failed \(child process exit code -9\)")
-    with drawers.drawers_for(results.world) as forked, failed:
-        write_run(results, tmp_path / "res", drawers=forked)
-    assert not (tmp_path / "res").exists()
-    _nothing_left(tmp_path)
+    _drawers_fail_the_run(results, tmp_path, exit_code=-9)
 
 
 def test_one_drawer_per_cpu_up_to_four(monkeypatch: pytest.MonkeyPatch) -> None:
