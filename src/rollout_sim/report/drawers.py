@@ -13,8 +13,8 @@ Two ways to get the drawing processes, one way to share the work:
   have) and draw everything. The
   ``run`` command does this, and it is also the only way a child can be forked in a terminal,
   where the spinner is a thread for the whole run.
-* Without them, :func:`drawings_alongside` forks one child when writing starts (it shares the
-  results in memory) and this process draws too, after its tables.
+* Without them, :func:`drawings_alongside` forks one drawer when writing starts and this
+  process draws too, after its tables.
 
 Forking is done only where it is safe (:func:`fork_context`); elsewhere everything is drawn
 in this process, in turn. Whatever the way, a drawing that fails fails the run, and an
@@ -270,7 +270,8 @@ class Drawers:
     def __init__(self, ctx: ForkContext, world: World, count: int | None = None) -> None:
         count = drawer_count() if count is None else count
         self._world = world
-        self._counter: Synchronized[int] = ctx.Value("i", 0)
+        #: The index of the next drawing to take, shared with the drawers.
+        self.counter: Synchronized[int] = ctx.Value("i", 0)
         # Flushed before forking: a child flushes its copy of these buffers when it ends.
         sys.stdout.flush()
         sys.stderr.flush()
@@ -288,7 +289,7 @@ class Drawers:
                 others = [*self._to, *self._back]
                 others += [p[0] for j, p in enumerate(pipes) if j != i]
                 others += [b[1] for j, b in enumerate(backs) if j != i]
-                args = (world, self._counter, pipes[i][0], backs[i][1], others, parent)
+                args = (world, self.counter, pipes[i][0], backs[i][1], others, parent)
                 self.children.append(_forked(ctx, _drawer_main, args))
         except BaseException:
             self.stop()
@@ -322,6 +323,10 @@ class Drawers:
             if self._pickled is not None:
                 self._pickled.unlink(missing_ok=True)
 
+    def alive(self) -> bool:
+        """Whether no drawer has died (a drawer that ended normally gave up the lock)."""
+        return all(child.exitcode in (None, 0) for child in self.children)
+
     def stop(self) -> None:
         """End the drawers (nothing to draw, or the run was interrupted)."""
         for send in self._to:
@@ -352,57 +357,31 @@ def drawings_alongside(
 ) -> Iterator[SharedDrawings]:
     """Share one run's drawings out while the body writes the rest, and wait for them.
 
-    With *drawers* (forked before the run) they draw everything; the yielded drawings have
-    nothing left for this process. Otherwise one child is forked now, starts drawing at once,
-    and the body calls ``draw_here()`` after its own work to take what the child has not taken
-    yet; where no child can be forked, every drawing is drawn here, by ``draw_here()`` or
+    With *drawers* (forked before the run) they draw everything: the yielded drawings have
+    nothing left for this process. Otherwise one drawer is forked now, starts drawing at once,
+    and the body calls ``draw_here()`` after its own work to take what the drawer has not
+    taken yet; where none can be forked, every drawing is drawn here, by ``draw_here()`` or
     after the body. The yielded object's ``seconds`` gets every drawing's time once the body
-    has ended. An exception in the body ends the children before it propagates.
+    has ended. An exception in the body ends the drawers before it propagates.
     """
-    if drawers is not None:
-        drawers.draw(results, folder)
-        nothing = SharedDrawings([], folder, None)
-        try:
-            yield nothing
-        except BaseException:
-            drawers.stop()
-            raise
-        nothing.seconds.update(drawers.wait())
-        return
     folder.mkdir(parents=True, exist_ok=True)
-    ctx = fork_context()
-    if ctx is None:
-        here = SharedDrawings(_run_drawings(results), folder, None)
-        yield here
-        here.seconds.update(here.draw_here())
-        return
-    counter: Synchronized[int] = ctx.Value("i", 0)
-    sys.stdout.flush()  # a child flushes its copy of these buffers when it ends
-    sys.stderr.flush()
-    receive, send = ctx.Pipe(duplex=False)
-    drawings = _run_drawings(results)
-    child = _forked(ctx, _alongside_main, (drawings, folder, counter, send, os.getpid()))
-    send.close()
-    shared = SharedDrawings(drawings, folder, counter, lambda: child.exitcode is None)
+    if drawers is not None:
+        here = SharedDrawings([], folder, None)
+    else:
+        ctx = fork_context()
+        drawings = _run_drawings(results)  # matplotlib here, before a fork: the drawer has it
+        if ctx is None:
+            here = SharedDrawings(drawings, folder, None)
+            yield here
+            here.seconds.update(here.draw_here())
+            return
+        drawers = Drawers(ctx, results.world, count=1)
+        here = SharedDrawings(drawings, folder, drawers.counter, drawers.alive)
     try:
-        yield shared
-        shared.seconds.update(shared.draw_here())  # what is left, if the body took none
+        drawers.draw(results, folder)
+        yield here
+        here.seconds.update(here.draw_here())  # what is left, if the body took none
+        here.seconds.update(drawers.wait())
     except BaseException:
-        _end([child])
-        receive.close()
+        drawers.stop()
         raise
-    shared.seconds.update(_collect([child], [receive]))
-
-
-def _alongside_main(
-    drawings: list[Drawing],
-    folder: Path,
-    counter: Synchronized[int],
-    send: Connection,
-    parent: int,
-) -> None:
-    """A child forked when writing starts: draw what the parent has not taken."""
-    _child_setup()
-    shared = SharedDrawings(drawings, folder, counter, _parent_alive(parent))
-    send.send(shared.draw_here())
-    send.close()
