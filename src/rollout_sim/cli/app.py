@@ -70,18 +70,14 @@ def program() -> NoReturn:
     import threading
 
     code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    # What the interpreter's exit would run first (it clears them: a later exit runs none).
+    atexit._run_exitfuncs()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed or broken stream: the interpreter's usual exit
-        sys.exit(code)
-    if threading.active_count() > 1:
-        sys.exit(code)
-    atexit._run_exitfuncs()  # what the interpreter's exit would run first
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
         sys.exit(code)
     os._exit(code)
 

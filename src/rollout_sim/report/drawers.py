@@ -118,7 +118,8 @@ class SharedDrawings:
         self._next = counter
         self._alive = alive
         self._taken_here = 0  # without shared memory: how many this process has drawn
-        #: Every drawing's time, wherever it was drawn (filled by drawings_alongside).
+        #: The time of each drawing drawn here, and (after drawings_alongside) of every
+        #: drawing, wherever it was drawn.
         self.seconds: dict[str, float] = {}
 
     def _take(self) -> int | None:
@@ -142,14 +143,13 @@ class SharedDrawings:
             lock.release()
 
     def draw_here(self) -> dict[str, float]:
-        """Draw, in this process, every drawing not yet taken; returns their times."""
-        timing = {}
+        """Draw, in this process, every drawing not yet taken; returns :attr:`seconds`."""
         while (i := self._take()) is not None:
             name, draw = self.drawings[i]
             start = time.perf_counter()
             draw(self.folder)
-            timing[name] = round(time.perf_counter() - start, 3)
-        return timing
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+        return self.seconds
 
 
 class _Pickler(pickle.Pickler):
@@ -373,14 +373,14 @@ def drawings_alongside(
         if ctx is None:
             here = SharedDrawings(drawings, folder, None)
             yield here
-            here.seconds.update(here.draw_here())
+            here.draw_here()
             return
         drawers = Drawers(ctx, results.world, count=1)
         here = SharedDrawings(drawings, folder, drawers.counter, drawers.alive)
     try:
         drawers.draw(results, folder)
         yield here
-        here.seconds.update(here.draw_here())  # what is left, if the body took none
+        here.draw_here()  # what is left, if the body took none
         here.seconds.update(drawers.wait())
     except BaseException:
         drawers.stop()

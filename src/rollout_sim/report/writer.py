@@ -291,13 +291,14 @@ def write_run(
 
     With plots, the drawings are shared out with forked processes while this one writes the
     tables and the GeoJSON (:mod:`rollout_sim.report.drawers`): *drawers* forked before the
-    run draw them all; without them a child forked now starts on them and this process draws
-    what it has not taken yet, after its tables. ``plots_seconds`` is then the
-    time of every drawing but the animated map's, in either process, ``maps_seconds`` the
-    map's and the snapshots', ``animation_seconds`` the animated map's, and the phases add up
-    to more than the wall time; ``drawing_here_seconds`` is this process's share of the
-    drawing, ``waiting_for_child_seconds`` how long it then waited for the child, and
-    ``plots_start_seconds`` the time to import matplotlib and start the child.
+    run draw them all; without them one forked now starts on them and this process draws what
+    it has not taken yet, after its tables. ``plots_seconds`` is then the time of every
+    drawing but the animated map's, wherever drawn, ``maps_seconds`` the map's and the
+    snapshots', ``animation_seconds`` the animated map's, and the phases add up to more than
+    the wall time; ``plots_start_seconds`` is the time to hand the results over (and, without
+    drawers forked before the run, to import matplotlib and fork one),
+    ``drawing_here_seconds`` this process's share of the drawing, and
+    ``waiting_for_drawers_seconds`` how long it then waited for the drawers.
     """
     import time
 
@@ -348,10 +349,10 @@ def write_run(
             write_layer(backhaul_layer(results), tmp / "backhaul.geojson")
             phase("geojson_seconds")
         if drawings is not None:
-            drawings.seconds.update(drawings.draw_here())
+            drawings.draw_here()
             phase("drawing_here_seconds")
-            stack.close()  # waits for the child; raises if a drawing failed
-            phase("waiting_for_child_seconds")
+            stack.close()  # waits for the drawers; raises if a drawing failed
+            phase("waiting_for_drawers_seconds")
             took = drawings.seconds
             timing["plots_seconds"] = round(sum(v for k, v in took.items() if k != "animation"), 3)
             timing["maps_seconds"] = round(took.get("map", 0.0) + took.get("snapshots", 0.0), 3)
