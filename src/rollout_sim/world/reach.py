@@ -51,7 +51,7 @@ class HopReach:
     within range are settled by exact distances (``np.hypot`` of the coordinate differences,
     which the backhaul planner compares to the last bit). Build O(n log n); a question
     O(k) for the k villages of its cells, ~6 hop² of them, with a handful of numpy calls
-    (a KD-tree's ball query per hop range was 3–4× slower, in Python-list answers); O(1) from
+    (a KD-tree's ball query per hop range was 1.5× slower, in Python-list answers); O(1) from
     the third asking on, while the answers fit in *max_bytes*.
     """
 
@@ -66,11 +66,11 @@ class HopReach:
         longest = float(hop_km.max()) if len(hop_km) else 1.0
         # A hair over half the longest hop: a village within range of a site (|dx|, |dy| ≤
         # the hop) is then at most CELLS cells away, whatever the rounding of the division.
-        self._cell = cell = max(longest, 1e-9) / CELLS * (1 + 1e-6)
-        self._x0 = float(x.min()) if len(x) else 0.0
-        self._y0 = float(y.min()) if len(y) else 0.0
-        cx = ((x - self._x0) // cell).astype(np.int64)
-        cy = ((y - self._y0) // cell).astype(np.int64)
+        cell = max(longest, 1e-9) / CELLS * (1 + 1e-6)
+        x0 = float(x.min()) if len(x) else 0.0
+        y0 = float(y.min()) if len(y) else 0.0
+        cx = ((x - x0) // cell).astype(np.int64)
+        cy = ((y - y0) // cell).astype(np.int64)
         self._nx = nx = int(cx.max()) + 1 if len(x) else 1
         self._ny = int(cy.max()) + 1 if len(y) else 1
         cells = cy * nx + cx
@@ -155,7 +155,7 @@ class HopReach:
 
         In C where ``rollout_sim._reach`` is built: one pass over the ~6 hop² of villages
         around the site that computes a distance only for candidates the squares leave in
-        doubt, ~10× quicker than numpy's dozen calls over all of them (whose answers a
+        doubt, ~4× quicker than numpy's dozen calls over all of them (whose answers a
         process keeps from their second asking, as :meth:`__call__` says; the pass keeps
         nothing and needs not).
         """
