@@ -195,11 +195,12 @@ def _drawer_main(
     others: list[Connection],
     parent: int,
 ) -> None:
-    """A drawer forked before the run: warm up, wait for the results, draw, report times."""
+    """A drawer: import matplotlib (while the run simulates, if forked before it), wait for
+    the results, draw what is not yet taken, report the times."""
     _child_setup()
     for c in others:  # the other drawers' pipe ends: their end-of-file must not wait for us
         c.close()
-    from ..plots import folders  # noqa: F401  matplotlib, while the parent simulates
+    from ..plots import folders  # noqa: F401  matplotlib
 
     try:
         message = receive.recv_bytes()
