@@ -226,8 +226,14 @@ def test_bad_calls_are_errors_not_crashes(line: World, monkeypatch: pytest.Monke
     net = _network(line, simpy.Environment())
     core = net._core
     assert core is not None
+    hw_up = net.hw_up.copy()
     with pytest.raises(IndexError, match="village 12 out of range"):
         core.take_down(12)
+    with pytest.raises(IndexError, match="village 12 out of range"):
+        core.fail(12)
+    with pytest.raises(IndexError, match="village -1 out of range"):
+        core.repair(-1)
+    assert np.array_equal(net.hw_up, hw_up)  # a refused call changed nothing
     with pytest.raises(IndexError, match="operator 2 out of range"):
         core.switch_on(3, 0.0, 2, True)
     with pytest.raises(IndexError, match="no such buffer"):

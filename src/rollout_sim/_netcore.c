@@ -84,6 +84,7 @@ typedef struct {
     int32_t *on_air;
     double *first_day;
     int64_t *kid_head, *kid_tail, *kid_next, *stack;
+    int64_t *kid_parent; /* each site's backhaul parent (add_child), -1: none on the tree */
     int walking; /* walks under way (more than one: a listener started one inside another) */
     int32_t *fresh; /* scratch: the villages one switch changed */
     Footprint *fps;
@@ -125,6 +126,7 @@ static void core_dealloc(Core *self) {
     PyMem_Free(self->kid_head);
     PyMem_Free(self->kid_tail);
     PyMem_Free(self->kid_next);
+    PyMem_Free(self->kid_parent);
     PyMem_Free(self->stack);
     PyMem_Free(self->fresh);
     if (self->fps != NULL) {
@@ -242,6 +244,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     self->kid_head = PyMem_Malloc(nn * 8);
     self->kid_tail = PyMem_Malloc(nn * 8);
     self->kid_next = PyMem_Malloc(nn * 8);
+    self->kid_parent = PyMem_Malloc(nn * 8);
     self->stack = PyMem_Malloc((nn + 1) * 8);
     self->fresh = PyMem_Malloc(nn * 4);
     self->ops = ops;
@@ -251,7 +254,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     self->op_in_service = PyMem_Calloc((size_t)(ops > 0 ? ops : 1), sizeof(long long));
     self->service = PyMem_Calloc((size_t)(2 * ops > 0 ? 2 * ops : 1), sizeof(Buf));
     if (!self->on_air || !self->first_day || !self->kid_head || !self->kid_tail ||
-        !self->kid_next || !self->stack || !self->fresh || !self->fps || !self->op_in_service ||
+        !self->kid_next || !self->kid_parent || !self->stack || !self->fresh || !self->fps || !self->op_in_service ||
         !self->service) {
         PyBuffer_Release(&v_on);
         PyBuffer_Release(&v_first);
@@ -264,7 +267,8 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     }
     PyBuffer_Release(&v_on);
     PyBuffer_Release(&v_first);
-    for (Py_ssize_t i = 0; i < n; i++) self->kid_head[i] = self->kid_tail[i] = -1;
+    for (Py_ssize_t i = 0; i < n; i++)
+        self->kid_head[i] = self->kid_tail[i] = self->kid_parent[i] = -1;
     for (int f = 0; f < self->nfp; f++) {
         Footprint *fp = &self->fps[f];
         fp->on_air = PyMem_Calloc(nn, 4);
@@ -654,6 +658,35 @@ static PyObject *core_take_down(Core *self, PyObject *arg) {
     return PyLong_FromLongLong(before - self->people_covered);
 }
 
+/* Network.fail: the site's own equipment fails; the people who lost cover. */
+static PyObject *core_fail(Core *self, PyObject *arg) {
+    Py_ssize_t v;
+    double now;
+    Stack s;
+    if (walk_start(self, arg, &v, &now, &s) < 0) return NULL;
+    self->hw_up[v] = 0;
+    long long before = self->people_covered;
+    int failed = take_down_walk(self, &s, v, now);
+    stack_close(self, &s);
+    if (failed) return NULL;
+    return PyLong_FromLongLong(before - self->people_covered);
+}
+
+/* Network.repair: the equipment works again; back on air (with its subtree) if its backhaul
+ * is up (no parent on the tree: a PoP or fibre, always up). */
+static PyObject *core_repair(Core *self, PyObject *arg) {
+    Py_ssize_t v;
+    double now;
+    Stack s;
+    if (walk_start(self, arg, &v, &now, &s) < 0) return NULL;
+    self->hw_up[v] = 1;
+    int64_t p = self->kid_parent[v];
+    int failed = (p < 0 || self->in_service[p]) ? bring_up_walk(self, &s, v, now) : 0;
+    stack_close(self, &s);
+    if (failed) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *core_add_child(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "add_child(parent, child)");
@@ -662,6 +695,7 @@ static PyObject *core_add_child(Core *self, PyObject *const *args, Py_ssize_t na
     Py_ssize_t p = PyLong_AsSsize_t(args[0]), c = PyLong_AsSsize_t(args[1]);
     if (PyErr_Occurred() || check_site(self, p) < 0 || check_site(self, c) < 0) return NULL;
     self->kid_next[c] = -1;
+    self->kid_parent[c] = p;
     if (self->kid_tail[p] < 0)
         self->kid_head[p] = c;
     else
@@ -805,6 +839,8 @@ static PyMethodDef core_methods[] = {
     {"bring_up", (PyCFunction)core_bring_up, METH_O, "bring_up(v): Network.bring_up"},
     {"take_down", (PyCFunction)core_take_down, METH_O,
      "take_down(v) -> people who lost cover: Network.take_down"},
+    {"fail", (PyCFunction)core_fail, METH_O, "fail(v) -> people who lost cover: Network.fail"},
+    {"repair", (PyCFunction)core_repair, METH_O, "repair(v): Network.repair"},
     {"add_child", (PyCFunction)(void (*)(void))core_add_child, METH_FASTCALL,
      "add_child(parent, child): child's backhaul hangs on parent"},
     {"seed", (PyCFunction)(void (*)(void))core_seed, METH_FASTCALL,

@@ -251,6 +251,22 @@ class Treasury:
         quietly once *category* is stopped."""
         if category in self._stopped:
             return
+        priority = PAYMENT_PRIORITY.get(category)
+        if (
+            support is None
+            and priority is not None
+            and category != "capex"
+            and not self._held
+            and not any(self._queues[: priority + 1])
+        ):
+            # _queue's own shortcut, without a payment built and weighed (a repair's bill,
+            # ~60,000 a national run): a bill other than capex, nothing waiting before it, is
+            # paid now if cash covers it (cents(amount) is already to the cent: _settle's
+            # cents(amount - 0) is the same number), else it waits first in its queue.
+            booked = cents(amount)
+            if booked <= self.ledger.cash(self.op):
+                self.ledger.record(self.env.now, self.op, category, -booked, counterparty, ref)
+                return
         self._queue(amount, category, counterparty, ref, None, -1, support)
 
     def _queue(

@@ -80,6 +80,8 @@ class Network:
             # Instance attributes shadow the methods: a walk is one C call, no Python frame.
             self.bring_up = self._core.bring_up  # type: ignore[method-assign,assignment]
             self.take_down = self._core.take_down  # type: ignore[method-assign,assignment]
+            self.fail = self._core.fail  # type: ignore[method-assign,assignment]
+            self.repair = self._core.repair  # type: ignore[method-assign,assignment]
             self._core_traces = service_traces(self._core, ops)
 
     @property
