@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import weakref
 from array import array
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from rollout_sim.model import netcore
 from rollout_sim.model.finance import Ledger
 from rollout_sim.model.network import Network
 from rollout_sim.results import Results
+from rollout_sim.scenario.schema import Scenario
 from rollout_sim.world.build import World
 
 from _worlds import scenario
@@ -51,9 +53,13 @@ SERVICE = ["4g", "4g"] + ["none"] * 10
 
 
 @pytest.fixture(scope="module")
-def line(tmp_path_factory: pytest.TempPathFactory) -> World:
-    sc = scenario(tmp_path_factory.mktemp("line"), XY, POP, pops=(11,), service=SERVICE)
-    return build_world(sc)
+def line_scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return scenario(tmp_path_factory.mktemp("line"), XY, POP, pops=(11,), service=SERVICE)
+
+
+@pytest.fixture(scope="module")
+def line(line_scenario: Scenario) -> World:
+    return build_world(line_scenario)
 
 
 def _network(world: World, env: simpy.Environment) -> Network:
@@ -244,6 +250,180 @@ def test_bad_calls_are_errors_not_crashes(line: World, monkeypatch: pytest.Monke
         pop, short_indptr = np.zeros(3, np.int64), np.zeros(3, np.int64)  # 4 entries wanted
         make: Any = _netcore.Core  # the rest of the arguments are never reached
         make(None, None, 0, pop, short_indptr, *[None] * 11, 0, 0, *[None] * 5)
+
+
+# --- the maintenance crews' cycle, driven at random ------------------------------------------
+
+crew_plans = st.fixed_dictionaries(
+    {
+        "crews": st.integers(0, 3),
+        "block": st.integers(1, 3),  # small: draws past a site's block are asked for too
+        "mtbf": st.sampled_from([2.0, 6.0, 30.0]),
+        "seed": st.integers(0, 2**16),
+        # Villages 2-10 hang on fibre, or on the village before them (a relay chain).
+        "chained": st.lists(st.booleans(), min_size=9, max_size=9),
+        # Failures from outside (a storm, a test), at times shared with each other.
+        "outside": st.lists(
+            st.tuples(st.sampled_from([0.0, 1.0, 3.5, 7.0]), st.integers(2, 10)), max_size=6
+        ),
+        "stop_at": st.sampled_from([None, 5.0, 12.5]),
+        "cash": st.sampled_from([0.0, 2500.0, 1e6]),
+    }
+)
+
+
+def _drive_crews(scenario: Scenario, world: World, plan: dict[str, Any]) -> dict[str, Any]:
+    from rollout_sim.model.finance import Treasury
+    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
+
+    env = simpy.Environment()
+    net = _network(world, env)
+    for v in range(2, 11):
+        parent = v - 1 if v > 2 and plan["chained"][v - 2] else -1
+        net.claim(
+            v, net.sites.add(v, 0, False, 2 if parent >= 0 else 1, parent, 0.0, 0.0), 0, parent
+        )
+        net.finish_build(v)
+    zones = ("coast", "highlands", "jungle")
+    maint = type(scenario.maintenance).model_validate(
+        {
+            **scenario.maintenance.model_dump(mode="json"),
+            "failures": {"mtbf_days": {z: plan["mtbf"] for z in zones}},
+            "repair_days": {
+                z: {"distribution": "lognormal", "mean_days": 1.0, "sd_days": 0.6} for z in zones
+            },
+            "repair_cost_usd": {z: 1000.0 for z in zones},
+        }
+    )
+    spec = scenario.operators[0].model_copy(update={"maintenance_crews": plan["crews"]})
+    treasury = Treasury(env, net.ledger, 0)
+    if plan["cash"]:
+        treasury.receive(plan["cash"], "equity", "shareholders")
+    seed = np.random.SeedSequence(plan["seed"])
+    fail_draws, repair_draws = (VillageDraws(s, len(world), plan["block"]) for s in seed.spawn(2))
+    crews = MaintenanceCrews(
+        net, 0, spec, maint, treasury, world.depots, date(2020, 1, 1), 40, fail_draws,
+        repair_draws,
+    )  # fmt: skip
+    assert (crews._cycle is None) == (net.core is None)
+    for v in range(2, 11):
+        crews.start_site(v)
+    repaired: list[tuple[int, float]] = []
+
+    def outside():  # type: ignore[no-untyped-def]
+        for i, (t, v) in enumerate(sorted(plan["outside"])):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            crews.fail(v).callbacks.append(lambda _e, i=i: repaired.append((i, env.now)))
+
+    def stop():  # type: ignore[no-untyped-def]
+        yield env.timeout(plan["stop_at"])
+        crews.stop()
+
+    env.process(outside())
+    if plan["stop_at"] is not None:
+        env.process(stop())
+    env.run(until=40)
+    return {
+        "log": vars(crews.log),
+        "days": (crews.wait_days, crews.downtime_days, crews.failure_days),
+        "counts": (crews.failures, crews.repairs, fail_draws.counts, repair_draws.counts),
+        "outside repaired": repaired,
+        "ledger": (net.ledger.time, net.ledger.amount, net.ledger.category, net.ledger.ref),
+        "network": _state(net),
+    }
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plan=crew_plans)
+def test_the_crews_cycle_is_the_same_as_python(
+    line_scenario: Scenario, line: World, monkeypatch: pytest.MonkeyPatch, plan: dict[str, Any]
+) -> None:
+    """Failures on their own clocks and from outside, at shared instants, relay chains taking
+    their subtrees down, 0-3 crews, bills paid or left waiting, draws past a site's block,
+    maintenance stopped: the compiled cycle leaves the same log, days, draws, books and
+    network as the Python methods, step for step."""
+    runs = []
+    for pure in (True, False):
+        _pure(monkeypatch, pure)
+        runs.append(_drive_crews(line_scenario, line, plan))
+    python, compiled = runs
+    assert python["counts"][0] > 0 or (not plan["outside"] and plan["mtbf"] == 30.0)
+    for key in python:
+        assert _same_arrays(python[key], compiled[key]), key
+
+
+def _same_arrays(a: Any, b: Any) -> bool:
+    if isinstance(a, array):
+        a, b = np.asarray(a), np.asarray(b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_arrays(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same_arrays(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    return bool(a == b)
+
+
+def test_the_crews_cycle_by_hand(
+    line_scenario: Scenario, line: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hand-checked on the compiled cycle: a relay chain 2 <- 3 <- 4 with one crew, no
+    travel, 1-day repairs, failures only from outside (a site covers its village and the two
+    beside it; the starting network covers 0-2). At day 1, 3 fails and 4 goes with it:
+    villages 4 and 5 lose their last cover (433 people), two sites down; then 2 fails: village
+    3 loses its last cover (161 people), one site. The crew takes 3 first (the most people)
+    at 1 and is back at 2, then takes 2 (repaired at 3)."""
+    from rollout_sim.model.finance import Treasury
+    from rollout_sim.model.maintenance import MaintenanceCrews, VillageDraws
+
+    _pure(monkeypatch, False)
+    env = simpy.Environment()
+    net = _network(line, env)
+    for v, parent in ((2, -1), (3, 2), (4, 3)):
+        net.claim(v, net.sites.add(v, 0, False, 2, parent, 0.0, 0.0), 0, parent)
+        net.finish_build(v)
+    zones = ("coast", "highlands", "jungle")
+    maint = type(line_scenario.maintenance).model_validate(
+        {
+            **line_scenario.maintenance.model_dump(mode="json"),
+            "failures": {"enabled": True, "mtbf_days": {z: 1_000_000.0 for z in zones}},
+            "repair_days": {z: {"distribution": "fixed", "days": 1.0} for z in zones},
+            "repair_cost_usd": {z: 250.0 for z in zones},
+            "travel": False,
+        }
+    )
+    spec = line_scenario.operators[0].model_copy(update={"maintenance_crews": 1})
+    treasury = Treasury(env, net.ledger, 0)
+    treasury.receive(1000.0, "equity", "shareholders")
+    seed = np.random.SeedSequence(0)
+    crews = MaintenanceCrews(
+        net, 0, spec, maint, treasury, line.depots, date(2020, 1, 1), 10,
+        VillageDraws(seed, len(line), 2), VillageDraws(seed, len(line), 2),
+    )  # fmt: skip
+    assert crews._cycle is not None
+    done: dict[int, float] = {}
+
+    def storm():  # type: ignore[no-untyped-def]
+        yield env.timeout(1.0)
+        for v in (3, 2):
+            crews.fail(v).callbacks.append(lambda _e, v=v: done.__setitem__(v, env.now))
+
+    env.process(storm())
+    env.run(until=10)
+    log = crews.log
+    assert log.village.tolist() == [3, 2]
+    assert log.people.tolist() == [POP[4] + POP[5], POP[3]] == [433, 161]
+    assert log.sites_down.tolist() == [2, 1]
+    assert log.taken.tolist() == [1.0, 2.0] and log.repaired.tolist() == [2.0, 3.0]
+    assert done == {3: 2.0, 2: 3.0}
+    assert crews.wait_days.tolist() == [0.0, 1.0] and crews.downtime_days.tolist() == [1.0, 2.0]
+    assert (crews.failures, crews.repairs) == (2, 2)
+    assert net.ledger.amount.tolist() == [1000.0, -250.0, -250.0]
+    assert net.ledger.ref == ["", "v3", "v2"]
+    assert net.down_count == 0 and net.in_service[[2, 3, 4]].all()
 
 
 # --- whole runs ------------------------------------------------------------------------------

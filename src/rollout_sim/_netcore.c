@@ -1,5 +1,6 @@
 /* The network's outage path in C: taking a site and its backhaul subtree off air, bringing
- * them back, and the coverage counts, change log and traces every switch updates.
+ * them back, and the coverage counts, change log and traces every switch updates; and the
+ * maintenance crews' cycle of failures and repairs around those outages (Crews, below).
  *
  * An optional accelerator of rollout_sim.model.network / coverage_state (see
  * rollout_sim/model/netcore.py): the Python classes there are the reference and give the same
@@ -864,6 +865,568 @@ static PyTypeObject CoreType = {
     .tp_getset = core_getset,
 };
 
+/* --- the maintenance crews' cycle ----------------------------------------------------------
+ *
+ * rollout_sim.model.maintenance.MaintenanceCrews's failure and repair cycle, for a network
+ * whose outage path is this core: a site's failure clock, the failure (its walk, its log row,
+ * its repair queued most people first), the crews (a heap of the times they are back), the
+ * repair's duration and its end (the walk back, the next failure's clock). The Python methods
+ * there are the reference: the same SimPy timeouts in the same order, the same draws, the
+ * same arithmetic (no a*b+c a compiler could fuse), so the same results to the bit. What stays
+ * in Python is called back: a repair's bill (the treasury), and each site's block of draws
+ * turned into days (numpy and scipy, once a site) and any draw past the block. */
+
+typedef struct {
+    double negp; /* minus the people the failure cut off: the most people first */
+    long long seq; /* then first come, first served */
+    Py_ssize_t v, row;
+} Job;
+
+/* A site's transformed draws: its block (computed at its first use) and how many. */
+typedef struct {
+    double *values;
+    Py_ssize_t len; /* -1: not computed yet */
+} Row;
+
+enum { LOG_VILLAGE, LOG_FAILED, LOG_PEOPLE, LOG_SITES_DOWN, LOG_TAKEN, LOG_REPAIRED, WAIT_DAYS,
+       DOWNTIME_DAYS, CREWS_BUFS };
+
+typedef struct {
+    PyObject_HEAD
+    Core *core;
+    PyObject *env;
+    PyObject *bill, *exp1_row, *exp1_extra, *dur_row, *dur_extra; /* Python callables */
+    PyObject *fail_counts, *repair_counts; /* VillageDraws._count lists (shared) */
+    PyObject *watched; /* dict: log row -> event to succeed when repaired */
+    PyObject *cb_failure, *cb_repaired, *cb_wake; /* this object's bound methods */
+    Py_buffer b_rate, b_travel, b_clock_t, b_clock_h;
+    const double *rate, *travel, *clock_t, *clock_h;
+    Py_ssize_t n, nclock;
+    Row *exp1, *dur;
+    Job *waiting;
+    Py_ssize_t nwait, capwait;
+    double *free_at;
+    Py_ssize_t ncrews;
+    int wake_pending, stopped;
+    long long seq, repairs;
+    Buf bufs[CREWS_BUFS];
+} Crews;
+
+static PyObject *str_now, *str_timeout, *str_callbacks, *str_value, *str_peek, *str_succeed;
+
+static int crews_traverse(Crews *self, visitproc visit, void *arg) {
+    Py_VISIT(self->core);
+    Py_VISIT(self->env);
+    Py_VISIT(self->bill);
+    Py_VISIT(self->exp1_row);
+    Py_VISIT(self->exp1_extra);
+    Py_VISIT(self->dur_row);
+    Py_VISIT(self->dur_extra);
+    Py_VISIT(self->fail_counts);
+    Py_VISIT(self->repair_counts);
+    Py_VISIT(self->watched);
+    Py_VISIT(self->cb_failure);
+    Py_VISIT(self->cb_repaired);
+    Py_VISIT(self->cb_wake);
+    return 0;
+}
+
+static int crews_clear(Crews *self) {
+    Py_CLEAR(self->core);
+    Py_CLEAR(self->env);
+    Py_CLEAR(self->bill);
+    Py_CLEAR(self->exp1_row);
+    Py_CLEAR(self->exp1_extra);
+    Py_CLEAR(self->dur_row);
+    Py_CLEAR(self->dur_extra);
+    Py_CLEAR(self->fail_counts);
+    Py_CLEAR(self->repair_counts);
+    Py_CLEAR(self->watched);
+    Py_CLEAR(self->cb_failure);
+    Py_CLEAR(self->cb_repaired);
+    Py_CLEAR(self->cb_wake);
+    return 0;
+}
+
+static void free_rows(Row *rows, Py_ssize_t n) {
+    if (rows == NULL) return;
+    for (Py_ssize_t i = 0; i < n; i++) PyMem_Free(rows[i].values);
+    PyMem_Free(rows);
+}
+
+static void crews_dealloc(Crews *self) {
+    PyObject_GC_UnTrack(self);
+    crews_clear(self);
+    Py_buffer *views[] = {&self->b_rate, &self->b_travel, &self->b_clock_t, &self->b_clock_h};
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (views[i]->obj != NULL) PyBuffer_Release(views[i]);
+    free_rows(self->exp1, self->n);
+    free_rows(self->dur, self->n);
+    PyMem_Free(self->waiting);
+    PyMem_Free(self->free_at);
+    for (int i = 0; i < CREWS_BUFS; i++) PyMem_Free(self->bufs[i].data);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Crews(core, env, crews, rate, travel_days, clock_t, clock_h, failure_counts, repair_counts,
+ *       watched, bill, exp1_row, exp1_extra, durations_row, duration_extra) */
+static int crews_init(Crews *self, PyObject *args, PyObject *kwds) {
+    PyObject *core, *env, *rate, *travel, *clock_t, *clock_h, *fail_counts, *repair_counts;
+    PyObject *watched, *bill, *exp1_row, *exp1_extra, *dur_row, *dur_extra;
+    Py_ssize_t ncrews;
+    if (self->core != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "netcore: Crews is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O!OnOOOOO!O!O!OOOOO:Crews", &CoreType, &core, &env, &ncrews,
+                          &rate, &travel, &clock_t, &clock_h, &PyList_Type, &fail_counts,
+                          &PyList_Type, &repair_counts, &PyDict_Type, &watched, &bill, &exp1_row,
+                          &exp1_extra, &dur_row, &dur_extra))
+        return -1;
+    Py_ssize_t n = ((Core *)core)->n;
+    if (ncrews < 0) {
+        PyErr_SetString(PyExc_ValueError, "netcore: crews must be >= 0");
+        return -1;
+    }
+    if (PyList_GET_SIZE(fail_counts) != n || PyList_GET_SIZE(repair_counts) != n) {
+        PyErr_SetString(PyExc_ValueError, "netcore: one draw count per village is needed");
+        return -1;
+    }
+    if (get_buf(rate, &self->b_rate, 8, n, 0, "rate") < 0 ||
+        get_buf(travel, &self->b_travel, 8, n, 0, "travel_days") < 0 ||
+        get_buf(clock_t, &self->b_clock_t, 8, -1, 0, "clock_t") < 0)
+        return -1;
+    self->nclock = self->b_clock_t.len / 8;
+    if (self->nclock < 1 || get_buf(clock_h, &self->b_clock_h, 8, self->nclock, 0, "clock_h") < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "netcore: the failure clock is empty");
+        return -1;
+    }
+    self->rate = self->b_rate.buf;
+    self->travel = self->b_travel.buf;
+    self->clock_t = self->b_clock_t.buf;
+    self->clock_h = self->b_clock_h.buf;
+    self->n = n;
+    self->ncrews = ncrews;
+    size_t nn = (size_t)(n > 0 ? n : 1);
+    self->exp1 = PyMem_Calloc(nn, sizeof(Row));
+    self->dur = PyMem_Calloc(nn, sizeof(Row));
+    self->free_at = PyMem_Calloc((size_t)(ncrews > 0 ? ncrews : 1), sizeof(double));
+    if (self->exp1 == NULL || self->dur == NULL || self->free_at == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) self->exp1[i].len = self->dur[i].len = -1;
+    Py_ssize_t sizes[CREWS_BUFS] = {8, 8, 8, 8, 8, 8, 8, 8};
+    for (int i = 0; i < CREWS_BUFS; i++) buf_init(&self->bufs[i], sizes[i]);
+    PyObject *objs[] = {core, env, fail_counts, repair_counts, watched, bill, exp1_row,
+                        exp1_extra, dur_row, dur_extra};
+    for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) Py_INCREF(objs[i]);
+    self->core = (Core *)core;
+    self->env = env;
+    self->fail_counts = fail_counts;
+    self->repair_counts = repair_counts;
+    self->watched = watched;
+    self->bill = bill;
+    self->exp1_row = exp1_row;
+    self->exp1_extra = exp1_extra;
+    self->dur_row = dur_row;
+    self->dur_extra = dur_extra;
+    self->cb_failure = PyObject_GetAttrString((PyObject *)self, "on_failure");
+    self->cb_repaired = PyObject_GetAttrString((PyObject *)self, "on_repaired");
+    self->cb_wake = PyObject_GetAttrString((PyObject *)self, "on_wake");
+    if (!self->cb_failure || !self->cb_repaired || !self->cb_wake) return -1;
+    return 0;
+}
+
+static int crews_now(Crews *self, double *now) {
+    PyObject *t = PyObject_GetAttr(self->env, str_now);
+    if (t == NULL) return -1;
+    *now = PyFloat_AsDouble(t);
+    Py_DECREF(t);
+    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* env.timeout(delay[, value]).callbacks.append(callback); *d* is the delay (a reference
+ * taken over). */
+static int crews_timeout_obj(Crews *self, PyObject *d, PyObject *value, PyObject *callback) {
+    if (d == NULL) return -1;
+    PyObject *ev = value == NULL
+                       ? PyObject_CallMethodObjArgs(self->env, str_timeout, d, NULL)
+                       : PyObject_CallMethodObjArgs(self->env, str_timeout, d, value, NULL);
+    Py_DECREF(d);
+    if (ev == NULL) return -1;
+    PyObject *cbs = PyObject_GetAttr(ev, str_callbacks);
+    Py_DECREF(ev);
+    if (cbs == NULL) return -1;
+    int r = PyList_Append(cbs, callback);
+    Py_DECREF(cbs);
+    return r;
+}
+
+static int crews_timeout(Crews *self, double delay, PyObject *value, PyObject *callback) {
+    return crews_timeout_obj(self, PyFloat_FromDouble(delay), value, callback);
+}
+
+/* VillageDraws.take: the k-th draw of village v (its count, then counted). */
+static int take_draw(PyObject *counts, Py_ssize_t v, Py_ssize_t *k) {
+    *k = PyLong_AsSsize_t(PyList_GET_ITEM(counts, v));
+    if (*k == -1 && PyErr_Occurred()) return -1;
+    PyObject *next = PyLong_FromSsize_t(*k + 1);
+    if (next == NULL) return -1;
+    return PyList_SetItem(counts, v, next); /* steals next, releases the old count */
+}
+
+/* The k-th transformed draw of village v: from its row (asked of Python at its first use),
+ * or past the row, from Python (the village's own generator). */
+static int draw_value(Row *row, Py_ssize_t v, Py_ssize_t k, PyObject *row_fn, PyObject *extra_fn,
+                      double *out) {
+    if (row->len < 0) {
+        PyObject *r = PyObject_CallFunction(row_fn, "n", v);
+        if (r == NULL) return -1;
+        PyObject *seq = PySequence_Fast(r, "netcore: a row of draws must be a sequence");
+        Py_DECREF(r);
+        if (seq == NULL) return -1;
+        Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+        double *values = PyMem_Malloc((size_t)(m > 0 ? m : 1) * sizeof(double));
+        if (values == NULL) {
+            Py_DECREF(seq);
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < m; i++) {
+            values[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
+            if (values[i] == -1.0 && PyErr_Occurred()) {
+                PyMem_Free(values);
+                Py_DECREF(seq);
+                return -1;
+            }
+        }
+        Py_DECREF(seq);
+        row->values = values;
+        row->len = m;
+    }
+    if (k < row->len) {
+        *out = row->values[k];
+        return 0;
+    }
+    PyObject *r = PyObject_CallFunction(extra_fn, "n", v);
+    if (r == NULL) return -1;
+    *out = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* maintenance._interp: linear interpolation on sorted xs (bisect_right, then the segment). */
+static double interp(double x, const double *xs, const double *ys, Py_ssize_t m) {
+    Py_ssize_t lo = 0, hi = m;
+    while (lo < hi) { /* bisect_right: the first i with xs[i] > x */
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (x < xs[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    Py_ssize_t i = lo;
+    if (i <= 0) return ys[0];
+    if (i >= m) return ys[m - 1];
+    double x0 = xs[i - 1], x1 = xs[i];
+    if (x1 == x0) return ys[i];
+    double slope_part = (ys[i] - ys[i - 1]) * (x - x0);
+    return ys[i - 1] + slope_part / (x1 - x0);
+}
+
+/* MaintenanceCrews._schedule_failure (with _time_to_failure) */
+static int schedule_failure(Crews *self, Py_ssize_t v) {
+    Py_ssize_t k;
+    double e, now;
+    if (take_draw(self->fail_counts, v, &k) < 0 ||
+        draw_value(&self->exp1[v], v, k, self->exp1_row, self->exp1_extra, &e) < 0 ||
+        crews_now(self, &now) < 0)
+        return -1;
+    double target = interp(now, self->clock_t, self->clock_h, self->nclock) + e / self->rate[v];
+    if (target >= self->clock_h[self->nclock - 1]) return 0; /* after the horizon */
+    double ttf = interp(target, self->clock_h, self->clock_t, self->nclock) - now;
+    if (0.0 > ttf) ttf = 0.0; /* Python's max(ttf, 0.0) */
+    if (ttf == INFINITY) return 0;
+    PyObject *pv = PyLong_FromSsize_t(v);
+    if (pv == NULL) return -1;
+    int r = crews_timeout(self, ttf, pv, self->cb_failure);
+    Py_DECREF(pv);
+    return r;
+}
+
+static int job_less(const Job *a, const Job *b) {
+    return a->negp < b->negp || (a->negp == b->negp && a->seq < b->seq);
+}
+
+static int waiting_push(Crews *self, Job job) {
+    if (self->nwait == self->capwait) {
+        Py_ssize_t cap = self->capwait ? 2 * self->capwait : 64;
+        Job *w = PyMem_Realloc(self->waiting, (size_t)cap * sizeof(Job));
+        if (w == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->waiting = w;
+        self->capwait = cap;
+    }
+    Job *h = self->waiting;
+    Py_ssize_t i = self->nwait++;
+    while (i > 0) {
+        Py_ssize_t parent = (i - 1) / 2;
+        if (!job_less(&job, &h[parent])) break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = job;
+    return 0;
+}
+
+static Job waiting_pop(Crews *self) {
+    Job *h = self->waiting;
+    Job top = h[0];
+    Job last = h[--self->nwait];
+    Py_ssize_t n = self->nwait, i = 0;
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && job_less(&h[c + 1], &h[c])) c += 1;
+        if (!job_less(&h[c], &last)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (n > 0) h[i] = last;
+    return top;
+}
+
+/* heapq.heapreplace on the crews' return times: the earliest replaced by x. */
+static void free_at_replace(Crews *self, double x) {
+    double *h = self->free_at;
+    Py_ssize_t n = self->ncrews, i = 0;
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h[c + 1] < h[c]) c += 1;
+        if (!(h[c] < x)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+}
+
+#define LOG(self, i, type) ((type *)(self)->bufs[i].data)
+
+/* MaintenanceCrews._dispatch */
+static int dispatch(Crews *self) {
+    double now;
+    if (crews_now(self, &now) < 0) return -1;
+    while (self->nwait > 0 && self->ncrews > 0 && self->free_at[0] <= now) {
+        Job job = waiting_pop(self);
+        Py_ssize_t v = job.v;
+        double failed_at = LOG(self, LOG_FAILED, double)[job.row];
+        LOG(self, LOG_TAKEN, double)[job.row] = now;
+        if (BUF_PUSH(&self->bufs[WAIT_DAYS], double, now - failed_at) < 0) return -1;
+        PyObject *r = PyObject_CallFunction(self->bill, "n", v);
+        if (r == NULL) return -1;
+        Py_DECREF(r);
+        double travel = self->travel[v];
+        if (travel == INFINITY) travel = 0.0; /* no path on the graph */
+        Py_ssize_t k;
+        double duration;
+        if (take_draw(self->repair_counts, v, &k) < 0 ||
+            draw_value(&self->dur[v], v, k, self->dur_row, self->dur_extra, &duration) < 0)
+            return -1;
+        double work = travel + duration;
+        free_at_replace(self, now + work + travel);
+        PyObject *row = PyLong_FromSsize_t(job.row);
+        if (row == NULL) return -1;
+        int failed = crews_timeout(self, work, row, self->cb_repaired);
+        Py_DECREF(row);
+        if (failed) return -1;
+    }
+    if (self->nwait > 0 && self->ncrews > 0 && !self->wake_pending) {
+        self->wake_pending = 1;
+        if (crews_timeout(self, self->free_at[0] - now, NULL, self->cb_wake) < 0) return -1;
+    }
+    return 0;
+}
+
+/* MaintenanceCrews._fail: the log row of the failure, or -1 with an exception set. */
+static Py_ssize_t crews_fail_site(Crews *self, Py_ssize_t v, int alone) {
+    Core *core = self->core;
+    double now;
+    Stack s;
+    if (check_site(core, v) < 0 || crews_now(self, &now) < 0) return -1;
+    long long down_before = core->down_count;
+    if (stack_open(core, &s) < 0) return -1;
+    core->hw_up[v] = 0;
+    long long before = core->people_covered;
+    int failed = take_down_walk(core, &s, v, now);
+    stack_close(core, &s);
+    if (failed) return -1;
+    long long affected = before - core->people_covered;
+    Py_ssize_t row = self->bufs[LOG_VILLAGE].len;
+    if (BUF_PUSH(&self->bufs[LOG_VILLAGE], int64_t, v) < 0 ||
+        BUF_PUSH(&self->bufs[LOG_FAILED], double, now) < 0 ||
+        BUF_PUSH(&self->bufs[LOG_PEOPLE], int64_t, affected) < 0 ||
+        BUF_PUSH(&self->bufs[LOG_SITES_DOWN], int64_t, core->down_count - down_before) < 0 ||
+        BUF_PUSH(&self->bufs[LOG_TAKEN], double, NAN) < 0 ||
+        BUF_PUSH(&self->bufs[LOG_REPAIRED], double, NAN) < 0)
+        return -1;
+    if (self->stopped) return row; /* nobody will repair it */
+    self->seq += 1;
+    Job job = {-(double)affected, self->seq, v, row};
+    if (waiting_push(self, job) < 0) return -1;
+    if (!self->wake_pending && self->ncrews > 0 && self->free_at[0] <= now) {
+        if (alone) {
+            PyObject *p = PyObject_CallMethodNoArgs(self->env, str_peek);
+            if (p == NULL) return -1;
+            double next = PyFloat_AsDouble(p);
+            Py_DECREF(p);
+            if (next == -1.0 && PyErr_Occurred()) return -1;
+            if (next > now) return dispatch(self) < 0 ? -1 : row;
+        }
+        self->wake_pending = 1;
+        /* env.timeout(0): an int, as the Python passes (0.0 would turn an int now into 0.0) */
+        if (crews_timeout_obj(self, PyLong_FromLong(0), NULL, self->cb_wake) < 0) return -1;
+    }
+    return row;
+}
+
+static Py_ssize_t event_index(PyObject *event) {
+    PyObject *value = PyObject_GetAttr(event, str_value);
+    if (value == NULL) return -1;
+    Py_ssize_t i = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    return i;
+}
+
+static PyObject *crews_on_failure(Crews *self, PyObject *event) {
+    Py_ssize_t v = event_index(event);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    if (crews_fail_site(self, v, 1) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *crews_fail(Crews *self, PyObject *arg) {
+    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t row = crews_fail_site(self, v, 0);
+    return row < 0 ? NULL : PyLong_FromSsize_t(row);
+}
+
+static PyObject *crews_on_wake(Crews *self, PyObject *event) {
+    self->wake_pending = 0;
+    if (!self->stopped && dispatch(self) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *crews_on_repaired(Crews *self, PyObject *event) {
+    Py_ssize_t row = event_index(event);
+    if (row == -1 && PyErr_Occurred()) return NULL;
+    if (row < 0 || row >= self->bufs[LOG_VILLAGE].len) {
+        PyErr_SetString(PyExc_IndexError, "netcore: no such failure");
+        return NULL;
+    }
+    Core *core = self->core;
+    double now;
+    Stack s;
+    if (crews_now(self, &now) < 0) return NULL;
+    Py_ssize_t v = (Py_ssize_t)LOG(self, LOG_VILLAGE, int64_t)[row];
+    self->repairs += 1;
+    LOG(self, LOG_REPAIRED, double)[row] = now;
+    double failed_at = LOG(self, LOG_FAILED, double)[row];
+    if (BUF_PUSH(&self->bufs[DOWNTIME_DAYS], double, now - failed_at) < 0) return NULL;
+    if (stack_open(core, &s) < 0) return NULL;
+    core->hw_up[v] = 1;
+    int64_t p = core->kid_parent[v];
+    int failed = (p < 0 || core->in_service[p]) ? bring_up_walk(core, &s, v, now) : 0;
+    stack_close(core, &s);
+    if (failed) return NULL;
+    if (PyDict_GET_SIZE(self->watched) > 0) {
+        PyObject *key = PyLong_FromSsize_t(row);
+        if (key == NULL) return NULL;
+        PyObject *done = PyDict_GetItemWithError(self->watched, key);
+        if (done != NULL) {
+            Py_INCREF(done);
+            int gone = PyDict_DelItem(self->watched, key);
+            Py_DECREF(key);
+            if (gone < 0) {
+                Py_DECREF(done);
+                return NULL;
+            }
+            PyObject *r = PyObject_CallMethodNoArgs(done, str_succeed);
+            Py_DECREF(done);
+            if (r == NULL) return NULL;
+            Py_DECREF(r);
+            Py_RETURN_NONE; /* failed from outside: no clock of its own starts */
+        }
+        Py_DECREF(key);
+        if (PyErr_Occurred()) return NULL;
+    }
+    if (schedule_failure(self, v) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *crews_start(Crews *self, PyObject *arg) {
+    Py_ssize_t v = PyLong_AsSsize_t(arg);
+    if ((v == -1 && PyErr_Occurred()) || check_site(self->core, v) < 0) return NULL;
+    if (schedule_failure(self, v) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *crews_stop(Crews *self, PyObject *Py_UNUSED(ignored)) {
+    self->stopped = 1;
+    self->nwait = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *crews_export(Crews *self, PyObject *arg) {
+    Py_ssize_t i = PyLong_AsSsize_t(arg);
+    if (i == -1 && PyErr_Occurred()) return NULL;
+    if (i < 0 || i >= CREWS_BUFS) {
+        PyErr_SetString(PyExc_IndexError, "netcore: no such buffer");
+        return NULL;
+    }
+    return bytes_of(&self->bufs[i]);
+}
+
+static PyObject *crews_get_repairs(Crews *self, void *c) {
+    return PyLong_FromLongLong(self->repairs);
+}
+static PyObject *crews_get_failures(Crews *self, void *c) {
+    return PyLong_FromSsize_t(self->bufs[LOG_VILLAGE].len);
+}
+
+static PyGetSetDef crews_getset[] = {
+    {"repairs", (getter)crews_get_repairs, NULL, "repairs finished", NULL},
+    {"failures", (getter)crews_get_failures, NULL, "failures so far (the log's rows)", NULL},
+    {NULL}};
+
+static PyMethodDef crews_methods[] = {
+    {"start", (PyCFunction)crews_start, METH_O, "start(v): site v's failure clock starts"},
+    {"fail", (PyCFunction)crews_fail, METH_O, "fail(v) -> log row: MaintenanceCrews._fail"},
+    {"on_failure", (PyCFunction)crews_on_failure, METH_O, "a failure timeout's callback"},
+    {"on_repaired", (PyCFunction)crews_on_repaired, METH_O, "a repair timeout's callback"},
+    {"on_wake", (PyCFunction)crews_on_wake, METH_O, "a dispatch timeout's callback"},
+    {"stop", (PyCFunction)crews_stop, METH_NOARGS, "stop(): no more repairs started"},
+    {"export", (PyCFunction)crews_export, METH_O, "export(i) -> bytes of buffer i"},
+    {NULL}};
+
+static PyTypeObject CrewsType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rollout_sim._netcore.Crews",
+    .tp_basicsize = sizeof(Crews),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The maintenance crews' failure and repair cycle (see rollout_sim.model.maintenance).",
+    .tp_init = (initproc)crews_init,
+    .tp_dealloc = (destructor)crews_dealloc,
+    .tp_traverse = (traverseproc)crews_traverse,
+    .tp_clear = (inquiry)crews_clear,
+    .tp_methods = crews_methods,
+    .tp_getset = crews_getset,
+};
+
 static struct PyModuleDef netcore_module = {PyModuleDef_HEAD_INIT, "_netcore",
                                             "The network's outage path in C.", -1, NULL};
 
@@ -872,12 +1435,27 @@ PyMODINIT_FUNC PyInit__netcore(void) {
      * DLL is not an address constant. */
     CoreType.tp_new = PyType_GenericNew;
     CoreType.tp_free = PyObject_GC_Del;
-    if (PyType_Ready(&CoreType) < 0) return NULL;
+    CrewsType.tp_new = PyType_GenericNew;
+    CrewsType.tp_free = PyObject_GC_Del;
+    if (PyType_Ready(&CoreType) < 0 || PyType_Ready(&CrewsType) < 0) return NULL;
+    if (!(str_now = PyUnicode_InternFromString("now")) ||
+        !(str_timeout = PyUnicode_InternFromString("timeout")) ||
+        !(str_callbacks = PyUnicode_InternFromString("callbacks")) ||
+        !(str_value = PyUnicode_InternFromString("value")) ||
+        !(str_peek = PyUnicode_InternFromString("peek")) ||
+        !(str_succeed = PyUnicode_InternFromString("succeed")))
+        return NULL;
     PyObject *m = PyModule_Create(&netcore_module);
     if (m == NULL) return NULL;
     Py_INCREF(&CoreType);
     if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) {
         Py_DECREF(&CoreType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&CrewsType);
+    if (PyModule_AddObject(m, "Crews", (PyObject *)&CrewsType) < 0) {
+        Py_DECREF(&CrewsType);
         Py_DECREF(m);
         return NULL;
     }

@@ -1,4 +1,5 @@
 # Types of the compiled outage path (src/rollout_sim/_netcore.c; rollout_sim.model.netcore).
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,3 +53,33 @@ class Core:
     def on_air(self) -> bytes: ...
     def first_day(self) -> bytes: ...
     def footprint(self, f: int, /) -> tuple[int, int]: ...
+
+class Crews:
+    repairs: int
+    failures: int
+    def __init__(
+        self,
+        core: Core,
+        env: Any,
+        crews: int,
+        rate: NDArray[np.float64],
+        travel_days: NDArray[np.float64],
+        clock_t: NDArray[np.float64],
+        clock_h: NDArray[np.float64],
+        failure_counts: list[int],
+        repair_counts: list[int],
+        watched: dict[int, Any],
+        bill: Callable[[int], object],
+        exp1_row: Callable[[int], Sequence[float]],
+        exp1_extra: Callable[[int], float],
+        durations_row: Callable[[int], Sequence[float]],
+        duration_extra: Callable[[int], float],
+        /,
+    ) -> None: ...
+    def start(self, v: int, /) -> None: ...
+    def fail(self, v: int, /) -> int: ...
+    def on_failure(self, event: Any, /) -> None: ...
+    def on_repaired(self, event: Any, /) -> None: ...
+    def on_wake(self, event: Any, /) -> None: ...
+    def stop(self) -> None: ...
+    def export(self, i: int, /) -> bytes: ...

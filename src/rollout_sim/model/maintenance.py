@@ -27,12 +27,14 @@ from ..arrays import FloatArray
 from ..scenario.durations import BuildTime
 from ..scenario.schema import Maintenance, Operator
 from ..units import DAYS_PER_YEAR
+from . import netcore
 from .distributions import ppf
 from .finance import Treasury
 from .network import Network
 from .records import FailureLog
 
 if TYPE_CHECKING:
+    from .._netcore import Crews
     from .funding import FundingPort
 
 __all__ = ["MaintenanceCrews", "VillageDraws", "seasonal_clock"]
@@ -74,6 +76,11 @@ class VillageDraws:
     def row(self, v: int) -> NDArray[np.float64]:
         """The up-front draws of village *v* (its first *block* draws, in order)."""
         return np.asarray(self._block[v], dtype=np.float64)
+
+    @property
+    def counts(self) -> list[int]:
+        """How many draws each village has taken (the compiled cycle counts in this list)."""
+        return self._count
 
     def take(self, v: int) -> int:
         """Count a draw of village *v*; returns its index k (the value: ``row(v)[k]`` while
@@ -194,15 +201,60 @@ class MaintenanceCrews:
         self._watched: dict[int, simpy.Event] = {}
         self.stopped = False
         self._seq = 0
-        self.repairs = 0
-        self.wait_days: array[float] = array("d")  # from failure to a crew taking the job
-        self.downtime_days: array[float] = array("d")  # from failure to repair
-        self.log = FailureLog()
+        self._repairs = 0
+        self._wait_days: array[float] = array("d")  # from failure to a crew taking the job
+        self._downtime_days: array[float] = array("d")  # from failure to repair
+        self._log = FailureLog()
+        #: The cycle in the compiled core, when the network's outage path is there: the same
+        #: timeouts, draws and arithmetic as the methods below (the reference), without a
+        #: Python call per step; it calls back for the bill and each site's block of draws.
+        self._cycle: Crews | None = None
+        core = network.core
+        if core is not None and self.enabled:
+            self._cycle = netcore.crews(
+                core,
+                self.env,
+                spec.maintenance_crews,
+                rate=self.rate,
+                travel_days=self.travel_days,
+                clock=(clock_t, clock_h),
+                counts=(self.failure_draws.counts, self.repair_draws.counts),
+                watched=self._watched,
+                bill=self._bill,
+                exp1_row=self._exp1_row,
+                exp1_extra=self._exp1_extra,
+                durations_row=self._durations_row,
+                duration_extra=self._duration_extra,
+            )
+            # Instance attributes shadow the methods: a step of the cycle is one C call.
+            self._on_failure = self._cycle.on_failure  # type: ignore[method-assign,assignment]
+
+    @property
+    def log(self) -> FailureLog:
+        """Every failure so far, row by row."""
+        return self._log if self._cycle is None else netcore.failure_log(self._cycle)
+
+    @property
+    def repairs(self) -> int:
+        """Repairs finished."""
+        return self._repairs if self._cycle is None else self._cycle.repairs
+
+    @property
+    def wait_days(self) -> array[float]:
+        """Per repair taken: from the failure to a crew taking the job, days."""
+        return self._wait_days if self._cycle is None else netcore.crews_days(self._cycle, "wait")
+
+    @property
+    def downtime_days(self) -> array[float]:
+        """Per repair finished: from the failure to the repair, days."""
+        if self._cycle is None:
+            return self._downtime_days
+        return netcore.crews_days(self._cycle, "downtime")
 
     @property
     def failures(self) -> int:
         """Failures so far (the log's rows)."""
-        return len(self.log)
+        return len(self._log) if self._cycle is None else self._cycle.failures
 
     @property
     def failure_days(self) -> array[float]:
@@ -211,18 +263,34 @@ class MaintenanceCrews:
 
     # --- failures ------------------------------------------------------------------------
 
+    # A site's draws, turned into days: its whole block at its first use (one vectorised call
+    # instead of one per failure or repair), then, past the block, one at a time. The k-th
+    # failure or repair of the site at v uses the k-th uniform of v (common random numbers).
+
+    def _exp1_row(self, v: int) -> list[float]:
+        """Exp(1) draws of the site at *v*'s failure clock: its block."""
+        row: list[float] = (-np.log1p(-self.failure_draws.row(v))).tolist()
+        return row
+
+    def _exp1_extra(self, v: int) -> float:
+        """The site at *v*'s next Exp(1) draw past its block."""
+        return -math.log1p(-self.failure_draws.extra(v))
+
+    def _durations_row(self, v: int) -> list[float]:
+        """Repair durations (days) of the site at *v*: its block."""
+        row: list[float] = ppf(self._repair_days(v), self.repair_draws.row(v)).tolist()
+        return row
+
+    def _duration_extra(self, v: int) -> float:
+        """The site at *v*'s next repair duration past its block."""
+        return float(ppf(self._repair_days(v), np.array([self.repair_draws.extra(v)]))[0])
+
     def _repair_duration(self, v: int) -> float:
-        # The k-th repair of the site at v uses the k-th uniform of v (common random numbers).
-        # A site's whole block of durations is evaluated at its first repair: one vectorised
-        # ppf instead of one per repair.
-        draws = self.repair_draws
-        k = draws.take(v)
+        k = self.repair_draws.take(v)
         row = self._durations.get(v)
         if row is None:
-            row = self._durations[v] = ppf(self._repair_days(v), draws.row(v)).tolist()
-        if k < len(row):
-            return row[k]
-        return float(ppf(self._repair_days(v), np.array([draws.extra(v)]))[0])
+            row = self._durations[v] = self._durations_row(v)
+        return row[k] if k < len(row) else self._duration_extra(v)
 
     def _repair_days(self, v: int) -> BuildTime:
         """The repair-time distribution of the site at *v* (its zone's)."""
@@ -237,17 +305,17 @@ class MaintenanceCrews:
 
     def start_site(self, v: int) -> None:
         """Called when site *v* first comes on air: its first failure is scheduled."""
-        if self.enabled:
+        if self._cycle is not None:
+            self._cycle.start(v)
+        elif self.enabled:
             self._schedule_failure(v)
 
     def _time_to_failure(self, v: int) -> float:
-        # Exp(1) draws, a site's whole block at its first failure (as repair durations).
-        draws = self.failure_draws
-        k = draws.take(v)
+        k = self.failure_draws.take(v)
         row = self._exp1.get(v)
         if row is None:
-            row = self._exp1[v] = (-np.log1p(-draws.row(v))).tolist()
-        e = row[k] if k < len(row) else -math.log1p(-draws.extra(v))
+            row = self._exp1[v] = self._exp1_row(v)
+        e = row[k] if k < len(row) else self._exp1_extra(v)
         now = self.env.now
         target = _interp(now, self.clock_t, self.clock_h) + e / self.rate[v]
         if target >= self.clock_h[-1]:
@@ -273,7 +341,7 @@ class MaintenanceCrews:
         with its subtree, its repair queued for a crew (most people affected first). Returns an
         event that succeeds when it is repaired; the repair does not start a failure clock."""
         done = self.env.event()
-        self._watched[self._fail(v)] = done
+        self._watched[self._fail(v) if self._cycle is None else self._cycle.fail(v)] = done
         return done
 
     def _fail(self, v: int, alone: bool = False) -> int:
@@ -283,7 +351,7 @@ class MaintenanceCrews:
         network = self.network
         down_before = network.down_count
         affected = network.fail(v)
-        row = self.log.add(v, now, affected, network.down_count - down_before)
+        row = self._log.add(v, now, affected, network.down_count - down_before)
         if self.stopped:
             return row  # nobody will repair it: the site stays down
         self._seq += 1
@@ -317,25 +385,10 @@ class MaintenanceCrews:
         waiting = self._waiting
         while waiting and free_at and free_at[0] <= now:
             _, _, v, row = heapq.heappop(waiting)
-            failed_at = self.log.failed[row]
-            self.log.taken[row] = now
-            self.wait_days.append(now - failed_at)
-            ref = self._refs.get(v)
-            if ref is None:
-                ref = self._refs[v] = str(self.network.world.villages.ids[v])
-            cost = self.cost[v]
-            funding = self._repair_funding
-            # The repair is booked as payable and the crew goes: a going concern's crew does
-            # not sit idle waiting for money (the bill is paid first when cash comes in).
-            self.treasury.owe(
-                cost,
-                "repair",
-                "maintenance",
-                ref,
-                support=None
-                if funding is None
-                else partial(funding.running_cost_support, "repair", cost, self.treasury, ref),
-            )
+            failed_at = self._log.failed[row]
+            self._log.taken[row] = now
+            self._wait_days.append(now - failed_at)
+            self._bill(v)
             travel = self.travel_days[v]
             if travel == math.inf:
                 travel = 0.0  # no path on the graph: assume the site is reachable by other means
@@ -347,6 +400,24 @@ class MaintenanceCrews:
             self._wake_pending = True
             env.timeout(free_at[0] - now).callbacks.append(self._on_wake)
 
+    def _bill(self, v: int) -> None:
+        """The repair at *v* is booked as payable and the crew goes: a going concern's crew
+        does not sit idle waiting for money (the bill is paid first when cash comes in)."""
+        ref = self._refs.get(v)
+        if ref is None:
+            ref = self._refs[v] = str(self.network.world.villages.ids[v])
+        cost = self.cost[v]
+        funding = self._repair_funding
+        self.treasury.owe(
+            cost,
+            "repair",
+            "maintenance",
+            ref,
+            support=None
+            if funding is None
+            else partial(funding.running_cost_support, "repair", cost, self.treasury, ref),
+        )
+
     def _on_wake(self, _event: simpy.Event) -> None:
         self._wake_pending = False
         if not self.stopped:
@@ -355,10 +426,11 @@ class MaintenanceCrews:
     def _on_repaired(self, event: simpy.Event) -> None:
         row: int = cast(int, event.value)  # the timeout carries the log row
         now = self.env.now
-        v = self.log.village[row]
-        self.repairs += 1
-        self.log.repaired[row] = now
-        self.downtime_days.append(now - self.log.failed[row])
+        log = self._log
+        v = log.village[row]
+        self._repairs += 1
+        log.repaired[row] = now
+        self._downtime_days.append(now - log.failed[row])
         self.network.repair(v)
         if self._watched:
             watched = self._watched.pop(row, None)
@@ -373,3 +445,5 @@ class MaintenanceCrews:
         self.treasury.stop("repair")
         self.stopped = True
         self._waiting.clear()
+        if self._cycle is not None:
+            self._cycle.stop()

@@ -14,6 +14,11 @@ Python reads during a run (which sites are in service, their equipment, on-air d
 stay numpy arrays the core writes in place; what only the switches read (each village's
 on-air count, the footprints, the change log, the traces) moves into the core, and the
 network's and coverage state's accessors read it from there.
+
+The maintenance crews' cycle around those outages (:func:`crews`) runs in the core too, for a
+network whose outage path is there: ~25 Python calls an outage (a failure's clock, its log
+row, the crews' heaps, the repair's duration and end) were half a national run once the walks
+were compiled. :class:`~.maintenance.MaintenanceCrews`'s methods stay its reference.
 """
 
 from __future__ import annotations
@@ -25,9 +30,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..compiled import PURE_PYTHON_ENV, pure_python
+from .records import FailureLog
 
 if TYPE_CHECKING:
-    from .._netcore import Core
+    from collections.abc import Callable, Sequence
+
+    import simpy
+
+    from .._netcore import Core, Crews
     from .network import Network
 
 try:
@@ -42,6 +52,9 @@ __all__ = [
     "attach",
     "available",
     "change_log",
+    "crews",
+    "crews_days",
+    "failure_log",
 ]
 
 # Buffer ids of ``Core.export`` / ``Core.seed`` (as _netcore.c numbers them).
@@ -187,3 +200,70 @@ def service_traces(core: Core, ops: int) -> tuple[CoreTrace, CoreTrace, list[Cor
         CoreTrace(core, _DOWN_TIME, _DOWN_VALUE),
         [CoreTrace(core, _FIXED + 2 * k, _FIXED + 2 * k + 1) for k in range(ops)],
     )
+
+
+# --- the maintenance crews' cycle ---------------------------------------------------------------
+
+# Buffer ids of ``Crews.export`` (as _netcore.c numbers them).
+_LOG_VILLAGE, _LOG_FAILED, _LOG_PEOPLE, _LOG_SITES_DOWN, _LOG_TAKEN, _LOG_REPAIRED = range(6)
+_WAIT_DAYS, _DOWNTIME_DAYS = 6, 7
+
+
+def crews(
+    core: Core,
+    env: simpy.Environment,
+    count: int,
+    *,
+    rate: Sequence[float],
+    travel_days: Sequence[float],
+    clock: tuple[NDArray[np.float64], NDArray[np.float64]],
+    counts: tuple[list[int], list[int]],
+    watched: dict[int, simpy.Event],
+    bill: Callable[[int], None],
+    exp1_row: Callable[[int], list[float]],
+    exp1_extra: Callable[[int], float],
+    durations_row: Callable[[int], list[float]],
+    duration_extra: Callable[[int], float],
+) -> Crews:
+    """The failure and repair cycle of :class:`~.maintenance.MaintenanceCrews` in the core
+    (its Python methods are the reference): *count* crews, each village's failure *rate* (per
+    day, outside the rainy season) and *travel_days* from its depot, the seasonal *clock*
+    (times, cumulative hazard), the draw *counts* of failures and repairs (lists shared with
+    the draws), the failures *watched* from outside, and what it calls back: a repair's
+    *bill*, and a site's draws turned into days (its block, then one past it)."""
+    clock_t, clock_h = clock
+    return _netcore.Crews(
+        core,
+        env,
+        count,
+        np.asarray(rate, dtype=np.float64),
+        np.asarray(travel_days, dtype=np.float64),
+        np.ascontiguousarray(clock_t, dtype=np.float64),
+        np.ascontiguousarray(clock_h, dtype=np.float64),
+        counts[0],
+        counts[1],
+        watched,
+        bill,
+        exp1_row,
+        exp1_extra,
+        durations_row,
+        duration_extra,
+    )
+
+
+def failure_log(cycle: Crews) -> FailureLog:
+    """The cycle's :class:`~.records.FailureLog` so far (a copy)."""
+    return FailureLog(
+        village=_longs(cycle.export(_LOG_VILLAGE)),
+        failed=_doubles(cycle.export(_LOG_FAILED)),
+        people=_longs(cycle.export(_LOG_PEOPLE)),
+        sites_down=_longs(cycle.export(_LOG_SITES_DOWN)),
+        taken=_doubles(cycle.export(_LOG_TAKEN)),
+        repaired=_doubles(cycle.export(_LOG_REPAIRED)),
+    )
+
+
+def crews_days(cycle: Crews, which: str) -> array[float]:
+    """The cycle's ``wait`` days (failure to a crew taking it, per repair taken) or
+    ``downtime`` days (failure to repair, per repair finished), so far (a copy)."""
+    return _doubles(cycle.export({"wait": _WAIT_DAYS, "downtime": _DOWNTIME_DAYS}[which]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from math import isnan
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -22,6 +23,9 @@ from .coverage_state import CoverageState
 from .finance import Ledger
 from .netcore import CoreTrace, attach, service_traces
 from .records import SiteRegister, Trace
+
+if TYPE_CHECKING:
+    from .._netcore import Core
 
 __all__ = ["Network"]
 
@@ -83,6 +87,11 @@ class Network:
             self.fail = self._core.fail  # type: ignore[method-assign,assignment]
             self.repair = self._core.repair  # type: ignore[method-assign,assignment]
             self._core_traces = service_traces(self._core, ops)
+
+    @property
+    def core(self) -> Core | None:
+        """The compiled core running this network's outage path, or None (Python)."""
+        return self._core
 
     @property
     def net_trace(self) -> Trace | CoreTrace:
