@@ -142,27 +142,6 @@ def test_a_task_with_a_measure_carries_its_values_only() -> None:
     assert b.values["people"].tolist() == [2.0 * a.series["people_covered"][-1]]
 
 
-def test_a_task_leaves_none_of_its_run_behind() -> None:
-    """A run's state is reference cycles (SimPy's processes, the network and its compiled
-    core): the task frees it before returning its record, so a worker running replications
-    back to back holds one run's state at a time, not as many as the collector leaves."""
-    import gc
-
-    from rollout_sim import load_scenario
-    from rollout_sim.experiments.tasks import replication_tasks, run_task
-    from rollout_sim.model.network import Network
-
-    scenario = load_scenario(small_scenario_dict(horizon_years=1))
-    gc.collect()
-    gc.disable()  # no collection but the task's own between here and the count
-    try:
-        record = run_task(replication_tasks(scenario, None, 1)[0])
-        alive = [o for o in gc.get_objects() if isinstance(o, Network)]
-    finally:
-        gc.enable()
-    assert record.metrics and alive == []
-
-
 # --- calibration through the batch runner ------------------------------------------------------
 
 
