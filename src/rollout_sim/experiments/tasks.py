@@ -10,7 +10,6 @@ measure's values, and its cost (wall time, peak memory).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import resource
@@ -196,12 +195,6 @@ def run_task(task: Task) -> RunRecord:
         metrics = reduce_run(r)
         series = {name: r.daily[name] for name in KEPT_SERIES}
         values = {}
-    # A run's state (SimPy's processes and events, the network, the compiled core and crews)
-    # is reference cycles, freed only by a full collection; with the outage cycle compiled, a
-    # run allocates too few Python objects for one to come soon, and a worker then held two or
-    # three runs' state at once (~90 MB more at its peak nationally). Freed here, for ~40 ms.
-    del r
-    gc.collect()
     return RunRecord(
         point=task.point,
         policy=task.policy,
