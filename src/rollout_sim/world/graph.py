@@ -54,9 +54,14 @@ def _delaunay_pairs(xy: NDArray[np.float64]) -> NDArray[np.int64]:
         order = np.lexsort((xy[:, 1], xy[:, 0]))
         return np.column_stack([order[:-1], order[1:]]).astype(np.int64)
     s = tri.simplices
-    e = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
+    e = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]]).astype(np.int64)
     e.sort(axis=1)
-    pairs = np.unique(e, axis=0).astype(np.int64)
+    # Each edge once, in (low, high) order: as np.unique(e, axis=0), over one integer key per
+    # edge sorted in place (np.unique hashes, and its tables outgrow the caches nationally).
+    key = e[:, 0] * n + e[:, 1]
+    key.sort()
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    pairs = np.column_stack([key // n, key % n])
     # Points Delaunay dropped as duplicates are joined to their nearest vertex, so none is
     # isolated (coplanar rows: point, facet, nearest vertex).
     if len(tri.coplanar):
