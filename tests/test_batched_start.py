@@ -99,7 +99,7 @@ def test_first_heap_priorities_match_one_by_one(strategy: str, with_relief: bool
     assert len(villages) > n // 2
     one_by_one = np.array([queue.priority(int(v)) for v in villages])
     np.testing.assert_array_equal(queue.priorities(villages), one_by_one)
-    assert sorted(queue._heap) == sorted(queue._entry(int(v)) for v in villages)
+    assert sorted(queue._heap.entries()) == sorted(queue._entry(int(v)) for v in villages)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

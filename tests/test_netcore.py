@@ -426,6 +426,73 @@ def test_the_crews_cycle_by_hand(
     assert net.down_count == 0 and net.in_service[[2, 3, 4]].all()
 
 
+# --- the siting queue's heap -------------------------------------------------------------------
+
+heap_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["push", "pop", "replace", "compact"]),
+        st.sampled_from([-2.0, -1.0, -0.5, -0.0, 0.0]),  # priorities that tie, -0.0 and 0.0 too
+        st.sampled_from([0.25, 0.5]),
+        st.integers(0, 7),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=st.lists(st.integers(0, 7), max_size=12), ops=heap_ops)
+def test_the_compiled_heap_pops_as_heapq(start: list[int], ops: list[Any]) -> None:
+    """Entries tied on priority and tiebreak, and superseded versions dropped by compact():
+    after every operation both heaps show the same smallest entry and the same entries."""
+    from rollout_sim import _netcore
+    from rollout_sim.model.siting import ListHeap
+
+    version = np.zeros(8, dtype=np.int64)
+    eligible = np.ones(8, dtype=bool)
+    columns = (
+        np.full(len(start), -1.0),
+        np.full(len(start), 0.5),
+        np.array(start, dtype=np.int64),
+        np.arange(len(start), dtype=np.int64),  # each entry its own version
+    )
+    version[:] = len(start)
+    heaps = [ListHeap(*columns), _netcore.Heap(*columns)]
+    for kind, negp, tb, v in ops:
+        entry = (negp, tb, v, int(version[v]))
+        version[v] += 1
+        for h in heaps:
+            if kind == "push":
+                h.push(*entry)
+            elif kind == "pop" and len(h):
+                h.pop()
+            elif kind == "replace" and len(h):
+                h.replace(*entry)
+            elif kind == "compact":
+                eligible[v] = not eligible[v]
+                h.compact(version - 1, eligible)
+                eligible[v] = not eligible[v]
+        python, compiled = heaps
+        assert compiled.top() == python.top() and len(compiled) == len(python)
+        assert sorted(compiled.entries()) == sorted(python.entries())
+
+
+def test_the_compiled_heap_refuses_bad_calls() -> None:
+    from rollout_sim import _netcore
+
+    h = _netcore.Heap(np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert h.top() is None and len(h) == 0
+    with pytest.raises(IndexError, match="empty heap"):
+        h.pop()
+    with pytest.raises(IndexError, match="empty heap"):
+        h.replace(0.0, 0.0, 0, 0)
+    h.push(-1.0, 0.5, 9, 0)
+    with pytest.raises(IndexError, match="village is out of range"):
+        h.compact(np.zeros(3, np.int64), np.ones(3, bool))
+    with pytest.raises(ValueError, match="wrong item size or length"):
+        _netcore.Heap(np.zeros(2), np.zeros(1), np.zeros(2, np.int64), np.zeros(2, np.int64))
+    assert h.top() == (-1.0, 0.5, 9, 0)
+
+
 # --- whole runs ------------------------------------------------------------------------------
 
 

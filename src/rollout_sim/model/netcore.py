@@ -18,7 +18,8 @@ network's and coverage state's accessors read it from there.
 The maintenance crews' cycle around those outages (:func:`crews`) runs in the core too, for a
 network whose outage path is there: ~25 Python calls an outage (a failure's clock, its log
 row, the crews' heaps, the repair's duration and end) were half a national run once the walks
-were compiled. :class:`~.maintenance.MaintenanceCrews`'s methods stay its reference.
+were compiled. :class:`~.maintenance.MaintenanceCrews`'s methods stay its reference. So does
+the siting queue's heap (:func:`heap`; ``siting.ListHeap`` is the reference).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     import simpy
 
-    from .._netcore import Core, Crews
+    from .._netcore import Core, Crews, Heap
     from .network import Network
 
 try:
@@ -55,6 +56,7 @@ __all__ = [
     "crews",
     "crews_days",
     "failure_log",
+    "heap",
 ]
 
 # Buffer ids of ``Core.export`` / ``Core.seed`` (as _netcore.c numbers them).
@@ -267,3 +269,19 @@ def crews_days(cycle: Crews, which: str) -> array[float]:
     """The cycle's ``wait`` days (failure to a crew taking it, per repair taken) or
     ``downtime`` days (failure to repair, per repair finished), so far (a copy)."""
     return _doubles(cycle.export({"wait": _WAIT_DAYS, "downtime": _DOWNTIME_DAYS}[which]))
+
+
+def heap(
+    negp: NDArray[np.float64],
+    tiebreak: NDArray[np.float64],
+    village: NDArray[np.int64],
+    version: NDArray[np.int64],
+) -> Heap:
+    """The siting queue's heap of these entries in the core (``siting.ListHeap`` is its
+    reference): one array of structs instead of a list of tuples."""
+    return _netcore.Heap(
+        np.ascontiguousarray(negp, dtype=np.float64),
+        np.ascontiguousarray(tiebreak, dtype=np.float64),
+        np.ascontiguousarray(village, dtype=np.int64),
+        np.ascontiguousarray(version, dtype=np.int64),
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from typing import Any, Final, get_args
+from typing import Any, Final, Protocol, get_args
 
 import numpy as np
 import simpy
@@ -26,6 +26,7 @@ from simpy.resources.base import BaseResource, Get, Put
 
 from ..arrays import FloatArray, IntArray
 from ..scenario.operators import Strategy
+from . import netcore
 from .backhaul import BH_FIBRE, BH_MICROWAVE, BH_NONE, BackhaulPlanner
 from .coverage_state import CoverageState
 from .finance import Halted
@@ -34,6 +35,68 @@ __all__ = ["STRATEGIES", "CandidateQueue", "Requeue"]
 
 #: The ranking strategies the scenario allows, in its order.
 STRATEGIES: Final[tuple[str, ...]] = get_args(Strategy)
+
+
+#: A heap entry: (-priority, tiebreak, village, version), smallest first.
+Entry = tuple[float, float, int, int]
+
+
+class CandidateHeap(Protocol):
+    """The lazy-greedy heap: heapq's operations on entries (``netcore.Heap`` has the same)."""
+
+    def push(self, negp: float, tiebreak: float, village: int, version: int, /) -> None: ...
+    def top(self) -> Entry | None: ...
+    def pop(self) -> None: ...
+    def replace(self, negp: float, tiebreak: float, village: int, version: int, /) -> None: ...
+    def compact(self, version: IntArray, eligible: NDArray[np.bool_], /) -> None: ...
+    def entries(self) -> list[Entry]: ...
+    def __len__(self) -> int: ...
+
+
+class ListHeap:
+    """heapq over a list of tuples: the reference the compiled heap (``_netcore.Heap``, one
+    array of structs) matches. Entries are all different (a village's version grows at every
+    push), so their order is total and both pop them in the same order."""
+
+    def __init__(
+        self, negp: FloatArray, tiebreak: FloatArray, village: IntArray, version: IntArray
+    ) -> None:
+        self._h: list[Entry] = list(
+            zip(negp.tolist(), tiebreak.tolist(), village.tolist(), version.tolist(), strict=True)
+        )
+        heapq.heapify(self._h)
+
+    def push(self, negp: float, tiebreak: float, village: int, version: int, /) -> None:
+        heapq.heappush(self._h, (negp, tiebreak, village, version))
+
+    def top(self) -> Entry | None:
+        return self._h[0] if self._h else None
+
+    def pop(self) -> None:
+        heapq.heappop(self._h)
+
+    def replace(self, negp: float, tiebreak: float, village: int, version: int, /) -> None:
+        heapq.heapreplace(self._h, (negp, tiebreak, village, version))
+
+    def compact(self, version: IntArray, eligible: NDArray[np.bool_], /) -> None:
+        """Keep the entries of their village's version, at villages still eligible."""
+        self._h = [e for e in self._h if e[3] == version[e[2]] and eligible[e[2]]]
+        heapq.heapify(self._h)
+
+    def entries(self) -> list[Entry]:
+        return list(self._h)
+
+    def __len__(self) -> int:
+        return len(self._h)
+
+
+def candidate_heap(
+    negp: FloatArray, tiebreak: FloatArray, village: IntArray, version: IntArray
+) -> CandidateHeap:
+    """A heap of these entries: compiled where the model's core is (see ``netcore``)."""
+    if netcore.available():
+        return netcore.heap(negp, tiebreak, village, version)
+    return ListHeap(negp, tiebreak, village, version)
 
 
 class Requeue(Put["CandidateQueue"]):
@@ -98,22 +161,17 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
         self.version = np.zeros(n, dtype=np.int64)
         self.queued = np.zeros(n, dtype=bool)
         self.priority: Callable[[int], float] = self._priority_fn()
-        self._heap: list[tuple[float, float, int, int]] = []
         start = np.flatnonzero(eligible & (backhaul.kind != BH_NONE))
-        # The first heap at once (~100,000 candidates nationally): the same tuples _entry
+        # The first heap at once (~100,000 candidates nationally): the same entries _entry
         # makes, from whole columns instead of a call per candidate.
-        self._heap = list(
-            zip(
-                (-self.priorities(start)).tolist(),
-                tiebreak[start].astype(np.float64).tolist(),
-                start.tolist(),
-                self.version[start].tolist(),
-                strict=True,
-            )
+        self._heap = candidate_heap(
+            -self.priorities(start),
+            tiebreak[start].astype(np.float64),
+            start.astype(np.int64),
+            self.version[start],
         )
         self._compact_at = 2 * len(self._heap) + 100_000
         self.queued[start] = True
-        heapq.heapify(self._heap)
 
     def _priority_fn(self) -> Callable[[int], float]:
         cov, bh, capex = self.coverage, self.backhaul, self.site_capex
@@ -190,7 +248,7 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
             return np.asarray(-self.list_rank[v], dtype=np.float64)
         return np.array([self.priority(int(x)) for x in v.tolist()], dtype=np.float64)
 
-    def _entry(self, v: int) -> tuple[float, float, int, int]:
+    def _entry(self, v: int) -> Entry:
         return (-self.priority(v), float(self.tiebreak[v]), v, int(self.version[v]))
 
     def __len__(self) -> int:
@@ -249,7 +307,7 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
                 continue
             self.version[v] += 1
             self.queued[v] = True
-            heapq.heappush(self._heap, self._entry(v))
+            self._heap.push(*self._entry(v))
             pushed = True
         if len(self._heap) > self._compact_at:
             self._compact()
@@ -258,31 +316,29 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
     def _compact(self) -> None:
         """Drop superseded entries (re-pushes leave the old ones behind): O(heap), amortised
         over the pushes that made it grow, so memory stays proportional to live candidates."""
-        version, eligible = self.version, self.eligible
-        self._heap = [e for e in self._heap if e[3] == version[e[2]] and eligible[e[2]]]
-        heapq.heapify(self._heap)
+        self._heap.compact(self.version, np.ascontiguousarray(self.eligible))
         self._compact_at = 2 * len(self._heap) + 100_000
 
     def pop(self) -> int | None:
         """The best candidate now (removed from the queue), or None if there is none."""
         heap = self._heap
-        while heap:
-            negp, _, v, ver = heap[0]
+        while (top := heap.top()) is not None:
+            negp, _, v, ver = top
             if ver != self.version[v] or not self.eligible[v]:
-                heapq.heappop(heap)
+                heap.pop()
                 if ver == self.version[v]:
                     self.queued[v] = False
                 continue
             if self.backhaul.kind[v] == BH_NONE:
-                heapq.heappop(heap)  # lost its option (satellite cap); back via push()
+                heap.pop()  # lost its option (satellite cap); back via push()
                 self.queued[v] = False
                 continue
             current = -self.priority(v)
             if current != negp:
                 self.version[v] += 1
-                heapq.heapreplace(heap, self._entry(v))
+                heap.replace(*self._entry(v))
                 continue
-            heapq.heappop(heap)
+            heap.pop()
             self.queued[v] = False
             if self.strategy != "list" and self.coverage.gain[v] <= 0:
                 self.eligible[v] = False  # would cover nobody new, now or later
