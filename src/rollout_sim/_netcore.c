@@ -1644,7 +1644,7 @@ static PyTypeObject HeapType = {
 };
 
 static struct PyModuleDef netcore_module = {PyModuleDef_HEAD_INIT, "_netcore",
-                                            "The network's outage path in C.", -1, NULL};
+                                            "The model's compiled core: outages, maintenance crews, the siting heap.", -1, NULL};
 
 PyMODINIT_FUNC PyInit__netcore(void) {
     /* Set here, not in the static initialiser: on Windows a function imported from the Python
