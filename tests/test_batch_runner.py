@@ -142,6 +142,45 @@ def test_a_task_with_a_measure_carries_its_values_only() -> None:
     assert b.values["people"].tolist() == [2.0 * a.series["people_covered"][-1]]
 
 
+_LEFT_BEHIND = """
+import gc, json, sys
+from rollout_sim import load_scenario
+from rollout_sim.experiments import tasks
+from rollout_sim.model.network import Network
+gc.disable()  # no collection but the task's own
+if sys.argv[1] == "worker":
+    tasks.collect_after_each_run()
+scenario = load_scenario(json.loads(sys.argv[2]))
+for task in tasks.replication_tasks(scenario, None, 2):
+    tasks.run_task(task)
+print(sum(isinstance(o, Network) for o in gc.get_objects()))
+"""
+
+
+def test_a_pool_worker_keeps_no_run_it_has_finished() -> None:
+    """A run's state is reference cycles (SimPy's processes, the network and its compiled
+    core). A pool worker frees each run's as soon as its record is taken, so that it holds one
+    run's state at a time, not as many as the collector leaves behind; elsewhere (this test's
+    control) the collector decides. In a child process: the worker's setting freezes what the
+    process holds."""
+    import subprocess
+    import sys
+
+    data = json.dumps(small_scenario_dict(horizon_years=1))
+    left = {
+        kind: int(
+            subprocess.run(
+                [sys.executable, "-c", _LEFT_BEHIND, kind, data],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+        for kind in ("worker", "elsewhere")
+    }
+    assert left == {"worker": 0, "elsewhere": 2}
+
+
 # --- calibration through the batch runner ------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from ..errors import InputError
-from .tasks import RunRecord, Task, run_task
+from .tasks import RunRecord, Task, collect_after_each_run, run_task
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -95,6 +95,7 @@ def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
+    collect_after_each_run()
 
 
 class PoolExecutor:
