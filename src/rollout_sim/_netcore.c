@@ -575,8 +575,12 @@ static int push_kids(Core *self, Py_ssize_t x, Stack *s) {
     return 0;
 }
 
-static int env_now(Core *self, double *now) {
-    PyObject *t = PyObject_GetAttrString(self->env, "now");
+/* Attribute names looked up at every step (interned at import). */
+static PyObject *str_now, *str_timeout, *str_callbacks, *str_value, *str_peek, *str_succeed;
+
+/* env.now as a double; 0, or -1 with an exception set. */
+static int env_now(PyObject *env, double *now) {
+    PyObject *t = PyObject_GetAttr(env, str_now);
     if (t == NULL) return -1;
     *now = PyFloat_AsDouble(t);
     Py_DECREF(t);
@@ -611,11 +615,16 @@ static int bring_up_walk(Core *self, Stack *s, Py_ssize_t v, double now) {
     return record_service(self, now);
 }
 
+/* The site an outside call names (checked) and the time now; 0, or -1 with an exception. */
+static int site_now(Core *self, PyObject *arg, Py_ssize_t *v, double *now) {
+    *v = PyLong_AsSsize_t(arg);
+    if ((*v == -1 && PyErr_Occurred()) || check_site(self, *v) < 0) return -1;
+    return env_now(self->env, now);
+}
+
 /* A walk's start: the site asked for, the time now, and a stack; 0, or -1 with an exception. */
 static int walk_start(Core *self, PyObject *arg, Py_ssize_t *v, double *now, Stack *s) {
-    *v = PyLong_AsSsize_t(arg);
-    if ((*v == -1 && PyErr_Occurred()) || check_site(self, *v) < 0 || env_now(self, now) < 0)
-        return -1;
+    if (site_now(self, arg, v, now) < 0) return -1;
     return stack_open(self, s);
 }
 
@@ -660,32 +669,43 @@ static PyObject *core_take_down(Core *self, PyObject *arg) {
     return PyLong_FromLongLong(before - self->people_covered);
 }
 
-/* Network.fail: the site's own equipment fails; the people who lost cover. */
-static PyObject *core_fail(Core *self, PyObject *arg) {
-    Py_ssize_t v;
-    double now;
+/* Network.fail at *now* (v checked): the site's own equipment fails; the people who lost
+ * cover, or -1 with an exception set. */
+static long long fail_site(Core *self, Py_ssize_t v, double now) {
     Stack s;
-    if (walk_start(self, arg, &v, &now, &s) < 0) return NULL;
+    if (stack_open(self, &s) < 0) return -1;
     self->hw_up[v] = 0;
     long long before = self->people_covered;
     int failed = take_down_walk(self, &s, v, now);
     stack_close(self, &s);
-    if (failed) return NULL;
-    return PyLong_FromLongLong(before - self->people_covered);
+    return failed ? -1 : before - self->people_covered;
 }
 
-/* Network.repair: the equipment works again; back on air (with its subtree) if its backhaul
- * is up (no parent on the tree: a PoP or fibre, always up). */
-static PyObject *core_repair(Core *self, PyObject *arg) {
-    Py_ssize_t v;
-    double now;
+/* Network.repair at *now* (v checked): the equipment works again; back on air (with its
+ * subtree) if its backhaul is up (no parent on the tree: a PoP or fibre, always up). 0, or -1
+ * with an exception set. */
+static int repair_site(Core *self, Py_ssize_t v, double now) {
     Stack s;
-    if (walk_start(self, arg, &v, &now, &s) < 0) return NULL;
+    if (stack_open(self, &s) < 0) return -1;
     self->hw_up[v] = 1;
     int64_t p = self->kid_parent[v];
     int failed = (p < 0 || self->in_service[p]) ? bring_up_walk(self, &s, v, now) : 0;
     stack_close(self, &s);
-    if (failed) return NULL;
+    return failed;
+}
+
+static PyObject *core_fail(Core *self, PyObject *arg) {
+    Py_ssize_t v;
+    double now;
+    if (site_now(self, arg, &v, &now) < 0) return NULL;
+    long long lost = fail_site(self, v, now);
+    return lost < 0 ? NULL : PyLong_FromLongLong(lost);
+}
+
+static PyObject *core_repair(Core *self, PyObject *arg) {
+    Py_ssize_t v;
+    double now;
+    if (site_now(self, arg, &v, &now) < 0 || repair_site(self, v, now) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -866,6 +886,67 @@ static PyTypeObject CoreType = {
     .tp_getset = core_getset,
 };
 
+/* --- a binary heap of entries ----------------------------------------------------------------
+ *
+ * Two keys, then a village and a tag, ordered as Python orders the tuple (k1, k2, v, tag):
+ * the siting queue's candidates (-priority, tiebreak, village, version) and the repairs
+ * waiting for a crew (-people cut off, arrival, village, log row). Entries are all different
+ * in both (a village's version grows at each push; each failure has its own arrival), so the
+ * order is total and any heap pops them in the same order as heapq. */
+
+typedef struct {
+    double k1, k2;
+    int64_t v, tag;
+} Entry;
+
+/* A growable buffer of entries (item size sizeof(Entry)), kept as a heap. */
+typedef Buf Entries;
+#define ENTRY(h) ((Entry *)(h)->data)
+
+static int entry_less(const Entry *a, const Entry *b) {
+    if (a->k1 != b->k1) return a->k1 < b->k1;
+    if (a->k2 != b->k2) return a->k2 < b->k2;
+    if (a->v != b->v) return a->v < b->v;
+    return a->tag < b->tag;
+}
+
+static void entries_sift_down(Entries *h, Py_ssize_t i) {
+    Entry x = ENTRY(h)[i];
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= h->len) break;
+        if (c + 1 < h->len && entry_less(&ENTRY(h)[c + 1], &ENTRY(h)[c])) c += 1;
+        if (!entry_less(&ENTRY(h)[c], &x)) break;
+        ENTRY(h)[i] = ENTRY(h)[c];
+        i = c;
+    }
+    ENTRY(h)[i] = x;
+}
+
+static void entries_heapify(Entries *h) {
+    for (Py_ssize_t i = h->len / 2 - 1; i >= 0; i--) entries_sift_down(h, i);
+}
+
+/* heapq.heappush; 0, or -1 with an exception set. */
+static int entries_push(Entries *h, Entry x) {
+    if (buf_reserve(h, 1) < 0) return -1;
+    Py_ssize_t i = h->len++;
+    while (i > 0) {
+        Py_ssize_t parent = (i - 1) / 2;
+        if (!entry_less(&x, &ENTRY(h)[parent])) break;
+        ENTRY(h)[i] = ENTRY(h)[parent];
+        i = parent;
+    }
+    ENTRY(h)[i] = x;
+    return 0;
+}
+
+/* heapq.heappop without the entry (read ENTRY(h)[0] first); h->len > 0. */
+static void entries_pop(Entries *h) {
+    ENTRY(h)[0] = ENTRY(h)[--h->len];
+    if (h->len > 0) entries_sift_down(h, 0);
+}
+
 /* --- the maintenance crews' cycle ----------------------------------------------------------
  *
  * rollout_sim.model.maintenance.MaintenanceCrews's failure and repair cycle, for a network
@@ -876,12 +957,6 @@ static PyTypeObject CoreType = {
  * same arithmetic (no a*b+c a compiler could fuse), so the same results to the bit. What stays
  * in Python is called back: a repair's bill (the treasury), and each site's block of draws
  * turned into days (numpy and scipy, once a site) and any draw past the block. */
-
-typedef struct {
-    double negp; /* minus the people the failure cut off: the most people first */
-    long long seq; /* then first come, first served */
-    Py_ssize_t v, row;
-} Job;
 
 /* A site's transformed draws: its block (computed at its first use) and how many. */
 typedef struct {
@@ -904,16 +979,13 @@ typedef struct {
     const double *rate, *travel, *clock_t, *clock_h;
     Py_ssize_t n, nclock;
     Row *exp1, *dur;
-    Job *waiting;
-    Py_ssize_t nwait, capwait;
+    Entries waiting; /* (-people cut off, arrival, village, log row): most people first */
     double *free_at;
     Py_ssize_t ncrews;
     int wake_pending, stopped;
     long long seq, repairs;
     Buf bufs[CREWS_BUFS];
 } Crews;
-
-static PyObject *str_now, *str_timeout, *str_callbacks, *str_value, *str_peek, *str_succeed;
 
 static int crews_traverse(Crews *self, visitproc visit, void *arg) {
     Py_VISIT(self->core);
@@ -963,7 +1035,7 @@ static void crews_dealloc(Crews *self) {
         if (views[i]->obj != NULL) PyBuffer_Release(views[i]);
     free_rows(self->exp1, self->n);
     free_rows(self->dur, self->n);
-    PyMem_Free(self->waiting);
+    PyMem_Free(self->waiting.data);
     PyMem_Free(self->free_at);
     for (int i = 0; i < CREWS_BUFS; i++) PyMem_Free(self->bufs[i].data);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -1020,6 +1092,7 @@ static int crews_init(Crews *self, PyObject *args, PyObject *kwds) {
     for (Py_ssize_t i = 0; i < n; i++) self->exp1[i].len = self->dur[i].len = -1;
     Py_ssize_t sizes[CREWS_BUFS] = {8, 8, 8, 8, 8, 8, 8, 8};
     for (int i = 0; i < CREWS_BUFS; i++) buf_init(&self->bufs[i], sizes[i]);
+    buf_init(&self->waiting, sizeof(Entry));
     PyObject *objs[] = {core, env, fail_counts, repair_counts, watched, bill, exp1_row,
                         exp1_extra, dur_row, dur_extra};
     for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) Py_INCREF(objs[i]);
@@ -1038,14 +1111,6 @@ static int crews_init(Crews *self, PyObject *args, PyObject *kwds) {
     self->cb_wake = PyObject_GetAttrString((PyObject *)self, "on_wake");
     if (!self->cb_failure || !self->cb_repaired || !self->cb_wake) return -1;
     return 0;
-}
-
-static int crews_now(Crews *self, double *now) {
-    PyObject *t = PyObject_GetAttr(self->env, str_now);
-    if (t == NULL) return -1;
-    *now = PyFloat_AsDouble(t);
-    Py_DECREF(t);
-    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
 /* env.timeout(delay[, value]).callbacks.append(callback); *d* is the delay (a reference
@@ -1143,7 +1208,7 @@ static int schedule_failure(Crews *self, Py_ssize_t v) {
     double e, now;
     if (take_draw(self->fail_counts, v, &k) < 0 ||
         draw_value(&self->exp1[v], v, k, self->exp1_row, self->exp1_extra, &e) < 0 ||
-        crews_now(self, &now) < 0)
+        env_now(self->env, &now) < 0)
         return -1;
     double target = interp(now, self->clock_t, self->clock_h, self->nclock) + e / self->rate[v];
     if (target >= self->clock_h[self->nclock - 1]) return 0; /* after the horizon */
@@ -1155,50 +1220,6 @@ static int schedule_failure(Crews *self, Py_ssize_t v) {
     int r = crews_timeout(self, ttf, pv, self->cb_failure);
     Py_DECREF(pv);
     return r;
-}
-
-static int job_less(const Job *a, const Job *b) {
-    return a->negp < b->negp || (a->negp == b->negp && a->seq < b->seq);
-}
-
-static int waiting_push(Crews *self, Job job) {
-    if (self->nwait == self->capwait) {
-        Py_ssize_t cap = self->capwait ? 2 * self->capwait : 64;
-        Job *w = PyMem_Realloc(self->waiting, (size_t)cap * sizeof(Job));
-        if (w == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        self->waiting = w;
-        self->capwait = cap;
-    }
-    Job *h = self->waiting;
-    Py_ssize_t i = self->nwait++;
-    while (i > 0) {
-        Py_ssize_t parent = (i - 1) / 2;
-        if (!job_less(&job, &h[parent])) break;
-        h[i] = h[parent];
-        i = parent;
-    }
-    h[i] = job;
-    return 0;
-}
-
-static Job waiting_pop(Crews *self) {
-    Job *h = self->waiting;
-    Job top = h[0];
-    Job last = h[--self->nwait];
-    Py_ssize_t n = self->nwait, i = 0;
-    for (;;) {
-        Py_ssize_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && job_less(&h[c + 1], &h[c])) c += 1;
-        if (!job_less(&h[c], &last)) break;
-        h[i] = h[c];
-        i = c;
-    }
-    if (n > 0) h[i] = last;
-    return top;
 }
 
 /* heapq.heapreplace on the crews' return times: the earliest replaced by x. */
@@ -1221,12 +1242,13 @@ static void free_at_replace(Crews *self, double x) {
 /* MaintenanceCrews._dispatch */
 static int dispatch(Crews *self) {
     double now;
-    if (crews_now(self, &now) < 0) return -1;
-    while (self->nwait > 0 && self->ncrews > 0 && self->free_at[0] <= now) {
-        Job job = waiting_pop(self);
-        Py_ssize_t v = job.v;
-        double failed_at = LOG(self, LOG_FAILED, double)[job.row];
-        LOG(self, LOG_TAKEN, double)[job.row] = now;
+    if (env_now(self->env, &now) < 0) return -1;
+    while (self->waiting.len > 0 && self->ncrews > 0 && self->free_at[0] <= now) {
+        Entry job = ENTRY(&self->waiting)[0];
+        entries_pop(&self->waiting);
+        Py_ssize_t v = (Py_ssize_t)job.v, row = (Py_ssize_t)job.tag;
+        double failed_at = LOG(self, LOG_FAILED, double)[row];
+        LOG(self, LOG_TAKEN, double)[row] = now;
         if (BUF_PUSH(&self->bufs[WAIT_DAYS], double, now - failed_at) < 0) return -1;
         PyObject *r = PyObject_CallFunction(self->bill, "n", v);
         if (r == NULL) return -1;
@@ -1240,13 +1262,13 @@ static int dispatch(Crews *self) {
             return -1;
         double work = travel + duration;
         free_at_replace(self, now + work + travel);
-        PyObject *row = PyLong_FromSsize_t(job.row);
-        if (row == NULL) return -1;
-        int failed = crews_timeout(self, work, row, self->cb_repaired);
-        Py_DECREF(row);
+        PyObject *pr = PyLong_FromSsize_t(row);
+        if (pr == NULL) return -1;
+        int failed = crews_timeout(self, work, pr, self->cb_repaired);
+        Py_DECREF(pr);
         if (failed) return -1;
     }
-    if (self->nwait > 0 && self->ncrews > 0 && !self->wake_pending) {
+    if (self->waiting.len > 0 && self->ncrews > 0 && !self->wake_pending) {
         self->wake_pending = 1;
         if (crews_timeout(self, self->free_at[0] - now, NULL, self->cb_wake) < 0) return -1;
     }
@@ -1257,16 +1279,10 @@ static int dispatch(Crews *self) {
 static Py_ssize_t crews_fail_site(Crews *self, Py_ssize_t v, int alone) {
     Core *core = self->core;
     double now;
-    Stack s;
-    if (check_site(core, v) < 0 || crews_now(self, &now) < 0) return -1;
+    if (check_site(core, v) < 0 || env_now(self->env, &now) < 0) return -1;
     long long down_before = core->down_count;
-    if (stack_open(core, &s) < 0) return -1;
-    core->hw_up[v] = 0;
-    long long before = core->people_covered;
-    int failed = take_down_walk(core, &s, v, now);
-    stack_close(core, &s);
-    if (failed) return -1;
-    long long affected = before - core->people_covered;
+    long long affected = fail_site(core, v, now);
+    if (affected < 0) return -1;
     Py_ssize_t row = self->bufs[LOG_VILLAGE].len;
     if (BUF_PUSH(&self->bufs[LOG_VILLAGE], int64_t, v) < 0 ||
         BUF_PUSH(&self->bufs[LOG_FAILED], double, now) < 0 ||
@@ -1277,8 +1293,9 @@ static Py_ssize_t crews_fail_site(Crews *self, Py_ssize_t v, int alone) {
         return -1;
     if (self->stopped) return row; /* nobody will repair it */
     self->seq += 1;
-    Job job = {-(double)affected, self->seq, v, row};
-    if (waiting_push(self, job) < 0) return -1;
+    /* The arrival as a double: exact below 2**53 failures, so the order is heapq's. */
+    Entry job = {-(double)affected, (double)self->seq, v, row};
+    if (entries_push(&self->waiting, job) < 0) return -1;
     if (!self->wake_pending && self->ncrews > 0 && self->free_at[0] <= now) {
         if (alone) {
             PyObject *p = PyObject_CallMethodNoArgs(self->env, str_peek);
@@ -1330,21 +1347,14 @@ static PyObject *crews_on_repaired(Crews *self, PyObject *event) {
         PyErr_SetString(PyExc_IndexError, "netcore: no such failure");
         return NULL;
     }
-    Core *core = self->core;
     double now;
-    Stack s;
-    if (crews_now(self, &now) < 0) return NULL;
+    if (env_now(self->env, &now) < 0) return NULL;
     Py_ssize_t v = (Py_ssize_t)LOG(self, LOG_VILLAGE, int64_t)[row];
     self->repairs += 1;
     LOG(self, LOG_REPAIRED, double)[row] = now;
     double failed_at = LOG(self, LOG_FAILED, double)[row];
     if (BUF_PUSH(&self->bufs[DOWNTIME_DAYS], double, now - failed_at) < 0) return NULL;
-    if (stack_open(core, &s) < 0) return NULL;
-    core->hw_up[v] = 1;
-    int64_t p = core->kid_parent[v];
-    int failed = (p < 0 || core->in_service[p]) ? bring_up_walk(core, &s, v, now) : 0;
-    stack_close(core, &s);
-    if (failed) return NULL;
+    if (repair_site(self->core, v, now) < 0) return NULL;
     if (PyDict_GET_SIZE(self->watched) > 0) {
         PyObject *key = PyLong_FromSsize_t(row);
         if (key == NULL) return NULL;
@@ -1379,7 +1389,7 @@ static PyObject *crews_start(Crews *self, PyObject *arg) {
 
 static PyObject *crews_stop(Crews *self, PyObject *Py_UNUSED(ignored)) {
     self->stopped = 1;
-    self->nwait = 0;
+    self->waiting.len = 0;
     Py_RETURN_NONE;
 }
 
@@ -1431,63 +1441,17 @@ static PyTypeObject CrewsType = {
 /* --- the siting queue's heap ------------------------------------------------------------------
  *
  * rollout_sim.model.siting's lazy-greedy heap of candidates, (-priority, tiebreak, village,
- * version) ordered as Python orders those tuples, in one array of structs: heapq over a list of
- * tuples compares Python objects scattered in memory, ~3 us an operation at 192,000 villages
- * against ~1 us at 12,000, the largest part of the simulation's growth beyond linear. Entries
- * are all different (a village's version grows at every push), so the order is total and any
- * heap pops them in the same order as heapq: the same candidates, the same results. */
-
-typedef struct {
-    double negp, tb;
-    int64_t v, ver;
-} Entry;
+ * version), as a Python object over the entries above: heapq over a list of tuples compares
+ * Python objects scattered in memory, ~3 us an operation at 192,000 villages against ~1 us at
+ * 12,000, the largest part of the simulation's growth beyond linear. */
 
 typedef struct {
     PyObject_HEAD
-    Entry *e;
-    Py_ssize_t n, cap;
+    Entries h;
 } Heap;
 
-static int entry_less(const Entry *a, const Entry *b) {
-    if (a->negp != b->negp) return a->negp < b->negp;
-    if (a->tb != b->tb) return a->tb < b->tb;
-    if (a->v != b->v) return a->v < b->v;
-    return a->ver < b->ver;
-}
-
-static void heap_sift_down(Heap *h, Py_ssize_t i) {
-    Entry x = h->e[i];
-    for (;;) {
-        Py_ssize_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && entry_less(&h->e[c + 1], &h->e[c])) c += 1;
-        if (!entry_less(&h->e[c], &x)) break;
-        h->e[i] = h->e[c];
-        i = c;
-    }
-    h->e[i] = x;
-}
-
-static void heap_heapify(Heap *h) {
-    for (Py_ssize_t i = h->n / 2 - 1; i >= 0; i--) heap_sift_down(h, i);
-}
-
-static int heap_reserve(Heap *h, Py_ssize_t n) {
-    if (n <= h->cap) return 0;
-    Py_ssize_t cap = h->cap ? h->cap : 64;
-    while (cap < n) cap *= 2;
-    Entry *e = PyMem_Realloc(h->e, (size_t)cap * sizeof(Entry));
-    if (e == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    h->e = e;
-    h->cap = cap;
-    return 0;
-}
-
 static void heap_dealloc(Heap *self) {
-    PyMem_Free(self->e);
+    PyMem_Free(self->h.data);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1496,18 +1460,19 @@ static int heap_init(Heap *self, PyObject *args, PyObject *kwds) {
     PyObject *objs[4];
     Py_buffer views[4] = {{0}};
     if (!PyArg_ParseTuple(args, "OOOO:Heap", &objs[0], &objs[1], &objs[2], &objs[3])) return -1;
-    self->n = 0;
+    if (self->h.size == 0) buf_init(&self->h, sizeof(Entry)); /* not on a second __init__ */
+    self->h.len = 0;
     int failed = get_buf(objs[0], &views[0], 8, -1, 0, "negp") < 0;
     Py_ssize_t n = failed ? 0 : views[0].len / 8;
     const char *names[] = {"negp", "tiebreak", "village", "version"};
     for (int i = 1; i < 4 && !failed; i++) failed = get_buf(objs[i], &views[i], 8, n, 0, names[i]) < 0;
-    if (!failed && heap_reserve(self, n > 0 ? n : 1) < 0) failed = 1;
+    if (!failed && buf_reserve(&self->h, n > 0 ? n : 1) < 0) failed = 1;
     if (!failed) {
         const double *a = views[0].buf, *b = views[1].buf;
         const int64_t *v = views[2].buf, *ver = views[3].buf;
-        for (Py_ssize_t i = 0; i < n; i++) self->e[i] = (Entry){a[i], b[i], v[i], ver[i]};
-        self->n = n;
-        heap_heapify(self);
+        for (Py_ssize_t i = 0; i < n; i++) ENTRY(&self->h)[i] = (Entry){a[i], b[i], v[i], ver[i]};
+        self->h.len = n;
+        entries_heapify(&self->h);
     }
     for (int i = 0; i < 4; i++)
         if (views[i].obj != NULL) PyBuffer_Release(&views[i]);
@@ -1519,52 +1484,46 @@ static int parse_entry(PyObject *const *args, Py_ssize_t nargs, Entry *x) {
         PyErr_SetString(PyExc_TypeError, "netcore: an entry is (negp, tiebreak, village, version)");
         return -1;
     }
-    x->negp = PyFloat_AsDouble(args[0]);
-    x->tb = PyFloat_AsDouble(args[1]);
+    x->k1 = PyFloat_AsDouble(args[0]);
+    x->k2 = PyFloat_AsDouble(args[1]);
     x->v = PyLong_AsLongLong(args[2]);
-    x->ver = PyLong_AsLongLong(args[3]);
+    x->tag = PyLong_AsLongLong(args[3]);
     return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *entry_tuple(const Entry *t) {
+    return Py_BuildValue("(ddLL)", t->k1, t->k2, (long long)t->v, (long long)t->tag);
 }
 
 static PyObject *heap_push(Heap *self, PyObject *const *args, Py_ssize_t nargs) {
     Entry x;
-    if (parse_entry(args, nargs, &x) < 0 || heap_reserve(self, self->n + 1) < 0) return NULL;
-    Py_ssize_t i = self->n++;
-    while (i > 0) { /* heapq's _siftdown */
-        Py_ssize_t parent = (i - 1) / 2;
-        if (!entry_less(&x, &self->e[parent])) break;
-        self->e[i] = self->e[parent];
-        i = parent;
-    }
-    self->e[i] = x;
+    if (parse_entry(args, nargs, &x) < 0 || entries_push(&self->h, x) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
 static PyObject *heap_top(Heap *self, PyObject *Py_UNUSED(ignored)) {
-    if (self->n == 0) Py_RETURN_NONE;
-    Entry *t = &self->e[0];
-    return Py_BuildValue("(ddLL)", t->negp, t->tb, (long long)t->v, (long long)t->ver);
+    if (self->h.len == 0) Py_RETURN_NONE;
+    return entry_tuple(&ENTRY(&self->h)[0]);
 }
 
 static PyObject *heap_pop(Heap *self, PyObject *Py_UNUSED(ignored)) {
-    if (self->n == 0) {
+    if (self->h.len == 0) {
         PyErr_SetString(PyExc_IndexError, "netcore: pop from an empty heap");
         return NULL;
     }
-    self->e[0] = self->e[--self->n];
-    if (self->n > 0) heap_sift_down(self, 0);
+    entries_pop(&self->h);
     Py_RETURN_NONE;
 }
 
 static PyObject *heap_replace(Heap *self, PyObject *const *args, Py_ssize_t nargs) {
     Entry x;
     if (parse_entry(args, nargs, &x) < 0) return NULL;
-    if (self->n == 0) {
+    if (self->h.len == 0) {
         PyErr_SetString(PyExc_IndexError, "netcore: replace in an empty heap");
         return NULL;
     }
-    self->e[0] = x;
-    heap_sift_down(self, 0);
+    ENTRY(&self->h)[0] = x;
+    entries_sift_down(&self->h, 0);
     Py_RETURN_NONE;
 }
 
@@ -1583,30 +1542,30 @@ static PyObject *heap_compact(Heap *self, PyObject *const *args, Py_ssize_t narg
     }
     const int64_t *version = bv.buf;
     const unsigned char *eligible = be.buf;
+    Entries *h = &self->h;
     Py_ssize_t m = bv.len / 8, k = 0;
-    for (Py_ssize_t i = 0; i < self->n; i++) {
-        Entry *x = &self->e[i];
+    for (Py_ssize_t i = 0; i < h->len; i++) {
+        Entry *x = &ENTRY(h)[i];
         if (x->v < 0 || x->v >= m) {
             PyBuffer_Release(&bv);
             PyBuffer_Release(&be);
             PyErr_SetString(PyExc_IndexError, "netcore: a heap entry's village is out of range");
             return NULL;
         }
-        if (x->ver == version[x->v] && eligible[x->v]) self->e[k++] = *x;
+        if (x->tag == version[x->v] && eligible[x->v]) ENTRY(h)[k++] = *x;
     }
     PyBuffer_Release(&bv);
     PyBuffer_Release(&be);
-    self->n = k;
-    heap_heapify(self);
+    h->len = k;
+    entries_heapify(h);
     Py_RETURN_NONE;
 }
 
 static PyObject *heap_entries(Heap *self, PyObject *Py_UNUSED(ignored)) {
-    PyObject *out = PyList_New(self->n);
+    PyObject *out = PyList_New(self->h.len);
     if (out == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < self->n; i++) {
-        Entry *t = &self->e[i];
-        PyObject *x = Py_BuildValue("(ddLL)", t->negp, t->tb, (long long)t->v, (long long)t->ver);
+    for (Py_ssize_t i = 0; i < self->h.len; i++) {
+        PyObject *x = entry_tuple(&ENTRY(&self->h)[i]);
         if (x == NULL) {
             Py_DECREF(out);
             return NULL;
@@ -1616,7 +1575,7 @@ static PyObject *heap_entries(Heap *self, PyObject *Py_UNUSED(ignored)) {
     return out;
 }
 
-static Py_ssize_t heap_len(Heap *self) { return self->n; }
+static Py_ssize_t heap_len(Heap *self) { return self->h.len; }
 
 static PySequenceMethods heap_as_sequence = {.sq_length = (lenfunc)heap_len};
 
