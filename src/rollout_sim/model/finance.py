@@ -251,22 +251,6 @@ class Treasury:
         quietly once *category* is stopped."""
         if category in self._stopped:
             return
-        priority = PAYMENT_PRIORITY.get(category)
-        if (
-            support is None
-            and priority is not None
-            and category != "capex"
-            and not self._held
-            and not any(self._queues[: priority + 1])
-        ):
-            # _queue's own shortcut, without a payment built and weighed (a repair's bill,
-            # ~60,000 a national run): a bill other than capex, nothing waiting before it, is
-            # paid now if cash covers it (cents(amount) is already to the cent: _settle's
-            # cents(amount - 0) is the same number), else it waits first in its queue.
-            booked = cents(amount)
-            if booked <= self.ledger.cash(self.op):
-                self.ledger.record(self.env.now, self.op, category, -booked, counterparty, ref)
-                return
         self._queue(amount, category, counterparty, ref, None, -1, support)
 
     def _queue(
@@ -282,17 +266,28 @@ class Treasury:
         if category not in PAYMENT_PRIORITY:
             raise ValueError(f"payments of {category!r} are not queued")
         priority = PAYMENT_PRIORITY[category]
-        payment = _Payment(cents(amount), category, counterparty, ref, event, village)
         if support is None and not self._held and not any(self._queues[: priority + 1]):
             # Nothing waits before it and no funder's share is booked first: serving would
             # weigh this payment alone, once. Weighed here, it is paid without passing through
             # the queue (most repair bills), or queued where it blocks.
+            if category != "capex":
+                # What _settle and _pay do for it, without a payment built (~60,000 repair
+                # bills a national run): no reserve, subsidy or credit, only its own amount
+                # against cash.
+                booked = cents(amount)
+                if booked <= self.ledger.cash(self.op):
+                    self.ledger.record(self.env.now, self.op, category, -booked, counterparty, ref)
+                    if event is not None:
+                        event.succeed(booked)
+                    return
+            payment = _Payment(cents(amount), category, counterparty, ref, event, village)
             settled = self._settle(payment)
             if settled is None:
                 self._queues[priority].append(payment)
             else:
                 self._pay(payment, settled)
             return
+        payment = _Payment(cents(amount), category, counterparty, ref, event, village)
         self._queues[priority].append(payment)
         if support is not None:
             support()
