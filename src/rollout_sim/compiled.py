@@ -1,7 +1,8 @@
 """The optional compiled parts and the switch that turns them off.
 
 Two small C extensions speed up what a national run does tens of thousands of times:
-``rollout_sim._netcore`` (a site and its backhaul subtree going off air and back:
+``rollout_sim._netcore`` (a site and its backhaul subtree going off air and back, the
+maintenance crews' cycle of failures and repairs, the siting queue's heap:
 :mod:`rollout_sim.model.netcore`) and ``rollout_sim._reach`` (the villages a new relay gives a
 shorter hop: :class:`rollout_sim.world.reach.HopReach`). ``setup.py`` builds them where a C
 compiler is present; without one the install goes on and the Python code they mirror runs,

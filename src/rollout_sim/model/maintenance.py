@@ -156,7 +156,8 @@ class MaintenanceCrews:
         # numpy scalar read is ~5x a list's).
         mtbf = np.array([maint.failures.mtbf_days[z] for z in v.zone_names])[v.zone]
         #: Failures per day outside the rainy season, by village.
-        self.rate: list[float] = ((1.0 - reduction) / mtbf).tolist()
+        rate = (1.0 - reduction) / mtbf
+        self.rate: list[float] = rate.tolist()
         seasonal = maint.failures.seasonal
         clock_t, clock_h = seasonal_clock(
             start,
@@ -215,8 +216,8 @@ class MaintenanceCrews:
                 core,
                 self.env,
                 spec.maintenance_crews,
-                rate=self.rate,
-                travel_days=self.travel_days,
+                rate=rate,
+                travel_days=travel,
                 clock=(clock_t, clock_h),
                 counts=(self.failure_draws.counts, self.repair_draws.counts),
                 watched=self._watched,

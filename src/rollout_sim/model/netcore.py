@@ -34,7 +34,7 @@ from ..compiled import PURE_PYTHON_ENV, pure_python
 from .records import FailureLog
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     import simpy
 
@@ -66,7 +66,8 @@ _FIXED = 8
 
 
 def available() -> bool:
-    """Whether a new network runs its outage path in the compiled core."""
+    """Whether the compiled core runs what it holds (a new network's outage path, its crews'
+    cycle, a new siting queue's heap)."""
     return _netcore is not None and not pure_python()
 
 
@@ -216,8 +217,8 @@ def crews(
     env: simpy.Environment,
     count: int,
     *,
-    rate: Sequence[float],
-    travel_days: Sequence[float],
+    rate: NDArray[np.float64],
+    travel_days: NDArray[np.float64],
     clock: tuple[NDArray[np.float64], NDArray[np.float64]],
     counts: tuple[list[int], list[int]],
     watched: dict[int, simpy.Event],
@@ -238,8 +239,8 @@ def crews(
         core,
         env,
         count,
-        np.asarray(rate, dtype=np.float64),
-        np.asarray(travel_days, dtype=np.float64),
+        np.ascontiguousarray(rate, dtype=np.float64),
+        np.ascontiguousarray(travel_days, dtype=np.float64),
         np.ascontiguousarray(clock_t, dtype=np.float64),
         np.ascontiguousarray(clock_h, dtype=np.float64),
         counts[0],
