@@ -9,6 +9,7 @@ checks render to PNG and inspect the figure objects (aspect, panels, titles), ne
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from rollout_sim.model.backhaul import BH_FIBRE, BH_MICROWAVE, BH_SATELLITE
 from rollout_sim.plots import (
     RolloutAnimation,
     map_figure,
+    maps,
     rollout_days,
     save_figure,
     snapshot_days,
@@ -383,10 +385,27 @@ def test_map_legend_gives_every_kind_its_own_marker(results: Results) -> None:
         for c in ax.collections
         if hasattr(c, "get_offsets")
     }
-    assert any(n == int(s.upgrade.sum()) and z == 4 for _, n, z in layers)
+    assert any(n == int(s.upgrade.sum()) and z == maps._Z_SITES for _, n, z in layers)
     pops = [c for c in ax.collections if len(c.get_offsets()) == len(results.world.pops)]
-    assert pops and pops[0].get_zorder() < 4
+    assert pops and pops[0].get_zorder() < maps._Z_SITES
     assert float(np.asarray(pops[0].get_linewidths()).max()) <= 0.6
+    plt.close(fig)
+
+
+def test_map_layers_are_one_image_in_the_svg(results: Results) -> None:
+    """The rasterised layers are drawn one after another (the grid under them, the spines and
+    titles over them), so an SVG holds one image of them all: drawn between the grid and the
+    spines they made one image each run, two here and four on a national map."""
+    fig = map_figure(results)
+    ax = fig.axes[0]
+    assert ax.get_axisbelow() is True
+    for c in ax.collections:
+        if c.get_zorder() < maps._Z_DEPOTS:
+            c.set_rasterized(True)  # as on a national map (over 300 sites): hops and sites too
+    assert sum(c.get_rasterized() for c in ax.collections) == len(ax.collections) - 1
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
+    assert out.getvalue().count("<image ") == 1
     plt.close(fig)
 
 

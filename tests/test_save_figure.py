@@ -1,5 +1,5 @@
 """Saving a figure (``plots.axes.save_figure``): its layout is solved once, as ``savefig``
-would solve it, and the files are the bytes a plain ``savefig`` writes."""
+would solve it; the SVG is the bytes a plain ``savefig`` writes, the PNG its pixels."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from PIL import Image
 
-from rollout_sim.plots.axes import fix_layout, save_figure
+from rollout_sim.plots.axes import fix_layout, save_figure, write_png
 
 
 def _figure(layout: str) -> Figure:
@@ -69,6 +70,30 @@ def test_save_figure_writes_png_and_svg_and_closes(tmp_path: Path) -> None:
     reference = _figure("constrained")
     save_figure(fig, tmp_path / "f.png")
     assert not plt.fignum_exists(fig.number)
-    assert (tmp_path / "f.png").read_bytes() == _saved(reference, "png")
+    # The pixels savefig draws, without the alpha channel (all opaque), at the same dpi.
+    with (
+        Image.open(tmp_path / "f.png") as png,
+        Image.open(io.BytesIO(_saved(reference, "png"))) as ref,
+    ):
+        assert (png.mode, ref.mode) == ("RGB", "RGBA")
+        assert np.array_equal(np.asarray(png), np.asarray(ref)[:, :, :3])
+        assert np.asarray(ref)[:, :, 3].min() == 255
+        assert png.info == {"dpi": pytest.approx((120, 120), abs=0.02)}  # no text chunks
     assert (tmp_path / "f.svg").read_bytes().startswith(b"<?xml")
+    plt.close("all")
+
+
+def test_a_figure_with_transparent_pixels_keeps_its_alpha(tmp_path: Path) -> None:
+    """Only an opaque figure loses its alpha channel: a transparent one is saved as drawn."""
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    fig.patch.set_alpha(0.0)
+    ax.patch.set_alpha(0.5)
+    ax.plot([0, 1], [0, 1])
+    reference = np.asarray(Image.open(io.BytesIO(_saved(fig, "png"))))
+    write_png(fig, tmp_path / "t.png", 120)
+    with Image.open(tmp_path / "t.png") as png:
+        assert png.mode == "RGBA"
+        assert png.size == (240, 180)
+        assert np.array_equal(np.asarray(png), reference)
+    assert reference[:, :, 3].min() == 0
     plt.close("all")

@@ -3,6 +3,7 @@ ends of lines, the scenario's published figures as points, and saving a figure."
 
 from __future__ import annotations
 
+import io
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import offset_copy
 from numpy.typing import NDArray
+from PIL import Image
 
 __all__ = [
     "ConciseDateFormatter",
@@ -40,6 +42,7 @@ __all__ = [
     "short_number",
     "spread_apart",
     "usd_tick",
+    "write_png",
 ]
 
 
@@ -248,7 +251,7 @@ def save_figure(fig: Figure, path: Path, svg: bool = True) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fix_layout(fig, _DPI)
-    fig.savefig(path, dpi=_DPI, metadata={"Software": None})
+    write_png(fig, path, _DPI)
     if svg:
         with matplotlib.rc_context({"svg.hashsalt": "rollout-sim"}):
             fig.savefig(path.with_suffix(".svg"), dpi=_DPI, metadata={"Date": None})
@@ -257,6 +260,33 @@ def save_figure(fig: Figure, path: Path, svg: bool = True) -> None:
 
 #: Pixels per inch of the saved PNGs (and of the images rasterised inside the SVGs).
 _DPI = 120
+#: zlib level of the saved PNGs: level 3 of RGB pixels gives smaller files than matplotlib's
+#: level 6 of RGBA, in about half the time (the national map: 401 kB in 45 ms against
+#: 446 kB in 116 ms).
+_PNG_LEVEL = 3
+
+
+def write_png(fig: Figure, path: Path, dpi: float) -> None:
+    """Save *fig* as a PNG at *dpi*: the pixels ``savefig`` draws, without their alpha channel
+    when every pixel is opaque (a figure on its white background always is), no text chunks.
+
+    ``savefig`` writes RGBA at zlib's default level whatever the pixels: a quarter of the bytes
+    it compresses are a constant 255. Dropping them loses nothing (the decoded colours are
+    the same) and, with a lower level, halves the encoding, a fifth of a national run's
+    drawing time.
+    """
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi)
+    # The size Agg drew at: RendererAgg truncates the figure's size in pixels.
+    width = int(fig.get_figwidth() * dpi)
+    pixels = raw.getvalue()
+    image = Image.frombuffer(
+        "RGBA", (width, len(pixels) // (4 * width)), pixels, "raw", "RGBA", 0, 1
+    )
+    alpha = image.getchannel("A").getextrema()
+    if alpha == (255, 255):  # every pixel opaque
+        image = image.convert("RGB")
+    image.save(path, format="png", compress_level=_PNG_LEVEL, dpi=(dpi, dpi))
 
 
 def fix_layout(fig: Figure, dpi: float) -> None:
