@@ -57,6 +57,22 @@ def ensure_venv() -> None:
     STAMP.write_text(want + "\n")
 
 
+def compile_sources() -> None:
+    """Byte-compile the package's sources where their cached bytecode is missing or stale.
+
+    An editable install leaves ``src`` uncompiled, and Python writes the cache on first import
+    only where it may (not under ``PYTHONDONTWRITEBYTECODE``, set on some machines): every
+    command would then compile ~130 modules again before doing anything, ~0.3 s of each run.
+    Up to date, this is a stat of each file (~0.07 s)."""
+    result = subprocess.run(
+        [str(PY), "-m", "compileall", "-q", "src/rollout_sim"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
 def run(args: list[str]) -> None:
     scenario = args[0] if args else "scenarios/peru_ipt.yaml"
     _sh(BIN / "rollout-sim", "run", scenario, *args[1:])
@@ -99,4 +115,5 @@ if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
         sys.exit(f"usage: python3 {Path(__file__).name} {{{','.join(TASKS)}}} [args...]")
     ensure_venv()
+    compile_sources()
     TASKS[sys.argv[1]](sys.argv[2:])
