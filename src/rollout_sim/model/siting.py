@@ -335,8 +335,9 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
                 continue
             current = -self.priority(v)
             if current != negp:
+                # Back in order at its current priority (what _entry would compute again).
                 self.version[v] += 1
-                heap.replace(*self._entry(v))
+                heap.replace(current, float(self.tiebreak[v]), v, int(self.version[v]))
                 continue
             heap.pop()
             self.queued[v] = False
