@@ -3,9 +3,13 @@ queues the engine runs on."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from rollout_sim.engine import CountingEnvironment
@@ -112,6 +116,32 @@ def test_bills_owed_are_paid_in_turn_behind_waiting_ones() -> None:
     assert t.cash == 11.5 == ledger.row_sum(0) == ledger.balance[-1]
     with pytest.raises(ValueError, match="not queued"):
         t.owe(1.0, "revenue", "x")
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False))
+def test_an_amount_in_cents_rounds_to_itself_and_so_does_its_negation(x: float) -> None:
+    """What ``Ledger.record_cents`` relies on to skip rounding a bill again: up to a trillion
+    US$, ``cents`` gives back a ``cents()`` result and its negation, to the bit."""
+    c = cents(x)
+    assert cents(c) == c and cents(-c) == -c
+    assert math.copysign(1.0, cents(-c)) == math.copysign(1.0, -c)
+
+
+def test_a_bill_booked_through_the_shortcut_is_the_row_record_appends() -> None:
+    """``owe`` with nothing waiting books through ``record_cents``: the same row, cash and
+    balance as ``record`` of the amount, whatever its fraction of a cent."""
+    env = simpy.Environment()
+    quick, plain = Ledger(("op",)), Ledger(("op",))
+    t = Treasury(env, quick, 0)
+    t.receive(1000.0, "equity", "shareholders")
+    plain.record(0.0, 0, "equity", 1000.0, "shareholders")
+    for amount in (0.125, 2.675, 1.005, 33.3333, 0.004):
+        t.owe(amount, "repair", "maintenance", "r")
+        plain.record(0.0, 0, "repair", -cents(amount), "maintenance", "r")
+    for column in ("time", "operator", "category", "amount", "counterparty", "ref", "balance"):
+        assert list(getattr(quick, column)) == list(getattr(plain, column)), column
+    assert quick.category[-1] is plain.category[-1]  # the shared string
+    assert quick.cash(0) == plain.cash(0) == 962.88  # 0.125 → 0.12 (half to even), 0.004 → 0
 
 
 def test_ledger_rejects_unknown_category() -> None:

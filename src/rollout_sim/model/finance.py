@@ -88,8 +88,14 @@ class Ledger:
         shared = _CATEGORY.get(category)  # the shared string, not a copy per row
         if shared is None:
             raise ValueError(f"unknown ledger category {category!r}")
-        category = shared
-        booked = cents(amount)
+        return self.record_cents(t, op, shared, cents(amount), counterparty, ref)
+
+    def record_cents(
+        self, t: float, op: int, category: str, booked: float, counterparty: str, ref: str
+    ) -> float:
+        """:meth:`record` of an amount in cents already (a ``cents()`` result, or its
+        negation: rounding it again gives it back) under a category's shared name: the row
+        as ``record`` appends it, without the lookup and the rounding (a repair bill's)."""
         self.time.append(t)
         self.operator.append(op)
         self.category.append(category)
@@ -276,7 +282,9 @@ class Treasury:
                 # against cash.
                 booked = cents(amount)
                 if booked <= self.ledger.cash(self.op):
-                    self.ledger.record(self.env.now, self.op, category, -booked, counterparty, ref)
+                    self.ledger.record_cents(
+                        self.env.now, self.op, _CATEGORY[category], -booked, counterparty, ref
+                    )
                     if event is not None:
                         event.succeed(booked)
                     return
