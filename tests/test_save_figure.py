@@ -83,6 +83,20 @@ def test_save_figure_writes_png_and_svg_and_closes(tmp_path: Path) -> None:
     plt.close("all")
 
 
+@pytest.mark.parametrize("size", [(2.004, 1.337), (7.77777, 5.55555), (9.0, 6.6 * 1.7 + 2.0)])
+def test_png_pixels_are_savefigs_at_any_size(size: tuple[float, float], tmp_path: Path) -> None:
+    """Sizes in pixels that are not whole (Agg truncates them) give savefig's pixels too."""
+    fig, ax = plt.subplots(figsize=size)
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a title")
+    reference = np.asarray(Image.open(io.BytesIO(_saved(fig, "png"))))
+    write_png(fig, tmp_path / "s.png", 120)
+    with Image.open(tmp_path / "s.png") as png:
+        assert png.size == (int(size[0] * 120), int(size[1] * 120))
+        assert np.array_equal(np.asarray(png), reference[:, :, :3])
+    plt.close("all")
+
+
 def test_a_figure_with_transparent_pixels_keeps_its_alpha(tmp_path: Path) -> None:
     """Only an opaque figure loses its alpha channel: a transparent one is saved as drawn."""
     fig, ax = plt.subplots(figsize=(2, 1.5))
