@@ -5,7 +5,8 @@
     python3 dev.py test    # create .venv, install, then lint, format check, types and tests
 
 The virtual environment is (re)installed only when pyproject.toml, setup.py or the C sources
-of the optional accelerators change (the editable install compiles them in place).
+of the optional accelerators change (the editable install compiles them in place); the
+package's bytecode is brought up to date at every call (``compile_sources``).
 """
 
 from __future__ import annotations
