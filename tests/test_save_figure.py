@@ -83,7 +83,11 @@ def test_save_figure_writes_png_and_svg_and_closes(tmp_path: Path) -> None:
     plt.close("all")
 
 
-@pytest.mark.parametrize("size", [(2.004, 1.337), (7.77777, 5.55555), (9.0, 6.6 * 1.7 + 2.0)])
+@pytest.mark.parametrize(
+    "size",
+    # The second: 1,247.9999999999998 pixels across, which matplotlib rounds up to 1,248.
+    [(2.004, 1.337), (3.3 * 3 + 0.5, 4.21715), (7.77777, 5.55555), (9.0, 6.6 * 1.7 + 2.0)],
+)
 def test_png_pixels_are_savefigs_at_any_size(size: tuple[float, float], tmp_path: Path) -> None:
     """Sizes in pixels that are not whole (Agg truncates them) give savefig's pixels too."""
     fig, ax = plt.subplots(figsize=size)
@@ -92,9 +96,19 @@ def test_png_pixels_are_savefigs_at_any_size(size: tuple[float, float], tmp_path
     reference = np.asarray(Image.open(io.BytesIO(_saved(fig, "png"))))
     write_png(fig, tmp_path / "s.png", 120)
     with Image.open(tmp_path / "s.png") as png:
-        assert png.size == (int(size[0] * 120), int(size[1] * 120))
+        assert png.size == (reference.shape[1], reference.shape[0])
         assert np.array_equal(np.asarray(png), reference[:, :, :3])
     plt.close("all")
+
+
+def test_a_figure_on_another_canvas_is_drawn_on_an_agg_one(tmp_path: Path) -> None:
+    """A figure whose canvas is not Agg's (made without pyplot) is saved just the same."""
+    fig = Figure(figsize=(2.5, 1.5))
+    fig.add_subplot().plot([0, 1], [1, 0])
+    reference = np.asarray(Image.open(io.BytesIO(_saved(fig, "png"))))
+    write_png(fig, tmp_path / "f.png", 120)
+    with Image.open(tmp_path / "f.png") as png:
+        assert np.array_equal(np.asarray(png), reference[:, :, :3])
 
 
 def test_a_figure_with_transparent_pixels_keeps_its_alpha(tmp_path: Path) -> None:
