@@ -1,6 +1,6 @@
 """The main job end to end: ``rollout-sim run scenarios/peru_ipt.yaml``, world cached.
 
-    .venv/bin/python benchmarks/main_job.py [--runs 3]
+    .venv/bin/python benchmarks/main_job.py [--runs 3] [--src OTHER/src ...]
 
 Runs the CLI in a fresh process *runs* times (after compiling the package's bytecode as
 ``dev.py`` does, and one untimed run that warms the world cache and the file cache), into a
@@ -9,6 +9,10 @@ animation, GeoJSON), the CPU time of its whole process tree (the drawing process
 on n CPUs the wall time is at least a nth of it), the phases the fastest run recorded in its
 ``manifest.json``, and a bare SimPy loop of 300,000 events timed in the same run as the
 reference (this VM's speed varies by tens of per cent from minute to minute).
+
+``--src`` adds other checkouts (another worktree's ``src``, e.g. from ``git worktree add
+/tmp/old <commit>``, its compiled accelerators copied in): each round runs every checkout in
+turn, so that they meet the same minutes of a machine whose speed drifts.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import ROOT, report
@@ -40,61 +45,97 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_once(out: Path) -> tuple[float, float]:
-    """One run of the command: its wall time and the CPU time of its whole process tree."""
-    cmd = [sys.executable, "-m", "rollout_sim", "run", "-q", SCENARIO, "--out", str(out)]
-    cpu = _children_cpu()
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True)
-    return time.perf_counter() - start, _children_cpu() - cpu
+@dataclass
+class Checkout:
+    """A checkout's ``src`` and what its runs measured."""
+
+    src: Path
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # of its fastest run
+
+    def run_once(self, out: Path) -> tuple[float, float]:
+        """One run of the command: its wall time and the CPU time of its whole process tree."""
+        cmd = [sys.executable, "-m", "rollout_sim", "run", "-q", SCENARIO, "--out", str(out)]
+        env = {**os.environ, "PYTHONPATH": str(self.src)}
+        cpu = _children_cpu()
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+        return time.perf_counter() - start, _children_cpu() - cpu
+
+    def measure(self, out: Path) -> None:
+        wall, cpu = self.run_once(out)
+        self.walls.append(wall)
+        self.cpus.append(cpu)
+        if wall == min(self.walls):
+            self.phases = json.loads((out / "manifest.json").read_text()).get("timing", {})
+
+    def rows(self, bare: float, label: str) -> list[tuple[str, str]]:
+        best, median = min(self.walls), statistics.median(self.walls)
+        return [
+            (f"{label}wall, each run", ", ".join(f"{w:.2f} s" for w in self.walls)),
+            (f"{label}best / median", f"{best:.2f} s / {median:.2f} s   (goal ≤ 3 s)"),
+            # The wall time of a command on n CPUs is at least its CPU time over n.
+            (f"{label}CPU, each run", ", ".join(f"{c:.2f} s" for c in self.cpus)),
+            (
+                f"{label}CPU ÷ CPUs (a floor)",
+                f"{min(self.cpus) / CPUS:.2f} s on {CPUS} CPUs (least CPU of a run)",
+            ),
+            (f"{label}best ÷ bare loop", f"{best / bare:.1f}"),
+        ]
+
+    def data(self, bare: float) -> dict[str, object]:
+        best = min(self.walls)
+        return {
+            "src": str(self.src),
+            "walls_s": [round(w, 2) for w in self.walls],
+            "best_s": round(best, 2),
+            "median_s": round(statistics.median(self.walls), 2),
+            "cpu_s": [round(c, 2) for c in self.cpus],
+            "phases_of_best": self.phases,
+            "best_over_bare": round(best / bare, 1),
+        }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     args = ap.parse_args()
-    # As dev.py's set-up does: the package's bytecode cached, which Python would not write
-    # itself under PYTHONDONTWRITEBYTECODE (each run would compile ~130 modules again).
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", "src/rollout_sim"], cwd=ROOT, check=True
-    )
+    checkouts = [Checkout(ROOT / "src"), *(Checkout(s.resolve()) for s in args.src)]
+    for c in checkouts:
+        if not (c.src / "rollout_sim" / "__init__.py").is_file():
+            sys.exit(f"--src {c.src}: no rollout_sim package there")
+        # As dev.py's set-up does: the package's bytecode cached, which Python would not
+        # write itself under PYTHONDONTWRITEBYTECODE (each run would compile it again).
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(c.src / "rollout_sim")], check=True
+        )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "main"
-        run_once(out)  # warm: the world cache, the OS file cache, matplotlib's font cache
-        walls: list[float] = []
-        cpus: list[float] = []
-        phases: dict[str, float] = {}
+        for c in checkouts:
+            c.run_once(out)  # warm: the world cache, the OS file cache, matplotlib's fonts
         for _ in range(args.runs):
-            wall, cpu = run_once(out)
-            walls.append(wall)
-            cpus.append(cpu)
-            if walls[-1] == min(walls):
-                phases = json.loads((out / "manifest.json").read_text()).get("timing", {})
+            for c in checkouts:
+                c.measure(out)
     bare = bare_loop(REFERENCE_EVENTS)
-    best, median = min(walls), statistics.median(walls)
-    cpu_best = min(cpus)
+    this = checkouts[0]
     data = {
         "scenario": SCENARIO,
-        "walls_s": [round(w, 2) for w in walls],
-        "best_s": round(best, 2),
-        "median_s": round(median, 2),
-        "cpu_s": [round(c, 2) for c in cpus],
         "cpus": CPUS,
-        "phases_of_best": phases,
+        **this.data(bare),
         "bare_simpy_s": round(bare, 3),
         "bare_simpy_events": REFERENCE_EVENTS,
-        "best_over_bare": round(best / bare, 1),
+        "others": [c.data(bare) for c in checkouts[1:]],
     }
     rows = [
         ("command", f"rollout-sim run -q {SCENARIO} (world cached)"),
-        ("wall, each run", ", ".join(f"{w:.2f} s" for w in walls)),
-        ("best / median", f"{best:.2f} s / {median:.2f} s   (goal ≤ 3 s)"),
-        # The wall time of a command on n CPUs is at least its CPU time over n.
-        ("CPU, each run", ", ".join(f"{c:.2f} s" for c in cpus)),
-        ("CPU ÷ CPUs (a floor)", f"{cpu_best / CPUS:.2f} s on {CPUS} CPUs (least CPU of a run)"),
-        *((f"  {k.removesuffix('_seconds')}", f"{v:.2f} s") for k, v in phases.items()),
-        ("bare SimPy, 300k events", f"{bare:.3f} s  (best ÷ it: {best / bare:.1f})"),
+        *this.rows(bare, ""),
+        *((f"  {k.removesuffix('_seconds')}", f"{v:.2f} s") for k, v in this.phases.items()),
+        ("bare SimPy, 300k events", f"{bare:.3f} s"),
     ]
+    for c in checkouts[1:]:
+        rows += [(str(c.src), ""), *c.rows(bare, "  ")]
     report("main_job", rows, data)
 
 
