@@ -272,30 +272,28 @@ class Treasury:
         if category not in PAYMENT_PRIORITY:
             raise ValueError(f"payments of {category!r} are not queued")
         priority = PAYMENT_PRIORITY[category]
-        if support is None and not self._held and not any(self._queues[: priority + 1]):
-            # Nothing waits before it and no funder's share is booked first: serving would
-            # weigh this payment alone, once. Weighed here, it is paid without passing through
-            # the queue (most repair bills), or queued where it blocks.
-            if category != "capex":
-                # What _settle and _pay do for it, without a payment built (~60,000 repair
-                # bills a national run): no reserve, subsidy or credit, only its own amount
-                # against cash.
-                booked = cents(amount)
-                if booked <= self.ledger.cash(self.op):
-                    self.ledger.record_cents(
-                        self.env.now, self.op, _CATEGORY[category], -booked, counterparty, ref
-                    )
-                    if event is not None:
-                        event.succeed(booked)
-                    return
-            payment = _Payment(cents(amount), category, counterparty, ref, event, village)
+        booked = cents(amount)
+        # Nothing waits before it and no funder's share is booked first: serving would weigh
+        # this payment alone, once. Weighed here, it is paid without passing through the queue
+        # (most repair bills), or queued where it blocks.
+        alone = support is None and not self._held and not any(self._queues[: priority + 1])
+        if alone and category != "capex" and booked <= self.ledger.cash(self.op):
+            # What _settle and _pay do for it, without a payment built (~60,000 repair bills a
+            # national run): no reserve, subsidy or credit, only its own amount against cash.
+            self.ledger.record_cents(
+                self.env.now, self.op, _CATEGORY[category], -booked, counterparty, ref
+            )
+            if event is not None:
+                event.succeed(booked)
+            return
+        payment = _Payment(booked, category, counterparty, ref, event, village)
+        if alone:
             settled = self._settle(payment)
             if settled is None:
                 self._queues[priority].append(payment)
             else:
                 self._pay(payment, settled)
             return
-        payment = _Payment(cents(amount), category, counterparty, ref, event, village)
         self._queues[priority].append(payment)
         if support is not None:
             support()
