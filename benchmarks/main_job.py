@@ -10,6 +10,10 @@ on n CPUs the wall time is at least a nth of it), the phases the fastest run rec
 ``manifest.json``, and a bare SimPy loop of 300,000 events timed in the same run as the
 reference (this VM's speed varies by tens of per cent from minute to minute).
 
+Each round also runs this checkout's command with ``--no-plots``: the same run, tables and
+GeoJSON without a drawing (no drawing process is forked). Its wall time is what the command
+costs before any figure, a floor under the main job that no faster drawing can lower.
+
 ``--src`` adds other checkouts (another worktree's ``src``, e.g. from ``git worktree add
 /tmp/old <commit>``, its compiled accelerators copied in): each round runs every checkout in
 turn, so that they meet the same minutes of a machine whose speed drifts.
@@ -50,6 +54,8 @@ class Checkout:
     """A checkout's ``src`` and what its runs measured."""
 
     src: Path
+    #: Options added to the command (``--no-plots``: the run without its drawings).
+    options: tuple[str, ...] = ()
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # of its fastest run
@@ -57,6 +63,7 @@ class Checkout:
     def run_once(self, out: Path) -> tuple[float, float]:
         """One run of the command: its wall time and the CPU time of its whole process tree."""
         cmd = [sys.executable, "-m", "rollout_sim", "run", "-q", SCENARIO, "--out", str(out)]
+        cmd += self.options
         env = {**os.environ, "PYTHONPATH": str(self.src)}
         cpu = _children_cpu()
         start = time.perf_counter()
@@ -88,6 +95,7 @@ class Checkout:
         best = min(self.walls)
         return {
             "src": str(self.src),
+            "options": list(self.options),
             "walls_s": [round(w, 2) for w in self.walls],
             "best_s": round(best, 2),
             "median_s": round(statistics.median(self.walls), 2),
@@ -103,6 +111,7 @@ def main() -> None:
     ap.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     args = ap.parse_args()
     checkouts = [Checkout(ROOT / "src"), *(Checkout(s.resolve()) for s in args.src)]
+    undrawn = Checkout(ROOT / "src", ("--no-plots",))
     for c in checkouts:
         if not (c.src / "rollout_sim" / "__init__.py").is_file():
             sys.exit(f"--src {c.src}: no rollout_sim package there")
@@ -116,7 +125,7 @@ def main() -> None:
         for c in checkouts:
             c.run_once(out)  # warm: the world cache, the OS file cache, matplotlib's fonts
         for _ in range(args.runs):
-            for c in checkouts:
+            for c in [checkouts[0], undrawn, *checkouts[1:]]:
                 c.measure(out)
     bare = bare_loop(REFERENCE_EVENTS)
     this = checkouts[0]
@@ -126,12 +135,16 @@ def main() -> None:
         **this.data(bare),
         "bare_simpy_s": round(bare, 3),
         "bare_simpy_events": REFERENCE_EVENTS,
+        "without_drawing": undrawn.data(bare),
         "others": [c.data(bare) for c in checkouts[1:]],
     }
     rows = [
         ("command", f"rollout-sim run -q {SCENARIO} (world cached)"),
         *this.rows(bare, ""),
         *((f"  {k.removesuffix('_seconds')}", f"{v:.2f} s") for k, v in this.phases.items()),
+        ("without drawing (--no-plots)", ""),
+        *undrawn.rows(bare, "  "),
+        *((f"    {k.removesuffix('_seconds')}", f"{v:.2f} s") for k, v in undrawn.phases.items()),
         ("bare SimPy, 300k events", f"{bare:.3f} s"),
     ]
     for c in checkouts[1:]:
