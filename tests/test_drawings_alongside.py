@@ -283,3 +283,63 @@ def test_one_drawer_per_cpu_up_to_four(monkeypatch: pytest.MonkeyPatch) -> None:
     for cpus, count in ((1, 1), (2, 2), (3, 3), (8, 4)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
         assert drawers.drawer_count() == count
+
+
+def test_one_importer_fewer_than_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawers import matplotlib during the run at most one CPU fewer at a time than there
+    are CPUs, so that the simulation keeps one (at least one importer)."""
+    for cpus, count in ((1, 1), (2, 1), (3, 2), (8, 7)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
+        assert drawers.importer_count() == count
+
+
+def test_drawers_import_one_at_a_time_on_two_cpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On two CPUs the two drawers forked before a run import in turn: each writes when it
+    begins and ends its import (a system-wide monotonic clock), and the spans never overlap.
+    Without the turns both would sleep at once."""
+    _fork()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    log = tmp_path / "imports.log"
+
+    def slow_import() -> None:
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()} begin {time.monotonic()}\n")
+        time.sleep(0.3)
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()} end {time.monotonic()}\n")
+
+    monkeypatch.setattr(drawers, "_import_drawing", slow_import)
+    sc, world = _quick()
+    with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
+        assert forked is not None and len(forked.children) == 2
+        results = simulate(sc, world=world)  # type: ignore[arg-type]
+        write_run(results, tmp_path / "res", drawers=forked)
+    spans: dict[str, dict[str, float]] = {}
+    for line in log.read_text().splitlines():
+        pid, what, when = line.split()
+        spans.setdefault(pid, {})[what] = float(when)
+    assert len(spans) == 2 and all(set(s) == {"begin", "end"} for s in spans.values())
+    first, second = sorted(spans.values(), key=lambda s: s["begin"])
+    assert first["end"] <= second["begin"]
+    _nothing_left(tmp_path)
+
+
+def test_an_import_turn_held_for_ever_delays_but_never_hangs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A turn nobody gives back (a sibling stopped while importing) holds a drawer up for
+    IMPORT_TURN_SECONDS, then it imports anyway, and gives back no turn it did not take; a
+    free turn is taken and given back."""
+    imported: list[float] = []
+    monkeypatch.setattr(drawers, "_import_drawing", lambda: imported.append(time.monotonic()))
+    monkeypatch.setattr(drawers, "IMPORT_TURN_SECONDS", 0.4)
+    turns = multiprocessing.get_context("fork").BoundedSemaphore(1)
+    drawers._import_in_turn(turns)  # free: taken, then given back
+    assert len(imported) == 1 and turns.acquire(block=False)  # (now held for ever)
+    start = time.monotonic()
+    drawers._import_in_turn(turns)
+    assert len(imported) == 2 and imported[1] - start >= 0.4
+    assert not turns.acquire(block=False)  # still the holder's: nothing given back
+    turns.release()

@@ -8,11 +8,11 @@ processes end close together whatever the machine.
 Two ways to get the drawing processes, one way to share the work:
 
 * :func:`drawers_for` forks them **before the run** (one per CPU, up to four), as soon as
-  the world is loaded: they import matplotlib while the run simulates (on the cores it
-  leaves idle), then get the results through a file (pickled without the world, which they
-  have) and draw everything. The
-  ``run`` command does this, and it is also the only way a child can be forked in a terminal,
-  where the spinner is a thread for the whole run.
+  the world is loaded: they import matplotlib while the run simulates, taking turns so that
+  the run keeps a CPU to itself (:func:`importer_count`), then get the results through a
+  file (pickled without the world, which they have) and draw everything. The ``run``
+  command does this, and it is also the only way a child can be forked in a terminal, where
+  the spinner is a thread for the whole run.
 * Without them, :func:`drawings_alongside` forks one drawer when writing starts and this
   process draws too, after its tables.
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from multiprocessing.context import ForkContext
     from multiprocessing.process import BaseProcess
     from multiprocessing.sharedctypes import Synchronized
+    from multiprocessing.synchronize import Semaphore
 
     from ..results import Results
     from ..world.build import World
@@ -65,15 +66,35 @@ _STOPS = {signal.SIGINT, signal.SIGTERM}
 MAX_DRAWERS = 4
 
 
+#: How long a drawer waits for its turn to import matplotlib before importing anyway: the
+#: turns only keep a CPU for the run (:func:`importer_count`), so a turn never held up
+#: longer than this (a sibling stopped while it imported) costs speed, never a hang.
+IMPORT_TURN_SECONDS = 10.0
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux (where drawers are not forked anyway)
+        return os.cpu_count() or 1
+
+
 def drawer_count() -> int:
     """Processes to fork before a run: one per CPU this process may use, 1 to
     :data:`MAX_DRAWERS` (two on the standard 2-core machine, which keep both cores drawing
     while this process writes the tables)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux (where drawers are not forked anyway)
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_DRAWERS))
+    return max(1, min(_cpus(), MAX_DRAWERS))
+
+
+def importer_count() -> int:
+    """Drawers that import matplotlib at the same time, while the run simulates: one CPU
+    fewer than this process may use (at least one), so that the simulation, which everything
+    else waits for, keeps a CPU to itself.
+
+    On two CPUs two drawers importing at once (~0.5 s of CPU each) left the run three
+    processes for two CPUs: the national run simulated 0.35 s slower (median of six, 1.96 →
+    1.61 s with one import at a time; ``benchmarks/RESULTS.md``)."""
+    return max(1, _cpus() - 1)
 
 
 def fork_context() -> ForkContext | None:
@@ -187,20 +208,37 @@ def _parent_alive(parent: int) -> Callable[[], bool]:
     return lambda: os.getppid() == parent
 
 
+def _import_drawing() -> None:
+    """Import what drawing needs (matplotlib, the figures): ~0.5 s of CPU."""
+    from ..plots import folders  # noqa: F401
+
+
+def _import_in_turn(turns: Semaphore) -> None:
+    """:func:`_import_drawing` once one of the *turns* is free (:func:`importer_count`), or
+    after :data:`IMPORT_TURN_SECONDS` whatever the others do."""
+    mine = turns.acquire(timeout=IMPORT_TURN_SECONDS)
+    try:
+        _import_drawing()
+    finally:
+        if mine:
+            turns.release()
+
+
 def _drawer_main(
     world: World,
     counter: Synchronized[int],
+    turns: Semaphore,
     receive: Connection,
     send: Connection,
     others: list[Connection],
     parent: int,
 ) -> None:
-    """A drawer: import matplotlib (while the run simulates, if forked before it), wait for
-    the results, draw what is not yet taken, report the times."""
+    """A drawer: import matplotlib in its turn (while the run simulates, if forked before
+    it), wait for the results, draw what is not yet taken, report the times."""
     _child_setup()
     for c in others:  # the other drawers' pipe ends: their end-of-file must not wait for us
         c.close()
-    from ..plots import folders  # noqa: F401  matplotlib
+    _import_in_turn(turns)
 
     try:
         message = receive.recv_bytes()
@@ -273,6 +311,8 @@ class Drawers:
         self._world = world
         #: The index of the next drawing to take, shared with the drawers.
         self.counter: Synchronized[int] = ctx.Value("i", 0)
+        #: Turns to import matplotlib (:func:`importer_count`).
+        self._turns = ctx.BoundedSemaphore(importer_count())
         # Flushed before forking: a child flushes its copy of these buffers when it ends.
         sys.stdout.flush()
         sys.stderr.flush()
@@ -290,7 +330,8 @@ class Drawers:
                 others = [*self._to, *self._back]
                 others += [p[0] for j, p in enumerate(pipes) if j != i]
                 others += [b[1] for j, b in enumerate(backs) if j != i]
-                args = (world, self.counter, pipes[i][0], backs[i][1], others, parent)
+                ends = (pipes[i][0], backs[i][1], others)
+                args = (world, self.counter, self._turns, *ends, parent)
                 self.children.append(_forked(ctx, _drawer_main, args))
         except BaseException:
             self.stop()
