@@ -92,8 +92,8 @@ def importer_count() -> int:
     else waits for, keeps a CPU to itself.
 
     On two CPUs two drawers importing at once (~0.5 s of CPU each) left the run three
-    processes for two CPUs: the national run simulated 0.35 s slower (median of six, 1.96 →
-    1.61 s with one import at a time; ``benchmarks/RESULTS.md``)."""
+    processes for two CPUs: the national run simulated 0.14–0.35 s slower (medians of two
+    alternated series, ``benchmarks/RESULTS.md``)."""
     return max(1, _cpus() - 1)
 
 
