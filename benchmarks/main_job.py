@@ -1,6 +1,6 @@
 """The main job end to end: ``rollout-sim run scenarios/peru_ipt.yaml``, world cached.
 
-    .venv/bin/python benchmarks/main_job.py [--runs 3] [--src OTHER/src ...]
+    .venv/bin/python benchmarks/main_job.py [--runs 3] [--src OTHER/src ...] [--scenario S]
 
 Runs the CLI in a fresh process *runs* times (after compiling the package's bytecode as
 ``dev.py`` does, and one untimed run that warms the world cache and the file cache), into a
@@ -13,6 +13,9 @@ reference (this VM's speed varies by tens of per cent from minute to minute).
 Each round also runs this checkout's command with ``--no-plots``: the same run, tables and
 GeoJSON without a drawing (no drawing process is forked). Its wall time is what the command
 costs before any figure, a floor under the main job that no faster drawing can lower.
+
+``--scenario`` times another scenario's run the same way (``scenarios/quickstart.yaml``: what a
+small run costs, most of it the fixed cost of its figures), into ``out/main_job-<name>.json``.
 
 ``--src`` adds other checkouts (another worktree's ``src``, e.g. from ``git worktree add
 /tmp/old <commit>``, its compiled accelerators copied in): each round runs every checkout in
@@ -54,6 +57,7 @@ class Checkout:
     """A checkout's ``src`` and what its runs measured."""
 
     src: Path
+    scenario: str
     #: Options added to the command (``--no-plots``: the run without its drawings).
     options: tuple[str, ...] = ()
     walls: list[float] = field(default_factory=list)
@@ -62,7 +66,7 @@ class Checkout:
 
     def run_once(self, out: Path) -> tuple[float, float]:
         """One run of the command: its wall time and the CPU time of its whole process tree."""
-        cmd = [sys.executable, "-m", "rollout_sim", "run", "-q", SCENARIO, "--out", str(out)]
+        cmd = [sys.executable, "-m", "rollout_sim", "run", "-q", self.scenario, "--out", str(out)]
         cmd += self.options
         env = {**os.environ, "PYTHONPATH": str(self.src)}
         cpu = _children_cpu()
@@ -79,9 +83,10 @@ class Checkout:
 
     def rows(self, bare: float, label: str) -> list[tuple[str, str]]:
         best, median = min(self.walls), statistics.median(self.walls)
+        goal = "   (goal ≤ 3 s)" if self.scenario == SCENARIO else ""  # issue 18's, the main job's
         return [
             (f"{label}wall, each run", ", ".join(f"{w:.2f} s" for w in self.walls)),
-            (f"{label}best / median", f"{best:.2f} s / {median:.2f} s   (goal ≤ 3 s)"),
+            (f"{label}best / median", f"{best:.2f} s / {median:.2f} s{goal}"),
             # The wall time of a command on n CPUs is at least its CPU time over n.
             (f"{label}CPU, each run", ", ".join(f"{c:.2f} s" for c in self.cpus)),
             (
@@ -108,10 +113,12 @@ class Checkout:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--scenario", default=SCENARIO, help=f"another scenario (default {SCENARIO})")
     ap.add_argument("--src", type=Path, action="append", default=[], help="another checkout's src")
     args = ap.parse_args()
-    checkouts = [Checkout(ROOT / "src"), *(Checkout(s.resolve()) for s in args.src)]
-    undrawn = Checkout(ROOT / "src", ("--no-plots",))
+    sc = args.scenario
+    checkouts = [Checkout(ROOT / "src", sc), *(Checkout(s.resolve(), sc) for s in args.src)]
+    undrawn = Checkout(ROOT / "src", sc, ("--no-plots",))
     for c in checkouts:
         if not (c.src / "rollout_sim" / "__init__.py").is_file():
             sys.exit(f"--src {c.src}: no rollout_sim package there")
@@ -130,7 +137,7 @@ def main() -> None:
     bare = bare_loop(REFERENCE_EVENTS)
     this = checkouts[0]
     data = {
-        "scenario": SCENARIO,
+        "scenario": sc,
         "cpus": CPUS,
         **this.data(bare),
         "bare_simpy_s": round(bare, 3),
@@ -139,7 +146,7 @@ def main() -> None:
         "others": [c.data(bare) for c in checkouts[1:]],
     }
     rows = [
-        ("command", f"rollout-sim run -q {SCENARIO} (world cached)"),
+        ("command", f"rollout-sim run -q {sc} (its world cached if it has one)"),
         *this.rows(bare, ""),
         *((f"  {k.removesuffix('_seconds')}", f"{v:.2f} s") for k, v in this.phases.items()),
         ("without drawing (--no-plots)", ""),
@@ -149,7 +156,7 @@ def main() -> None:
     ]
     for c in checkouts[1:]:
         rows += [(str(c.src), ""), *c.rows(bare, "  ")]
-    report("main_job", rows, data)
+    report("main_job" if sc == SCENARIO else f"main_job-{Path(sc).stem}", rows, data)
 
 
 if __name__ == "__main__":
