@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -293,36 +294,84 @@ def test_one_importer_fewer_than_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
         assert drawers.importer_count() == count
 
 
+def _logged(log: Path, what: str) -> None:
+    with open(log, "a") as f:  # one short append per line: lines of two drawers never mix
+        f.write(f"{os.getpid()} {what} {time.monotonic()}\n")
+
+
+def _spans(log: Path) -> list[dict[str, float]]:
+    """Each drawer's logged import (begin, end: a system-wide monotonic clock), in the order
+    they began."""
+    spans: dict[str, dict[str, float]] = {}
+    for line in log.read_text().splitlines() if log.exists() else []:
+        pid, what, when = line.split()
+        spans.setdefault(pid, {})[what] = float(when)
+    return sorted(spans.values(), key=lambda s: s["begin"])
+
+
+def _until(done: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def test_drawers_import_one_at_a_time_on_two_cpus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On two CPUs the two drawers forked before a run import in turn: each writes when it
-    begins and ends its import (a system-wide monotonic clock), and the spans never overlap.
-    Without the turns both would sleep at once."""
+    """On two CPUs the two drawers forked before a run import in turn while it runs: their
+    imports' spans never overlap. Without the turns both would sleep at once."""
     _fork()
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
     log = tmp_path / "imports.log"
 
     def slow_import() -> None:
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()} begin {time.monotonic()}\n")
+        _logged(log, "begin")
         time.sleep(0.3)
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()} end {time.monotonic()}\n")
+        _logged(log, "end")
 
     monkeypatch.setattr(drawers, "_import_drawing", slow_import)
     sc, world = _quick()
     with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
         assert forked is not None and len(forked.children) == 2
         results = simulate(sc, world=world)  # type: ignore[arg-type]
+        # The run "goes on" until both have imported (a handover gives every drawer a turn).
+        _until(lambda: len(_spans(log)) == 2 and all("end" in s for s in _spans(log)))
         write_run(results, tmp_path / "res", drawers=forked)
-    spans: dict[str, dict[str, float]] = {}
-    for line in log.read_text().splitlines():
-        pid, what, when = line.split()
-        spans.setdefault(pid, {})[what] = float(when)
-    assert len(spans) == 2 and all(set(s) == {"begin", "end"} for s in spans.values())
-    first, second = sorted(spans.values(), key=lambda s: s["begin"])
+    first, second = _spans(log)
     assert first["end"] <= second["begin"]
+    _nothing_left(tmp_path)
+
+
+def test_the_results_handed_over_let_a_waiting_drawer_import_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the run has ended (its results handed over) no CPU is kept for it: a drawer
+    waiting for its turn imports at once. Here the first importer holds its turn until the
+    other has begun (30 s at most, and turns are never skipped): it would wait out its 30 s,
+    and the other begin after it ends, were the turns not given out at the handover."""
+    _fork()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(drawers, "IMPORT_TURN_SECONDS", 600.0)
+    log = tmp_path / "imports.log"
+
+    def import_waiting_for_the_other() -> None:
+        _logged(log, "begin")
+        deadline = time.monotonic() + 30.0
+        while len(_spans(log)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _logged(log, "end")
+
+    monkeypatch.setattr(drawers, "_import_drawing", import_waiting_for_the_other)
+    sc, world = _quick()
+    with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
+        assert forked is not None and len(forked.children) == 2
+        results = simulate(sc, world=world)  # type: ignore[arg-type]
+        _until(lambda: len(_spans(log)) >= 1)  # one drawer importing, the other waiting
+        write_run(results, tmp_path / "res", drawers=forked)
+    first, second = _spans(log)
+    assert second["begin"] < first["end"]
+    assert first["end"] - first["begin"] < 25.0  # not the 30 s the other never came in
     _nothing_left(tmp_path)
 
 

@@ -214,8 +214,9 @@ def _import_drawing() -> None:
 
 
 def _import_in_turn(turns: Semaphore) -> None:
-    """:func:`_import_drawing` once one of the *turns* is free (:func:`importer_count`), or
-    after :data:`IMPORT_TURN_SECONDS` whatever the others do."""
+    """:func:`_import_drawing` once one of the *turns* is free (:func:`importer_count`; all
+    are once the run has ended), or after :data:`IMPORT_TURN_SECONDS` whatever the others
+    do."""
     mine = turns.acquire(timeout=IMPORT_TURN_SECONDS)
     try:
         _import_drawing()
@@ -311,8 +312,9 @@ class Drawers:
         self._world = world
         #: The index of the next drawing to take, shared with the drawers.
         self.counter: Synchronized[int] = ctx.Value("i", 0)
-        #: Turns to import matplotlib (:func:`importer_count`).
-        self._turns = ctx.BoundedSemaphore(importer_count())
+        #: Turns to import matplotlib while the run simulates (:func:`importer_count`); once
+        #: it has ended (:meth:`draw`) every drawer gets one.
+        self._turns = ctx.Semaphore(importer_count())
         # Flushed before forking: a child flushes its copy of these buffers when it ends.
         sys.stdout.flush()
         sys.stderr.flush()
@@ -356,6 +358,10 @@ class Drawers:
         for send in self._to:
             send.send_bytes(message)
             send.close()
+        # The run is over: no CPU to keep for it, so a drawer still waiting for its turn to
+        # import (a short run) starts at once.
+        for _ in self.children:
+            self._turns.release()
 
     def wait(self) -> dict[str, float]:
         """Wait for the drawers; every drawing's time. Raises if a drawing failed."""
