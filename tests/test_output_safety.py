@@ -385,3 +385,45 @@ def test_stale_temporary_folders_are_cleaned_up(tmp_path: Path) -> None:
     (foreign / "mine.txt").write_text("x")
     assert tiny_run(tmp_path / "res")[0] == 0
     assert not stale.exists() and live.exists() and foreign.exists()
+
+
+def test_a_signal_while_the_temporary_folder_is_made_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT (as SIGTERM would) arriving while the results' temporary folder and its marker
+    are made is held back until they are, then delivered: the folder is removed again, not
+    left behind, and nothing else is touched. (A run in CI met this: the temporary folder and
+    its marker outlived the interrupted command.)"""
+    import signal
+
+    target = tmp_path / "res"
+    made = Path.touch
+
+    def touch_and_interrupt(self: Path, *args: object, **kwargs: object) -> None:
+        made(self, *args, **kwargs)  # type: ignore[arg-type]
+        if self.name == fileio.PARTIAL_MARKER:
+            signal.raise_signal(signal.SIGINT)  # held back: the deferral records it
+
+    monkeypatch.setattr(Path, "touch", touch_and_interrupt)
+    with pytest.raises(KeyboardInterrupt), fileio.results_dir(target):
+        pytest.fail("the body must not run: the interruption comes first")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_folder_that_cannot_be_made_says_so_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder made, its marker refused (disk full): one WriteError saying that nothing
+    was changed, and the half-made folder gone."""
+    import errno
+
+    def full(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "touch", full)
+    with (
+        pytest.raises(fileio.WriteError, match=r"cannot write results there .*nothing was changed"),
+        fileio.results_dir(tmp_path / "res"),
+    ):
+        pytest.fail("the body must not run")
+    assert list(tmp_path.iterdir()) == []

@@ -469,18 +469,24 @@ def results_dir(target: Path) -> Iterator[Path]:
     """
     target = _absolute(target)
     parent = target.parent
+    tmp = _temp_name(target)
+    made = False
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = _temp_name(target)
+        # Made inside the try that removes it again: a signal held back while it is made is
+        # delivered as the deferral ends, and must find that clean-up in place (it had
+        # left the folder and its marker behind).
         with deferred_signals():
-            tmp.mkdir()
-            (tmp / PARTIAL_MARKER).touch()
-    except OSError as exc:
-        raise WriteError(
-            exc.errno or errno.EIO,
-            f"{target}: cannot write results there ({exc.strerror or exc}); nothing was changed",
-        ) from None
-    try:
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+                tmp.mkdir()
+                (tmp / PARTIAL_MARKER).touch()
+            except OSError as exc:
+                raise WriteError(
+                    exc.errno or errno.EIO,
+                    f"{target}: cannot write results there ({exc.strerror or exc}); "
+                    "nothing was changed",
+                ) from None
+            made = True
         yield tmp
         if _read_manifest(tmp) is None:
             raise RuntimeError(f"bug: results for {target} written without a manifest")
@@ -508,6 +514,8 @@ def results_dir(target: Path) -> Iterator[Path]:
     except OSError as exc:
         with deferred_signals():
             remove_owned_tree(tmp)
+        if not made:
+            raise  # the folder could not be made: said above
         raise WriteError(
             exc.errno or errno.EIO,
             f"{target}: could not write results ({exc.strerror or exc}); earlier results "
