@@ -364,8 +364,9 @@ def _check_writable(target: Path, label: str) -> None:
     if not anc.is_dir():
         raise _refuse(target, label, f"{anc} is not a folder")
     try:
-        probe = tempfile.mkdtemp(prefix=f".{target.name}.probe-", dir=anc)
-        os.rmdir(probe)
+        with deferred_signals():  # a signal between the two would leave the probe behind
+            probe = tempfile.mkdtemp(prefix=f".{target.name}.probe-", dir=anc)
+            os.rmdir(probe)
     except OSError as exc:
         raise WriteError(
             exc.errno or errno.EACCES,
