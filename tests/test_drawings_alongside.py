@@ -316,13 +316,32 @@ def _until(done: Callable[[], bool], seconds: float = 60.0) -> None:
         time.sleep(0.01)
 
 
+def _run_importing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_import: Callable[[], None],
+    handover_when: Callable[[], bool],
+) -> list[dict[str, float]]:
+    """A run on two CPUs whose two drawers (forked before it) import with *fake_import*; its
+    results are handed over once *handover_when* holds. Returns the logged imports."""
+    _fork()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(drawers, "_import_drawing", fake_import)
+    sc, world = _quick()
+    with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
+        assert forked is not None and len(forked.children) == 2
+        results = simulate(sc, world=world)  # type: ignore[arg-type]
+        _until(handover_when)
+        write_run(results, tmp_path / "res", drawers=forked)
+    _nothing_left(tmp_path)
+    return _spans(tmp_path / "imports.log")
+
+
 def test_drawers_import_one_at_a_time_on_two_cpus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On two CPUs the two drawers forked before a run import in turn while it runs: their
     imports' spans never overlap. Without the turns both would sleep at once."""
-    _fork()
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
     log = tmp_path / "imports.log"
 
     def slow_import() -> None:
@@ -330,17 +349,11 @@ def test_drawers_import_one_at_a_time_on_two_cpus(
         time.sleep(0.3)
         _logged(log, "end")
 
-    monkeypatch.setattr(drawers, "_import_drawing", slow_import)
-    sc, world = _quick()
-    with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
-        assert forked is not None and len(forked.children) == 2
-        results = simulate(sc, world=world)  # type: ignore[arg-type]
-        # The run "goes on" until both have imported (a handover gives every drawer a turn).
-        _until(lambda: len(_spans(log)) == 2 and all("end" in s for s in _spans(log)))
-        write_run(results, tmp_path / "res", drawers=forked)
-    first, second = _spans(log)
+    def both_imported() -> bool:  # the run "goes on" till then (a handover gives turns)
+        return len(_spans(log)) == 2 and all("end" in s for s in _spans(log))
+
+    first, second = _run_importing(tmp_path, monkeypatch, slow_import, both_imported)
     assert first["end"] <= second["begin"]
-    _nothing_left(tmp_path)
 
 
 def test_the_results_handed_over_let_a_waiting_drawer_import_at_once(
@@ -350,8 +363,6 @@ def test_the_results_handed_over_let_a_waiting_drawer_import_at_once(
     waiting for its turn imports at once. Here the first importer holds its turn until the
     other has begun (30 s at most, and turns are never skipped): it would wait out its 30 s,
     and the other begin after it ends, were the turns not given out at the handover."""
-    _fork()
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
     monkeypatch.setattr(drawers, "IMPORT_TURN_SECONDS", 600.0)
     log = tmp_path / "imports.log"
 
@@ -362,17 +373,14 @@ def test_the_results_handed_over_let_a_waiting_drawer_import_at_once(
             time.sleep(0.01)
         _logged(log, "end")
 
-    monkeypatch.setattr(drawers, "_import_drawing", import_waiting_for_the_other)
-    sc, world = _quick()
-    with drawers.drawers_for(world) as forked:  # type: ignore[arg-type]
-        assert forked is not None and len(forked.children) == 2
-        results = simulate(sc, world=world)  # type: ignore[arg-type]
-        _until(lambda: len(_spans(log)) >= 1)  # one drawer importing, the other waiting
-        write_run(results, tmp_path / "res", drawers=forked)
-    first, second = _spans(log)
+    def one_importing() -> bool:  # and the other waiting for its turn
+        return len(_spans(log)) >= 1
+
+    first, second = _run_importing(
+        tmp_path, monkeypatch, import_waiting_for_the_other, one_importing
+    )
     assert second["begin"] < first["end"]
     assert first["end"] - first["begin"] < 25.0  # not the 30 s the other never came in
-    _nothing_left(tmp_path)
 
 
 def test_an_import_turn_held_for_ever_delays_but_never_hangs(
