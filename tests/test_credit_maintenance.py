@@ -481,6 +481,44 @@ def test_own_failures_of_one_instant_are_weighed_together(tmp_path: Path) -> Non
     assert log.repaired.tolist()[:4] == [4.0, 2.0, 3.0, 8.5]
 
 
+@pytest.mark.parametrize("pure", [True, False], ids=["python", "compiled"])
+def test_a_repair_waits_for_the_first_crew_back_not_for_the_next_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pure: bool
+) -> None:
+    """One crew, 1-day repairs, no travel. The 1,000-people site fails at day 1 (taken at 1,
+    the crew back at 2); the 100-people site fails at 1.5, when the crew is out and nothing
+    waits: it is taken when the crew is back (2) and repaired at 3, not left until a later
+    failure (the 10-people site at day 6) finds the crew free."""
+    from rollout_sim.compiled import PURE_PYTHON_ENV
+    from rollout_sim.model import netcore
+
+    if pure:
+        monkeypatch.setenv(PURE_PYTHON_ENV, "1")
+    else:
+        monkeypatch.delenv(PURE_PYTHON_ENV, raising=False)
+        if not netcore.available():
+            pytest.skip("no compiled accelerator in this install")
+    sc, world, env, net, maint = _three_lone_sites(tmp_path, repair_cost_usd=0.0)
+    # Failure clocks on (the compiled cycle runs only then), too slow to fire by day 10.
+    maint = maint.model_copy(
+        update={
+            "failures": maint.failures.model_copy(
+                update={"enabled": True, "mtbf_days": {z: 1e9 for z in ZONES}}
+            )
+        }
+    )
+    crews = _crews(sc, world, env, net, maint, 1)
+    assert (crews._cycle is None) == pure
+    for t, v in ((1.0, 1), (1.5, 2), (6.0, 0)):
+        env.timeout(t, v).callbacks.append(crews._on_failure)
+    env.run(until=10)
+    log = crews.log
+    assert log.village.tolist()[:3] == [1, 2, 0]
+    assert log.taken.tolist()[:3] == [1.0, 2.0, 6.0]
+    assert log.repaired.tolist()[:3] == [2.0, 3.0, 7.0]
+    assert crews.wait_days.tolist()[:3] == [0.0, 0.5, 0.0]
+
+
 def test_two_crews_take_the_most_people_first_and_stop_with_maintenance(tmp_path: Path) -> None:
     """Three lone sites of 10, 1,000 and 100 people fail at day 0.5; two crews, 1-day repairs,
     no travel: the crews take 1,000 and 100 at once, the first crew back takes 10 at 1.5.

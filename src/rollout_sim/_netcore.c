@@ -1308,6 +1308,11 @@ static Py_ssize_t crews_fail_site(Crews *self, Py_ssize_t v, int alone) {
         self->wake_pending = 1;
         /* env.timeout(0): an int, as the Python passes (0.0 would turn an int now into 0.0) */
         if (crews_timeout_obj(self, PyLong_FromLong(0), NULL, self->cb_wake) < 0) return -1;
+    } else if (!self->wake_pending && self->ncrews > 0) {
+        /* Every crew is out and no repair was waiting: this one waits for the first crew
+           back, not for the next failure to find it. */
+        self->wake_pending = 1;
+        if (crews_timeout(self, self->free_at[0] - now, NULL, self->cb_wake) < 0) return -1;
     }
     return row;
 }

@@ -368,6 +368,11 @@ class MaintenanceCrews:
             else:
                 self._wake_pending = True
                 self.env.timeout(0).callbacks.append(self._on_wake)
+        elif not self._wake_pending and self._free_at:
+            # Every crew is out and no repair was waiting (else a dispatch would be due): this
+            # one waits for the first crew back, not for the next failure to find it.
+            self._wake_pending = True
+            self.env.timeout(self._free_at[0] - now).callbacks.append(self._on_wake)
         return row
 
     # --- repairs -------------------------------------------------------------------------
