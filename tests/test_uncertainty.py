@@ -345,6 +345,26 @@ def test_regret_by_hand() -> None:
     assert [r.n for r in nan] == [1, 1]
 
 
+@pytest.mark.parametrize(
+    ("higher", "reads"),
+    [
+        (True, "regret (people): the best policy's value in that replication minus its own"),
+        (False, "regret (usd): its own value minus the best policy's in that replication"),
+    ],
+)
+def test_the_regret_axis_says_which_way_it_was_taken(higher: bool, reads: str) -> None:
+    """A cost's regret is the policy's own cost minus the cheapest: the axis must not say
+    the reverse, as it did for every metric."""
+    import matplotlib.pyplot as plt
+
+    from rollout_sim.plots.uncertainty import regret_figure
+
+    unit = "people" if higher else "usd"
+    fig = regret_figure("t", {"a": np.array([0.0, 4.0])}, unit, {"a": 0.5}, higher=higher)
+    assert fig.axes[0].get_xlabel() == reads
+    plt.close(fig)
+
+
 def test_validation_error_type() -> None:
     with pytest.raises(ScenarioError, match="drawn twice"):
         resolve_uncertainties(

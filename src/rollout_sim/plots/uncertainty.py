@@ -58,9 +58,15 @@ def sensitivity_figure(
 
 
 def regret_figure(
-    title: str, regrets: Mapping[str, FloatArray], unit: str, best_share: Mapping[str, float]
+    title: str,
+    regrets: Mapping[str, FloatArray],
+    unit: str,
+    best_share: Mapping[str, float],
+    higher: bool = True,
 ) -> Figure:
-    """One box per policy: its regret in each replication (0 = the best policy there)."""
+    """One box per policy: its regret in each replication (0 = the best policy there); *higher*:
+    whether more of the metric is better (the regret is then the best value minus the policy's
+    own, else its own minus the best)."""
     names = list(regrets)
     fig, ax = plt.subplots(figsize=(8, 1.4 + 0.55 * len(names)))
     data = [np.asarray(regrets[p], dtype=float) for p in names]
@@ -78,7 +84,11 @@ def regret_figure(
         jitter = rng.uniform(-0.15, 0.15, len(d))
         ax.scatter(d, pos[i] + jitter, s=8, color="#333", alpha=0.6, zorder=3)
     ax.set_yticks(pos, [f"{p} (best in {best_share.get(p, 0):.0%})" for p in names], fontsize=8)
-    ax.set_xlabel(f"regret ({unit}): the best policy's value in that replication minus its own")
+    ax.set_xlabel(
+        f"regret ({unit}): the best policy's value in that replication minus its own"
+        if higher
+        else f"regret ({unit}): its own value minus the best policy's in that replication"
+    )
     if unit in ("people", "usd"):  # 120k, $5M rather than 120000, 5000000
         ax.xaxis.set_major_formatter(FuncFormatter(people_tick if unit == "people" else usd_tick))
     ax.set_title(title, fontsize=10)

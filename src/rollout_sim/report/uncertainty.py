@@ -82,6 +82,7 @@ def write_regret(comp: Comparison, tmp: Path, *, plots: bool = True) -> list[Reg
                 {p: r[i] for i, p in enumerate(comp.policies)},
                 unit_of(metric),
                 share,
+                higher=better == "higher",
             )
             save_figure(fig, tmp / "plots" / f"regret_{metric}.png", svg=False)
     return rows
