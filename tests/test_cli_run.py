@@ -264,3 +264,77 @@ def test_replications_do_not_replace_the_single_run(tmp_path: Path) -> None:
     assert code == 0, err
     assert files_in(tmp_path / "results" / "quickstart") == single
     assert "replications.csv" in files_in(tmp_path / "results" / "quickstart-reps")
+
+
+def test_the_console_names_the_policy_and_its_public_cost(tmp_path: Path) -> None:
+    """What a briefing needs from the run's table: which policy ran and what it cost the
+    funders, as ``summary.json`` has it (and every default: the next test)."""
+    code, stdout, _ = run_cli(
+        "run", ROOT / "scenarios/funding_policies.yaml", "--policy", "output_based",
+        "--no-plots", "--out", tmp_path / "oba",
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((tmp_path / "oba/summary.json").read_text())
+    assert summary["policy"] == "output_based" and summary["public_cost_usd"] > 0
+    assert "funding_policies (output_based) — 2019-07-01 to 2024-06-29" in stdout
+    cost = f"US$ {summary['public_cost_usd']:,.0f}"
+    assert any("public cost " in line and cost in line for line in stdout.splitlines())
+
+
+@pytest.fixture(scope="module")
+def crunch_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``credit_crunch.yaml`` run once (it defaults, leaving claimed sites never started):
+    its folder and what the console printed."""
+    out = tmp_path_factory.mktemp("crunch") / "cc"
+    code, stdout, _ = run_cli(
+        "run", ROOT / "scenarios/credit_crunch.yaml", "--no-plots", "--out", out
+    )
+    assert code == 0
+    return out, stdout
+
+
+def test_the_console_names_every_default(crunch_run: tuple[Path, str]) -> None:
+    out, stdout = crunch_run
+    defaults = json.loads((out / "summary.json").read_text())["defaults"]
+    assert defaults  # the scenario is made to default
+    for d in defaults:
+        when = (date(2019, 7, 1) + timedelta(days=int(d["day"]))).isoformat()
+        line = next(x for x in stdout.splitlines() if f"{d['operator']} defaulted" in x)
+        assert f"{when}: {d['detail']}" in line
+
+
+def test_sites_say_which_capex_was_spent(crunch_run: tuple[Path, str]) -> None:
+    """Claimed sites never started (here: stopped by the default) list their planned capex;
+    their status tells them apart, and the capex of the others is the ledger's to the cent."""
+    out, _ = crunch_run
+    rows = read_rows(out / "sites.csv")
+    status = {r["status"] for r in rows}
+    assert "not_started" in status and status <= {"on_air", "built", "building", "not_started"}
+    for r in rows:
+        started = r["status"] != "not_started"
+        assert (r["build_start_day"] != "") == started
+        assert (r["on_air_date"] != "") == (r["status"] == "on_air")
+    spent = sum(round(float(r["capex_usd"]) * 100) for r in rows if r["status"] != "not_started")
+    capex = json.loads((out / "summary.json").read_text())["final"]["capex_cumulative_usd"]
+    assert spent == round(capex * 100)
+
+
+def test_no_row_is_dated_after_the_end_date(crunch_run: tuple[Path, str]) -> None:
+    """The closing accruals are booked at the horizon's end instant (day 1826.0 of 1,826
+    days): dated its last day, 2024-06-29, as the daily series count them, never the day
+    after ``end_date``."""
+    out, _ = crunch_run
+    end = json.loads((out / "summary.json").read_text())["end_date"]
+    assert end == "2024-06-29"
+    closing = [r for r in read_rows(out / "ledger.csv") if float(r["day"]) >= 1826.0]
+    assert closing and {r["date"] for r in closing} == {end}
+    dated = {
+        "ledger.csv": ["date"],
+        "funding.csv": ["date"],
+        "events.csv": ["date"],
+        "sites.csv": ["build_start_date", "on_air_date"],
+        "maintenance.csv": ["failed_date", "repaired_date"],
+    }
+    for name, columns in dated.items():
+        for r in read_rows(out / name):
+            assert all(r[c] <= end for c in columns if r[c]), (name, r)

@@ -67,7 +67,8 @@ def people_days_lost(results: Results) -> float:
 
 
 def _r(x: float, nd: int = 2) -> float:
-    return round(float(x), nd)
+    # + 0.0: a negated empty sum is -0.0, which JSON would show as "-0.0".
+    return round(float(x), nd) + 0.0
 
 
 def impact_summary_of(results: Results) -> dict[str, dict[str, float | None]] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,13 +112,18 @@ def print_run(summary: RunSummary, out: Path) -> None:
     from ..outcomes import format_value
 
     f = summary.final
-    table = Table(title=f"{summary.scenario} — {summary.start_date} to {summary.end_date}")
+    policy = f" ({summary.policy})" if summary.policy else ""
+    table = Table(title=f"{summary.scenario}{policy} — {summary.start_date} to {summary.end_date}")
     table.add_column("metric", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     rows = [
         ("villages", f"{summary.villages:,}"),
         ("population", f"{summary.population:,}"),
-        ("sites on air", f"{f.sites_on_air:,} (built {f.sites_built:,})"),
+        (
+            "sites on air",
+            f"{f.sites_on_air:,} (built {f.sites_built:,}"
+            + (f"; {f.sites_down:,} of them down at the end)" if f.sites_down else ")"),
+        ),
         ("villages covered", f"{f.villages_covered:,}"),
         ("people covered", f"{f.people_covered:,}"),
         ("share of all people covered", format_value(f.people_covered_share, "share")),
@@ -137,10 +143,23 @@ def print_run(summary: RunSummary, out: Path) -> None:
         rows.append(
             ("capex per person reached", f"US$ {summary.capex_per_person_reached_usd:,.2f}")
         )
+    if summary.instruments:  # a funding policy: what it cost the funders
+        rows.append(("public cost", f"US$ {summary.public_cost_usd:,.0f}"))
+        if summary.public_cost_per_person_reached_usd is not None:
+            rows.append(
+                (
+                    "public cost per person reached",
+                    f"US$ {summary.public_cost_per_person_reached_usd:,.2f}",
+                )
+            )
     for key, m in summary.days_to_reach.items():
         rows.append(
             (f"{key[:-3]}% of the people uncovered at the start reached", m.date or "not yet")
         )
+    start = date.fromisoformat(summary.start_date)
+    for event in summary.defaults:
+        when = start + timedelta(days=int(event.day))
+        rows.append((f"{event.operator} defaulted", f"{when.isoformat()}: {event.detail}"))
     for label, value in rows:
         table.add_row(label, value)
     console = wide_console()

@@ -75,15 +75,16 @@ class FeatureCollection(TypedDict):
     features: list[Feature]
 
 
-def _iso_dates(start: date, days: FloatArray) -> list[str | None]:
-    """ISO date of ``start + int(day)`` for each day, ``None`` where the day is not finite.
+def _iso_dates(start: date, days: FloatArray, last: int) -> list[str | None]:
+    """ISO date of ``start + int(day)`` for each day, ``None`` where the day is not finite;
+    the horizon's end instant is its *last* day, never the day after (as in ``sites.csv``).
 
     Vectorised through ``datetime64`` (O(n), no Python ``timedelta`` per element). ``int()``
     truncates toward zero, as ``np.trunc`` does, so this matches ``sites.csv`` exactly, also
     for any negative day.
     """
     finite = np.isfinite(days)
-    whole = np.trunc(np.where(finite, days, 0.0)).astype(np.int64)
+    whole = np.minimum(np.trunc(np.where(finite, days, 0.0)).astype(np.int64), last)
     text = (np.datetime64(start.isoformat(), "D") + whole.astype("timedelta64[D]")).astype(str)
     return [t if ok else None for t, ok in zip(text.tolist(), finite.tolist(), strict=True)]
 
@@ -221,6 +222,7 @@ def sites_layer(results: Results) -> Layer:
     s = results.sites
     v = results.world.villages
     start = results.scenario.start_date
+    last = results.horizon_days - 1
     lon, lat = _lonlat(results)
     ids: list[str] = v.ids.tolist()
     names: list[str] = v.names.tolist()
@@ -239,9 +241,9 @@ def sites_layer(results: Results) -> Layer:
         "zone": [zone_names[zones[vi]] for vi in at],
         "backhaul": [BH_NAMES[bh] for bh in s.backhaul.tolist()],
         "backhaul_parent": list(parent_labels(results)),
-        "claim_date": list(_iso_dates(start, s.claim_day)),
-        "build_start_date": list(_iso_dates(start, s.build_start_day)),
-        "on_air_date": list(_iso_dates(start, s.on_air_day)),
+        "claim_date": list(_iso_dates(start, s.claim_day, last)),
+        "build_start_date": list(_iso_dates(start, s.build_start_day, last)),
+        "on_air_date": list(_iso_dates(start, s.on_air_day, last)),
         "people_newly_covered": s.people_new.tolist(),
         "villages_newly_covered": s.villages_new.tolist(),
         "capex_usd": list(_finite_or_none(s.capex_usd, 2)),
@@ -275,7 +277,7 @@ def villages_layer(results: Results, which: str = "all") -> Layer:
     v = results.world.villages
     lon, lat = _lonlat(results)
     first = results.first_covered_day
-    first_dates = _iso_dates(results.scenario.start_date, first)
+    first_dates = _iso_dates(results.scenario.start_date, first, results.horizon_days - 1)
     has_site = np.zeros(len(v), dtype=bool)
     has_site[results.sites.village] = True
     keep = np.ones(len(v), dtype=bool)
@@ -328,7 +330,7 @@ def backhaul_layer(results: Results) -> Layer:
     lon, lat = _lonlat(results)
     ids: list[str] = v.ids.tolist()
     pops: list[int] = w.pops.tolist()
-    on_air = _iso_dates(results.scenario.start_date, s.on_air_day)
+    on_air = _iso_dates(results.scenario.start_date, s.on_air_day, results.horizon_days - 1)
     sites: list[int] = []
     sources: list[int] = []
     lines: list[tuple[int, str, int, str | None]] = []  # operator, parent, kind, on-air date

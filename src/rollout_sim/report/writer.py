@@ -89,10 +89,11 @@ def funding_rows(results: Results) -> list[list[Any]]:
     """Funders' payments (+) and receipts (−): public cost is their sum."""
     p = results.public
     start = results.scenario.start_date
+    last = results.horizon_days - 1
     return [
         [
             f"{p.time[i]:.4f}",
-            (start + timedelta(days=int(p.time[i]))).isoformat(),
+            _date(start, p.time[i], last),
             str(p.instrument[i]),
             str(p.funder[i]),
             results.operators[int(p.operator[i])],
@@ -106,10 +107,11 @@ def funding_rows(results: Results) -> list[list[Any]]:
 
 def events_rows(results: Results) -> list[list[Any]]:
     start = results.scenario.start_date
+    last = results.horizon_days - 1
     return [
         [
             f"{t:.4f}",
-            (start + timedelta(days=int(t))).isoformat(),
+            _date(start, t, last),
             results.operators[op],
             kind,
             detail,
@@ -118,22 +120,37 @@ def events_rows(results: Results) -> list[list[Any]]:
     ]
 
 
-def _date(start: Any, day: float) -> str:
-    """The date of a simulated *day* ("" for one that never came: inf or NaN)."""
-    return (start + timedelta(days=int(day))).isoformat() if math.isfinite(day) else ""
+def _date(start: Any, day: float, last: int) -> str:
+    """The date of a simulated *day* ("" for one that never came: inf or NaN). The horizon's
+    end instant (day *last* + 1, where the closing accruals are booked) is the end of its
+    last day, *last*, as in the daily series: never the day after ``end_date``."""
+    return (start + timedelta(days=min(int(day), last))).isoformat() if math.isfinite(day) else ""
 
 
 SITES_COLUMNS = [
     "village_id", "village_name", "operator", "kind", "zone", "backhaul", "backhaul_parent",
     "claim_day", "build_start_day", "build_start_date", "built_day", "on_air_day", "on_air_date",
-    "capex_usd", "villages_newly_covered", "people_newly_covered",
+    "capex_usd", "villages_newly_covered", "people_newly_covered", "status",
 ]  # fmt: skip
+
+
+def _site_status(build_start: float, built: float, on_air: float) -> str:
+    """Where a site stood at the horizon: ``on_air``; ``built`` (waiting for its backhaul
+    parent to be on air); ``building``; or ``not_started`` (claimed: in permits, waiting for
+    money or a crew, or stopped by a default). Its capex is paid when its build starts, so
+    the ``capex_usd`` of the sites not started is planned, not spent."""
+    if math.isfinite(on_air):
+        return "on_air"
+    if math.isfinite(built):
+        return "built"
+    return "building" if math.isfinite(build_start) else "not_started"
 
 
 def sites_rows(results: Results) -> list[list[Any]]:
     s = results.sites
     v = results.world.villages
     start = results.scenario.start_date
+    last = results.horizon_days - 1
     ids = v.ids.tolist()
     from .geojson import parent_labels
 
@@ -152,13 +169,14 @@ def sites_rows(results: Results) -> list[list[Any]]:
                 parents[i],
                 _fmt(s.claim_day[i], 4),
                 _fmt(s.build_start_day[i], 4),
-                _date(start, s.build_start_day[i]),
+                _date(start, s.build_start_day[i], last),
                 _fmt(s.built_day[i], 4),
                 _fmt(s.on_air_day[i], 4),
-                _date(start, s.on_air_day[i]),
+                _date(start, s.on_air_day[i], last),
                 f"{s.capex_usd[i]:.2f}",
                 int(s.villages_new[i]),
                 int(s.people_new[i]),
+                _site_status(s.build_start_day[i], s.built_day[i], s.on_air_day[i]),
             ]
         )
     return rows
@@ -189,6 +207,7 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
     (blank: still open at the horizon)."""
     v = results.world.villages
     start = results.scenario.start_date
+    last = results.horizon_days - 1
     seasonal = results.scenario.maintenance.failures.seasonal
     rainy = set(seasonal.months) if seasonal else set()
     rows: list[list[Any]] = []
@@ -199,7 +218,7 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
         for i in range(len(log)):
             vi = int(log.village[i])
             failed, taken, done = log.failed[i], log.taken[i], log.repaired[i]
-            day = start + timedelta(days=int(failed))
+            day = start + timedelta(days=min(int(failed), last))
             rows.append(
                 [
                     name,
@@ -213,7 +232,7 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
                     _fmt(taken, 4),
                     _fmt(taken - failed, 4),
                     _fmt(done, 4),
-                    _date(start, done),
+                    _date(start, done, last),
                     _fmt(done - failed, 4),
                 ]
             )
@@ -229,6 +248,7 @@ LEDGER_COLUMNS = [
 def ledger_rows(results: Results) -> list[list[Any]]:
     lg = results.ledger
     start = results.scenario.start_date
+    last = results.horizon_days - 1
     operators = results.operators
     # Whole columns as Python values: the same text as indexing the arrays, a third the time.
     columns = zip(
@@ -244,7 +264,7 @@ def ledger_rows(results: Results) -> list[list[Any]]:
     return [
         [
             f"{t:.4f}",
-            (start + timedelta(days=int(t))).isoformat(),
+            (start + timedelta(days=min(int(t), last))).isoformat(),
             operators[int(op)],
             str(category),
             f"{amount:.2f}",
