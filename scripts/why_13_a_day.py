@@ -7,8 +7,8 @@ replications each (replications 0-2 of the scenario's seed, as ``run --reps 3`` 
 
 Two figures per row, averaged over the replications:
 
-* new places a day: places ever covered by anyone at the end, less those covered before IpT's
-  first sites went up (the starting network), over the days of the run (915);
+* new places a day: places ever covered by anyone at the end, less those covered at the start
+  (the starting network and IpT's upgraded 2G sites at launch), over the days of the run (915);
 * IpT places added by end-2021: places inside IpT's own sites' coverage at the end, less on
   the first day (its upgraded 2G sites at launch).
 

@@ -158,6 +158,11 @@ def test_initial_assets_are_in_service_on_day_zero(tmp_path: Path) -> None:
     assert d["places_served"][0] == 1 and d["people_served"][0] == 1000
     assert d["sites_in_service"][0] == 1 and d["sites_built"][0] == 1
     assert r.first_covered_day[4] == 0.0 and r.first_op[4] == 0
+    # Covered before the start, so part of it: not newly reached, not a new place on day 0
+    # (A's site, started on day 0, is not on air by its end).
+    assert (r.initial_villages_covered, r.initial_people_covered) == (1, 1000)
+    assert r.daily["new_villages_covered"][0] == 0.0
+    assert r.daily["people_covered"][0] == 1000.0
 
 
 def test_initial_assets_are_relays_and_get_no_output_based_aid(tmp_path: Path) -> None:

@@ -109,6 +109,7 @@ def simulate(
         )
         for i, op in enumerate(scenario.operators)
     ]
+    network.mark_start()  # after the operators' initial sites: they are the start's
     seed_label = scenario.seed if seed is None else getattr(seed, "spawn_key", seed)
     if check:
 

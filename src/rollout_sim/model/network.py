@@ -73,8 +73,7 @@ class Network:
         # at once, then switched on in order (the change log keeps one block per site).
         self.coverage.plan_all(self.existing_4g)
         self.coverage.switch_on_all(self.existing_4g, 0.0)
-        self.initial_villages_covered = self.coverage.villages_covered
-        self.initial_people_covered = self.coverage.people_covered
+        self.mark_start()
         self._net_trace.add(0.0, self.coverage.people_covered)
         # From here the outage path runs in the compiled core where it is built (netcore.py):
         # the walks and switches below are then the reference it matches, bit for bit.
@@ -170,6 +169,14 @@ class Network:
     def backhaul_up(self, v: int) -> bool:
         p = int(self.parent[v])
         return p < 0 or bool(self.in_service[p])
+
+    def mark_start(self) -> None:
+        """Take what is covered now as the start: the existing network, and the operators'
+        initial sites once they are placed (they were built before the start, so the places
+        and people they cover are not the rollout's: not "newly reached", not new places on
+        day 0, as the impact estimates already count them)."""
+        self.initial_villages_covered = self.coverage.villages_covered
+        self.initial_people_covered = self.coverage.people_covered
 
     def start_build(self, v: int) -> None:
         """Works start on the site at *v* now."""
