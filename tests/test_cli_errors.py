@@ -194,11 +194,14 @@ RUN_USAGE = "rollout-sim run: error: "
 CASES = [
     # scenario file
     pytest.param(
-        argv("run", "{tmp}/nope.yaml"), E + "{tmp}/nope.yaml: file not found", (), id="missing-file"
+        argv("run", "{tmp}/nope.yaml"),
+        E + "{tmp}/nope.yaml: scenario file not found",
+        (),
+        id="missing-file",
     ),
     pytest.param(
         with_dir("adir", argv("run", "{tmp}/adir")),
-        E + "{tmp}/adir: is a directory, expected a YAML file",
+        E + "{tmp}/adir: is a directory; expected a YAML scenario file",
         (),
         id="directory",
     ),

@@ -204,7 +204,7 @@ def test_the_program_ends_at_once_losing_nothing() -> None:
     assert len(proc.stdout) > 50_000
     bad = _program("validate", "no-such-file.yaml", hook=True)
     assert bad.returncode == 2 and bad.stdout == "hook ran\n"
-    assert bad.stderr == "error: no-such-file.yaml: file not found\n"
+    assert bad.stderr == "error: no-such-file.yaml: scenario file not found\n"
     waited = _program("validate", str(QUICKSTART), thread=True)
     assert waited.returncode == 0 and waited.stdout.splitlines()[-1] == "thread ended"
 

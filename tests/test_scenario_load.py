@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -495,10 +496,17 @@ def test_read_yaml_errors(tmp_path: Path, text: str, expected: str) -> None:
 
 
 def test_read_yaml_file_problems(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match=r"nope\.yaml: file not found$"):
+    with pytest.raises(ScenarioError, match=r"nope\.yaml: scenario file not found$"):
         read_yaml(tmp_path / "nope.yaml")
-    with pytest.raises(ScenarioError, match=r"is a directory, expected a YAML file$"):
+    with pytest.raises(ScenarioError, match=r"is a directory; expected a YAML scenario file$"):
         read_yaml(tmp_path)
+    # Never opened: opening a FIFO waits for a writer, /dev/zero never ends.
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError, match=r"is a named pipe \(FIFO\); expected a YAML"):
+        read_yaml(fifo)
+    with pytest.raises(ScenarioError, match=r"/dev/zero: is a device; expected a YAML"):
+        read_yaml(Path("/dev/zero"))
     bad = tmp_path / "latin1.yaml"
     bad.write_bytes(b"name: caf\xe9\n")
     with pytest.raises(ScenarioError, match=r"not UTF-8 text \(bad byte at offset 9\)$"):

@@ -80,7 +80,8 @@ def _error(scenario: Scenario, where: PathKey, message: str, value: object) -> S
 def check_optimize(scenario: Scenario) -> OptimizePlan | None:
     """The ``optimize:`` block resolved (None: the scenario has none); one-line
     :class:`ScenarioError` on the first problem: an unknown policy, path or metric, a range
-    outside what the field allows, a variable that is also uncertain."""
+    outside what the field allows, a variable that is also uncertain or belongs to a policy
+    the trials do not run."""
     spec = scenario.optimize
     if spec is None:
         return None
@@ -93,11 +94,22 @@ def check_optimize(scenario: Scenario) -> OptimizePlan | None:
             ) from None
     data = scenario.model_dump(mode="json")
     uncertain = {x.path for x in resolve_uncertainties(scenario)}
+    runs = spec.policy if spec.policy is not None else scenario.baseline_policy
     fields: list[ScalarField] = []
     for i, v in enumerate(spec.variables):
         f, problem = resolve_scalar(data, v.path)
         if f is None:
             raise _error(scenario, ("variables", i, "path"), problem, v.path)
+        if len(f.path) > 1 and f.path[0] == "policies" and isinstance(f.path[1], int):
+            # Another policy's setting changes nothing the trials run: every trial would be
+            # the same, and the "best" value an arbitrary one.
+            owner = scenario.policies[f.path[1]].name
+            if owner != runs:
+                message = (
+                    f"is a setting of policy {owner!r}, which the trials do not run (they run "
+                    f"{runs!r}: optimize.policy)"
+                )
+                raise _error(scenario, ("variables", i, "path"), message, v.path)
         if f.path in uncertain:
             raise _error(
                 scenario,
@@ -131,8 +143,7 @@ def check_optimize(scenario: Scenario) -> OptimizePlan | None:
     for i, c in enumerate(spec.constraints):
         m = _metric(scenario, c.metric, c.date, ("constraints", i, "metric"))
         cons.append(Goal(m, low=c.min, high=c.max))
-    policy = spec.policy if spec.policy is not None else scenario.baseline_policy
-    return OptimizePlan(spec, policy, tuple(fields), tuple(goals), tuple(cons))
+    return OptimizePlan(spec, runs, tuple(fields), tuple(goals), tuple(cons))
 
 
 def _metric(scenario: Scenario, name: str, date: object, where: PathKey) -> MetricRef:

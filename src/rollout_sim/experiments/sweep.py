@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from .runner import Batch
 from .tasks import RunRecord, Task, remember_world, replication_tasks
 
 __all__ = [
+    "MAX_POINTS",
     "Design",
     "build_design",
     "parse_grid",
@@ -35,6 +37,11 @@ __all__ = [
     "sweep_policies",
     "sweep_tasks",
 ]
+
+
+#: Most design points a sweep runs (grid combinations × Latin-hypercube samples), as many as
+#: ``--reps`` allows: a design is built in memory before anything runs.
+MAX_POINTS = 100_000
 
 
 @dataclass
@@ -71,8 +78,12 @@ def parse_lhs(args: list[str]) -> tuple[int, list[tuple[str, float, float, bool]
         n = int(args[0])
     except ValueError:
         n = 0
-    if n < 1:
-        raise InputError("the first value is the number of samples", source="--lhs", value=args[0])
+    if not 1 <= n <= MAX_POINTS:
+        raise InputError(
+            f"the first value is the number of samples, a whole number from 1 to {MAX_POINTS:,}",
+            source="--lhs",
+            value=args[0],
+        )
     ranges = []
     for spec in args[1:]:
         path, sep, rng = spec.partition("=")
@@ -94,6 +105,20 @@ def build_design(
     seed: int,
 ) -> Design:
     paths = [p for p, _ in grids]
+    swept = [*paths, *(p for p, *_ in (lhs[1] if lhs else []))]
+    for i, path in enumerate(swept):
+        if path in swept[:i]:
+            option = "--grid" if i < len(paths) else "--lhs"
+            raise InputError(
+                "is swept twice (by --grid or --lhs); expected each key path once",
+                source=option,
+                value=path,
+            )
+    size = math.prod(len(v) for _, v in grids) * (lhs[0] if lhs else 1)
+    if size > MAX_POINTS:
+        raise InputError(
+            f"the design has {size:,} points; expected at most {MAX_POINTS:,}", source="sweep"
+        )
     grid_points: list[dict[str, Any]] = [
         dict(zip(paths, combo, strict=True)) for combo in itertools.product(*[v for _, v in grids])
     ] or [{}]

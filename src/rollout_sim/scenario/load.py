@@ -19,7 +19,7 @@ import yaml
 from ..errors import ScenarioError
 from ..fileio import JsonObject
 from .paths import PathKey, format_path, value_at
-from .read import MAX_SCENARIO_BYTES, MAX_YAML_NODES, read_yaml
+from .read import MAX_SCENARIO_BYTES, MAX_YAML_NODES, number_trap, read_yaml
 from .schema import Scenario
 from .validate import (
     MAX_PROBLEMS,
@@ -69,6 +69,9 @@ def apply_override(data: JsonObject, assignment: str) -> PathKey:
         parts = _parse_override_path(key.strip())
     except ValueError as exc:
         raise ScenarioError(str(exc), source=source) from None
+    trap = number_trap(value_text.strip())
+    if trap is not None:
+        raise ScenarioError(trap, source=source, value=value_text)
     try:
         value = yaml.safe_load(value_text) if value_text.strip() else ""
     except (yaml.YAMLError, ValueError, OverflowError, TypeError, RecursionError):

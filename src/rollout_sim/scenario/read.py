@@ -9,7 +9,7 @@ loader's errors cite.
 
 from __future__ import annotations
 
-import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 
 from ..errors import ScenarioError
-from ..fileio import JsonObject, decode_text
+from ..fileio import JsonObject, decode_text, read_user_file
 from .paths import PathKey, format_path
 
-__all__ = ["MAX_DIGITS", "MAX_SCENARIO_BYTES", "MAX_YAML_NODES", "read_yaml"]
+__all__ = ["MAX_DIGITS", "MAX_SCENARIO_BYTES", "MAX_YAML_NODES", "number_trap", "read_yaml"]
 
 #: Largest scenario file read (bytes). Scenarios are a few kB; a list of every village id of
 #: Peru for ``siting.villages`` is about 1.5 MB.
@@ -37,6 +37,29 @@ _TAG_KINDS = {
     "tag:yaml.org,2002:timestamp": "a date",
     "tag:yaml.org,2002:binary": "binary data",
 }
+
+
+#: Plain scalars YAML 1.1 (PyYAML's) reads as something else than a reader sees: a leading
+#: zero makes an octal number (``010`` is 8, ``04_000_000`` is 1,048,576) or, with an 8 or a
+#: 9 in it, text (``09``); colons make a base-60 number (``1:30`` is 90).
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]*[0-9][0-9_]*")
+_BASE_60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+def number_trap(text: str) -> str | None:
+    """Why the plain YAML scalar *text* would not be read as the number it looks like, or
+    None: the one line that refuses it (a scenario file's value or a ``--set``'s)."""
+    if _LEADING_ZERO.fullmatch(text):
+        return (
+            "a number with a leading zero, which YAML reads as octal (010 is 8) or as text; "
+            "expected the number without it (or the text in quotes)"
+        )
+    if _BASE_60.fullmatch(text):
+        return (
+            "a number with colons, which YAML reads in base 60 (1:30 is 90); expected the "
+            "number itself (or the text in quotes)"
+        )
+    return None
 
 
 class _YamlLimit(Exception):
@@ -193,6 +216,16 @@ def _walk(root: yaml.Node, source: str) -> tuple[dict[PathKey, int], dict[int, P
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
+        elif isinstance(node, yaml.ScalarNode) and node.style is None:  # plain, unquoted
+            trap = number_trap(str(node.value))
+            if trap is not None:
+                mark = node.start_mark
+                raise ScenarioError(
+                    trap,
+                    source=f"{source}:{mark.line + 1}:{mark.column + 1}",
+                    where=format_path(path) if path else None,
+                    value=node.value,
+                )
 
     walk(root, ())
     return lines, paths
@@ -249,38 +282,23 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
             loader.dispose()
 
 
-def _read_limited(path: Path, source: str) -> bytes:
-    """The bytes of *path*, refusing files over ``MAX_SCENARIO_BYTES`` before reading them."""
-    try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_SCENARIO_BYTES + 1)
-            size = max(os.fstat(f.fileno()).st_size, len(raw))
-    except FileNotFoundError:
-        raise ScenarioError("file not found", source=source) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a directory, expected a YAML file", source=source) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read file ({exc.strerror})", source=source) from None
-    except ValueError as exc:  # e.g. a NUL byte in the path
-        raise ScenarioError(f"cannot read file ({exc})", source=source) from None
-    if len(raw) > MAX_SCENARIO_BYTES:
-        raise ScenarioError(
-            f"scenario file is {size / 1e6:.1f} MB; expected a scenario under "
-            f"{MAX_SCENARIO_BYTES / 1e6:.0f} MB",
-            source=source,
-        )
-    return raw
-
-
 def read_yaml(path: Path) -> tuple[JsonObject, dict[PathKey, int]]:
     """Read a YAML mapping from *path*; syntax errors name the line and column.
 
-    Files over ``MAX_SCENARIO_BYTES``, documents over ``MAX_YAML_NODES`` values (aliases
-    counted as often as they are used), recursive aliases, keys YAML does not read as text and
-    keys given twice are refused with one line.
+    Missing files, folders, devices, pipes (never opened: a FIFO would wait for a writer),
+    files over ``MAX_SCENARIO_BYTES``, documents over ``MAX_YAML_NODES`` values (aliases
+    counted as often as they are used), recursive aliases, keys YAML does not read as text,
+    keys given twice and numbers YAML would misread (:func:`number_trap`) are refused with one
+    line.
     """
     source = str(path)
-    raw = _read_limited(path, source)
+    raw = read_user_file(
+        path,
+        what="scenario file",
+        expected="a YAML scenario file",
+        max_bytes=MAX_SCENARIO_BYTES,
+        error=ScenarioError,
+    )
     text = decode_text(raw, source=source, error=ScenarioError)
     data, lines = _parse_yaml(text, source)
     if data is None:

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -188,9 +189,15 @@ def _csv_dict_rows(
         yield f"line {reader.line_num}", row
 
 
+def _json_int(text: str) -> int | float:
+    """A JSON integer; one too long for ``int`` (Python refuses over 4,300 digits) as the
+    float it is (inf), for the checks of its column to refuse with their own line."""
+    return int(text) if len(text) <= (sys.get_int_max_str_digits() or 4300) else float(text)
+
+
 def _geojson_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"invalid JSON: {exc.msg}", source=f"{source}:{exc.lineno}:{exc.colno}"
