@@ -202,6 +202,26 @@ def test_every_writing_command_refuses(tmp_path: Path, user_folder: Path) -> Non
     assert snapshot(tmp_path) == before
 
 
+def test_a_file_the_user_edited_in_a_results_folder_is_never_replaced(tmp_path: Path) -> None:
+    """The manifest keeps each file's SHA-256: a results file edited since (notes added to
+    the resolved scenario, which the README invites to rerun) is no longer the tool's."""
+    res = tmp_path / "res"
+    assert tiny_run(res)[0] == 0
+    assert tiny_run(res)[0] == 0  # untouched: its own, replaced
+    edited = res / "scenario.resolved.yaml"
+    edited.write_text(edited.read_text() + "# my notes: try 20 crews\n")
+    before = snapshot(tmp_path)
+    line = refused(*tiny_run(res), "scenario.resolved.yaml (edited)")
+    assert "did not write" in line
+    assert snapshot(tmp_path) == before
+    # A manifest from before the digests were kept is trusted by the files' names.
+    manifest = json.loads((res / "manifest.json").read_text())
+    del manifest["sha256"]
+    (res / "manifest.json").write_text(json.dumps(manifest))
+    assert tiny_run(res)[0] == 0
+    assert "my notes" not in edited.read_text()
+
+
 def test_the_run_store_is_checked_too(tmp_path: Path) -> None:
     store = tmp_path / ".res.runs"
     store.mkdir()
@@ -221,9 +241,17 @@ def test_schema_out_replaces_only_its_own_file(tmp_path: Path) -> None:
     refused(*run_cli("schema", "--out", mine), "did not write")
     refused(*run_cli("schema", "--out", tmp_path), "it is a folder")
     assert snapshot(tmp_path) == before
+    # A path ending in a slash names a folder: refused, not written as a file of that name.
+    code, _, err = run_cli("schema", "--out", f"{tmp_path}/new/")
+    assert code == 2 and "names a folder; expected a file" in err
+    assert snapshot(tmp_path) == before
     target = tmp_path / "scenario.schema.json"
     assert run_cli("schema", "--out", target) == (0, "", "")
     assert run_cli("schema", "--out", target) == (0, "", "")  # its own: replaced
+    # A folder not there yet is made, as report --out makes it (it was an internal error).
+    nested = tmp_path / "editor" / "schemas" / "scenario.json"
+    assert run_cli("schema", "--out", nested) == (0, "", "")
+    assert nested.read_bytes() == target.read_bytes()
 
 
 def test_report_out_replaces_only_its_own_report(tmp_path: Path) -> None:
@@ -237,6 +265,9 @@ def test_report_out_replaces_only_its_own_report(tmp_path: Path) -> None:
     assert snapshot(tmp_path) == before
     assert run_cli("report", res, "--quiet") == (0, "", "")
     assert run_cli("report", res, "--quiet") == (0, "", "")  # its own report: replaced
+    # A new folder named with a slash gets the report inside it, not a file of its name.
+    assert run_cli("report", res, "--out", f"{tmp_path}/deck/", "--quiet") == (0, "", "")
+    assert (tmp_path / "deck" / "report.html").is_file()
     # The folder with its report in it is still the tool's own: a rerun replaces it.
     assert tiny_run(res, "--seed", "5")[0] == 0
 

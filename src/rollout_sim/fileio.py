@@ -30,6 +30,7 @@ import secrets
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeAlias
@@ -39,6 +40,7 @@ from .userfiles import decode_text, read_user_file
 
 __all__ = [
     "RESULTS_FORMAT",
+    "CommandTiming",
     "JsonObject",
     "OutputRefused",
     "WriteError",
@@ -207,11 +209,16 @@ def foreign_entries(folder: Path, limit: int = 3) -> list[str] | None:
     """What in a results folder rollout-sim did not write (up to *limit* names).
 
     ``None`` if *folder* has no manifest of this tool at all; ``[]`` if every entry is one
-    its manifest lists (or the report). Symbolic links are never the tool's.
+    its manifest lists (or the report). Symbolic links are never the tool's, nor a file whose
+    bytes are no longer those the manifest's SHA-256 records (the user edited it: listed as
+    ``name (edited)``; manifests written before the digests were kept are trusted by name).
     """
     manifest = _read_manifest(folder)
     if manifest is None:
         return None
+    digests = manifest.get("sha256")
+    if not isinstance(digests, dict):
+        digests = {}
     listed = {str(f) for f in manifest["files"]} | {"manifest.json", PARTIAL_MARKER}
     listed_dirs = {p.as_posix() for f in listed for p in Path(f).parents}
     found: list[str] = []
@@ -226,6 +233,8 @@ def foreign_entries(folder: Path, limit: int = 3) -> list[str] | None:
                 ours = rel in listed_dirs
             if p.is_symlink() or not ours:
                 found.append(rel + ("" if name in files else "/"))
+            elif rel in digests and _sha256(p) != digests[rel]:
+                found.append(f"{rel} (edited)")
             if len(found) >= limit:
                 return found
         dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
@@ -448,14 +457,47 @@ def prepare_file(
 # Writing a results folder
 
 
+class CommandTiming(dict[str, float]):
+    """A command's phases (seconds) for its manifest's ``timing``, and the clock it started
+    on (``time.perf_counter``): :func:`write_manifest` sets ``total_wall_seconds`` when it
+    writes, so that the total counts the tables and plots written before it, not only the
+    work done when the timing was handed to the writer."""
+
+    def __init__(self, started: float, phases: Mapping[str, float] | None = None) -> None:
+        super().__init__(phases or {})
+        self.started = started
+        self["total_wall_seconds"] = round(time.perf_counter() - started, 3)
+
+    def until_now(self) -> dict[str, float]:
+        """The phases with the total up to now."""
+        return {**self, "total_wall_seconds": round(time.perf_counter() - self.started, 3)}
+
+
+def _sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes (hex), or None if it cannot be read."""
+    import hashlib
+
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
 def write_manifest(folder: Path, fields: Mapping[str, Any]) -> JsonObject:
-    """Write ``manifest.json`` last: the format tag, *fields* and the list of every file."""
+    """Write ``manifest.json`` last: the format tag, *fields*, the list of every file and
+    each one's SHA-256 (so that a file edited since is known: :func:`foreign_entries`); a
+    :class:`CommandTiming` under ``timing`` gets its total up to now."""
     files = sorted(
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
         if p.is_file() and p.name != PARTIAL_MARKER
     )
-    manifest = {"format": RESULTS_FORMAT, **fields, "files": files}
+    timing = fields.get("timing")
+    if isinstance(timing, CommandTiming):
+        fields = {**fields, "timing": timing.until_now()}
+    digests = {f: _sha256(folder / f) for f in files}
+    manifest = {"format": RESULTS_FORMAT, **fields, "files": files, "sha256": digests}
     atomic_write(folder / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -498,7 +540,7 @@ def results_dir(target: Path) -> Iterator[Path]:
                     raise _refuse(target, "", "it is no longer a folder")
                 foreign = foreign_entries(target)
                 if foreign or (foreign is None and any(target.iterdir())):
-                    raise _refuse(target, "", "files were added to it during the run")
+                    raise _refuse(target, "", "files were added to it or edited during the run")
             (tmp / PARTIAL_MARKER).unlink()
             old = None
             if os.path.lexists(target):

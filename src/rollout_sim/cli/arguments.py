@@ -7,6 +7,7 @@ code 2, one line); what they mean for a scenario is checked by the commands.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -232,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = command("report", help="write a self-contained report.html for a results folder")
     rep.add_argument("results", type=Path, help="a results folder")
-    rep.add_argument("--out", type=Path, help="where to write (default: RESULTS/report.html)")
+    rep.add_argument(
+        "--out", type=_report_out, help="where to write (default: RESULTS/report.html)"
+    )
 
     val = command(
         "validate", help="check a scenario (schema, files, consistency) without running it"
@@ -241,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(val)
 
     sch = command("schema", help="print the scenario JSON Schema")
-    sch.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    sch.add_argument("--out", type=_file_out, help="write to this file instead of stdout")
     return p
 
 
@@ -269,6 +272,19 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _report_out(text: str) -> Path:
+    """``report --out``: a path ending in a slash is a folder, new or not (the report goes
+    inside it), though ``Path`` drops the slash."""
+    return Path(text) / "report.html" if text.endswith(("/", os.sep)) else Path(text)
+
+
+def _file_out(text: str) -> Path:
+    """``schema --out``: a file; a path ending in a slash names a folder."""
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r}: names a folder; expected a file")
+    return Path(text)
 
 
 MAX_REPS = 100_000

@@ -5,6 +5,7 @@ to :mod:`rollout_sim.experiments` (or the engine), has the results folder writte
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -305,7 +306,7 @@ def _is_schema_file(path: Path) -> bool:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """The scenario JSON Schema, on stdout or into --out."""
-    from ..fileio import atomic_write, prepare_file
+    from ..fileio import WriteError, atomic_write, prepare_file
     from ..scenario.schema import Scenario
 
     schema = {"$comment": f"{SCHEMA_COMMENT} {__version__}", **Scenario.model_json_schema()}
@@ -314,7 +315,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         target = prepare_file(args.out, label="--out", owned=_is_schema_file)
-        atomic_write(target, text)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)  # as report --out does
+            atomic_write(target, text)
+        except OSError as exc:
+            raise WriteError(
+                exc.errno or errno.EIO, f"{target}: could not write the schema ({exc.strerror})"
+            ) from None
     return 0
 
 

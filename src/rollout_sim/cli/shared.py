@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
+
+from ..fileio import CommandTiming
 
 if TYPE_CHECKING:
     from ..experiments.runner import Batch
@@ -163,13 +164,12 @@ def plots_wanted(args: argparse.Namespace, scenario: Scenario) -> bool:
     return scenario.outputs.plots and not args.no_plots
 
 
-def timing_since(started: float, world_seconds: float | None = None) -> dict[str, float]:
+def timing_since(started: float, world_seconds: float | None = None) -> CommandTiming:
     """The manifest's timing of a command that began at *started* (``time.perf_counter``):
-    the seconds it took in all and, when it built a world first, how long that took, both to
-    the millisecond."""
-    timing = {} if world_seconds is None else {"world_build_seconds": round(world_seconds, 3)}
-    timing["total_wall_seconds"] = round(time.perf_counter() - started, 3)
-    return timing
+    the seconds it took in all, up to its manifest (tables and plots included), and, when it
+    built a world first, how long that took, both to the millisecond."""
+    phases = {} if world_seconds is None else {"world_build_seconds": round(world_seconds, 3)}
+    return CommandTiming(started, phases)
 
 
 def manifest_fields(
