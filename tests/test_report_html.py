@@ -536,6 +536,9 @@ def test_not_a_results_folder(tmp_path: Path) -> None:
     assert str(tmp_path) in str(err.value) and "summary.json" in str(err.value)
     with pytest.raises(InputError, match="no such folder"):
         write_report(tmp_path / "missing")
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"not a results folder: a file$"):
+        write_report(tmp_path / "notes.txt")
     (tmp_path / "replications.csv").write_text("replication\n0\n")
     with pytest.raises(InputError, match=r"missing summary\.json, scenario\.resolved\.yaml"):
         write_report(tmp_path)

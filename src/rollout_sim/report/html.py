@@ -75,7 +75,8 @@ def write_report(
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
-        raise InputError("not a results folder: no such folder", source=str(results_dir))
+        what = "a file" if results_dir.is_file() else "no such folder"
+        raise InputError(f"not a results folder: {what}", source=str(results_dir))
     kind = folder_kind(results_dir)
     if kind is None:
         raise InputError(
