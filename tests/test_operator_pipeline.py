@@ -165,6 +165,33 @@ def test_initial_assets_are_in_service_on_day_zero(tmp_path: Path) -> None:
     assert r.daily["people_covered"][0] == 1000.0
 
 
+def test_a_policy_does_not_change_the_initial_sites(tmp_path: Path) -> None:
+    """A capex subsidy of 99% for small villages would make B (150 people for 1% of its
+    capex) the best site per own dollar; the initial site was built before the policy, so it
+    is E (1,000 people) as without the policy. The subsidy pays for A, built after the start
+    (it was B, an upgrade before the start, when the subsidy chose the initial site)."""
+    service = ["none", "2g", "none", "none", "2g"]
+    policy = {
+        "name": "subsidy",
+        "instruments": [
+            {
+                "type": "capex_subsidy", "funder": "m", "share": 0.99,
+                "eligibility": {"max_village_population": 100},
+            }
+        ],
+    }  # fmt: skip
+    sc = scenario(
+        tmp_path, XY, POP, service=service, policies=[policy],
+        operators=[operator(initial_sites=1, build_crews=1)],
+    )  # fmt: skip
+    without = simulate(sc)
+    r = simulate(sc, policy="subsidy")
+    assert without.sites.village.tolist()[0] == r.sites.village.tolist()[0] == 4
+    assert r.sites.on_air_day.tolist()[0] == 0.0
+    assert r.initial_people_covered == without.initial_people_covered == 1000
+    assert r.public.ref.tolist() == ["v0"]  # A (100 people), built after the start
+
+
 def test_initial_assets_are_relays_and_get_no_output_based_aid(tmp_path: Path) -> None:
     # Initial site at C (2G, 230 people) relays D's microwave hop; D is then built next to it.
     service = ["none", "none", "2g", "none", "none"]

@@ -291,8 +291,9 @@ class OperatorAgent:
     def _initial_assets(self, count: int) -> None:
         """The operator's existing sites, in service on day 0: its pre-4G sites in its area
         (upgraded before the start), best first by its own siting strategy (lazy greedy: a
-        site's priority only falls as others are placed)."""
-        priority = self.queue.priority
+        site's priority only falls as others are placed), without the policy's subsidy: a
+        policy that begins at the start cannot change what was built before it."""
+        priority = self.queue.unaided_priority()
         pool = np.flatnonzero(self.queue.eligible & self.is_upgrade)
         heap = [(-priority(int(v)), float(self.queue.tiebreak[v]), int(v)) for v in pool]
         heapq.heapify(heap)

@@ -218,6 +218,16 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
         assert rank is not None
         return lambda v: -float(rank[v])
 
+    def unaided_priority(self) -> Callable[[int], float]:
+        """:attr:`priority` as if no subsidy relieved any capex: how the operator chose
+        before any policy began (its initial sites), the same under every policy."""
+        relief, relief_all = self.relief, self.relief_all
+        self.relief = self.relief_all = None
+        try:
+            return self._priority_fn()  # the closure keeps the relief it was made with
+        finally:
+            self.relief, self.relief_all = relief, relief_all
+
     def priorities(self, villages: IntArray) -> FloatArray:
         """:attr:`priority` of each of *villages*, bit for bit, computed on whole columns
         where the strategy allows (float64 arithmetic in the same order as the scalar
