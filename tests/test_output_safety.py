@@ -458,3 +458,16 @@ def test_a_temporary_folder_that_cannot_be_made_says_so_and_leaves_nothing(
     ):
         pytest.fail("the body must not run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tilde_in_out_is_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--out '~/res'`` (quoted, so the shell left the tilde) writes into the home folder,
+    as a village file's ``~`` path reads from it: never a folder named ``~`` here, which a
+    later ``rm -rf ~`` would turn into a disaster."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    assert tiny_run("~/res", cwd=work)[0] == 0
+    assert (home / "res" / "manifest.json").is_file()
+    assert not (work / "~").exists()

@@ -274,17 +274,23 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _out(text: str) -> Path:
+    """``--out``: a path, ``~`` expanded as in village file paths (a quoted ``'~/res'`` would
+    otherwise make a folder named ``~``, which a later ``rm -rf ~`` would not forgive)."""
+    return Path(text).expanduser()
+
+
 def _report_out(text: str) -> Path:
     """``report --out``: a path ending in a slash is a folder, new or not (the report goes
     inside it), though ``Path`` drops the slash."""
-    return Path(text) / "report.html" if text.endswith(("/", os.sep)) else Path(text)
+    return _out(text) / "report.html" if text.endswith(("/", os.sep)) else _out(text)
 
 
 def _file_out(text: str) -> Path:
     """``schema --out``: a file; a path ending in a slash names a folder."""
     if text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text!r}: names a folder; expected a file")
-    return Path(text)
+    return _out(text)
 
 
 MAX_REPS = 100_000
@@ -333,7 +339,7 @@ def _add_batch(
 def _add_scenario(p: argparse.ArgumentParser, what: str, default_out: str) -> None:
     """The scenario file, --out and --seed, as every scenario-running command takes them."""
     p.add_argument("scenario", type=Path, help=what)
-    p.add_argument("--out", type=Path, help=f"results folder (default: {default_out})")
+    p.add_argument("--out", type=_out, help=f"results folder (default: {default_out})")
     p.add_argument("--seed", type=_seed, help="override the scenario seed")
 
 
