@@ -90,6 +90,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
+        if hasattr(args, "executor"):  # before any work: the world is not built for nothing
+            from ..experiments.executors import check_executor_options
+
+            check_executor_options(args.executor, args.jobs, args.scheduler)
         return COMMANDS[args.command](args)
     except InputError as exc:
         if args.debug:

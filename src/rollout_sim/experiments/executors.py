@@ -26,6 +26,7 @@ __all__ = [
     "Executor",
     "PoolExecutor",
     "SerialExecutor",
+    "check_executor_options",
     "check_scheduler_address",
     "default_jobs",
     "make_executor",
@@ -271,6 +272,24 @@ def probe_scheduler(address: str, timeout: float) -> None:
         )
 
 
+def check_executor_options(kind: str | None, jobs: int | None, scheduler: str | None) -> None:
+    """Refuse executor options that would be ignored (one line, before any work): a
+    scheduler address without ``--executor dask``, several jobs on the serial executor."""
+    if scheduler is not None and kind != "dask":
+        # Not silently ignored: the user meant their cluster to run it.
+        raise InputError(
+            "a scheduler address is used only with --executor dask",
+            source="--scheduler",
+            value=scheduler,
+        )
+    if kind == "serial" and jobs is not None and jobs > 1:
+        raise InputError(
+            f"runs one task at a time; expected --jobs 1 or another executor (got --jobs {jobs})",
+            source="--executor",
+            value=kind,
+        )
+
+
 def make_executor(
     kind: str | None,
     jobs: int | None,
@@ -282,6 +301,7 @@ def make_executor(
 
     *n_tasks* is the most tasks it will run at once: a local pool never starts more workers
     than that (each would hold a copy of the world for nothing)."""
+    check_executor_options(kind, jobs, scheduler)
     jobs = default_jobs() if jobs is None else jobs
     if kind is None:
         kind = "serial" if n_tasks <= 1 or jobs <= 1 else "processes"
