@@ -146,7 +146,11 @@ def point_scenarios(scenario: Scenario, design: Design) -> list[Scenario]:
         data = scenario.model_dump(mode="json")
         for path, value in point.items():
             # JSON is YAML: the override parser reads the value back with its type.
-            apply_override(data, f"{path}={json.dumps(value)}")
+            try:
+                apply_override(data, f"{path}={json.dumps(value)}")
+            except InputError as exc:  # it would name a --set the user never gave
+                exc.source = f"sweep point {i} ({path}={json.dumps(value)})"
+                raise
         out.append(parse_scenario(data, source=f"sweep point {i} ({point})"))
     return out
 
