@@ -446,7 +446,11 @@ def test_assumptions_take_comments_from_the_scenario_file(folders: dict[str, Pat
     assert "seed" in seed_note[1].lower()
     # Text of a folded scalar is not a comment.
     assert not any("not a comment" in cells[2][1] for cells in rows.values())
-    assert "two years" in rows["horizon_years"][2][1]
+    # The horizon the file gave in years is resolved into end_date: no null horizon_years
+    # row beside the file's comment, which goes with the end date instead.
+    assert "horizon_years" not in rows
+    assert rows["end_date"][2][1].startswith("from horizon_years: ")
+    assert "two years" in rows["end_date"][2][1] and "origin-file" in rows["end_date"][2][0]
 
 
 def test_assumptions_without_a_scenario_file_use_the_schema(folders: dict[str, Path]) -> None:

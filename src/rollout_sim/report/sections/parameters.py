@@ -69,7 +69,12 @@ def assumptions(
     for path, value in flatten(scenario):
         if not path:
             continue
+        if path == ("horizon_years",) and value is None and scenario.get("end_date"):
+            continue  # resolved into end_date (a null beside the file's comment would puzzle)
         note = source.lookup(path) if source is not None else None
+        if not note and path == ("end_date",) and source is not None:
+            given = source.lookup(("horizon_years",))  # the horizon the file gave in years
+            note = f"from horizon_years: {given}" if given else None
         origin: Literal["file", "schema", "none"] = "file"
         if not note:
             note = describer.describe(path, scenario)
