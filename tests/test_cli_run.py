@@ -338,3 +338,30 @@ def test_no_row_is_dated_after_the_end_date(crunch_run: tuple[Path, str]) -> Non
     for name, columns in dated.items():
         for r in read_rows(out / name):
             assert all(r[c] <= end for c in columns if r[c]), (name, r)
+
+
+def test_the_replications_table_says_when_a_mean_is_over_fewer_replications(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A milestone two of three replications reached: its mean is theirs, and the table says
+    so rather than passing it off as the mean of all three."""
+    from rollout_sim.cli.console import print_replications
+    from rollout_sim.summaries import ReplicationsSummary
+
+    spread = {"mean": 700.0, "lo": 650.0, "hi": 750.0}
+    summary = ReplicationsSummary.model_validate(
+        {
+            "scenario": "s", "policy": None, "replications": 3, "seed": 1,
+            "interval": "central 90% of replications",
+            "metrics": {
+                "days_to_reach_50pct": {**spread, "n": 2},
+                "people_covered": {**spread, "n": 3},
+            },
+        }
+    )  # fmt: skip
+    print_replications(summary, Path("out"))
+    lines = capsys.readouterr().out.splitlines()
+    milestone = next(x for x in lines if "days to reach 50%" in x)
+    assert "(in the 2 of 3 replications that have it)" in milestone
+    covered = next(x for x in lines if "people covered" in x)
+    assert "replications that have it" not in covered

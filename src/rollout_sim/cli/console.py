@@ -209,9 +209,10 @@ def print_replications(summary: ReplicationsSummary, out: Path) -> None:
     for name in REPLICATION_TABLE:
         if name in m:
             s = m[name]
-            table.add_row(
-                label_of(name), show(name, s.mean), f"{show(name, s.lo)} – {show(name, s.hi)}"
-            )
+            label = label_of(name)
+            if s.n < summary.replications:  # a milestone not every replication reached
+                label += f" (in the {s.n} of {summary.replications} replications that have it)"
+            table.add_row(label, show(name, s.mean), f"{show(name, s.lo)} – {show(name, s.hi)}")
     console = wide_console()
     print_whole(console, table)
     console.print(f"results in {out}/")
