@@ -177,16 +177,24 @@ def _csv_dict_rows(
             f"{', '.join(OPTIONAL_COLUMNS)})",
             source=source,
         )
+    end = reader.line_num
     for row in reader:
+        start, end = end + 1, reader.line_num
         # DictReader puts extra fields under the key None and fills missing ones with None
         fields = len(header) + len(row.get(None) or ()) - sum(v is None for v in row.values())
         if fields != len(header):
-            raise InputError(
-                f"has {fields} fields, header has {len(header)}",
-                source=source,
-                where=f"line {reader.line_num}",
+            spans = (
+                f" (a quoted field opened on line {start} runs to line {end}: is its closing "
+                'quote (") missing?)'
+                if end > start
+                else ""
             )
-        yield f"line {reader.line_num}", row
+            raise InputError(
+                f"has {fields} fields, header has {len(header)}{spans}",
+                source=source,
+                where=f"line {start}",
+            )
+        yield f"line {end}", row
 
 
 def _json_int(text: str) -> int | float:
