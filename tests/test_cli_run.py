@@ -365,3 +365,32 @@ def test_the_replications_table_says_when_a_mean_is_over_fewer_replications(
     assert "(in the 2 of 3 replications that have it)" in milestone
     covered = next(x for x in lines if "people covered" in x)
     assert "replications that have it" not in covered
+
+
+def test_the_horizon_books_accruals_but_no_instalment(quickstart_run: Path) -> None:
+    """Debt service falls due on the first of each month: the horizon's last, partial period
+    books revenue and running costs but no instalment (it charged a whole month's)."""
+    ledger = read_rows(quickstart_run / "ledger.csv")
+    service = [r for r in ledger if r["category"] in ("interest", "principal")]
+    assert service  # the quickstart operator borrows
+    assert all(date.fromisoformat(r["date"]).day == 1 for r in service)
+    assert all(float(r["day"]) < 1826.0 for r in service)
+    closing = {r["category"] for r in ledger if float(r["day"]) == 1826.0}
+    assert "revenue" in closing and "opex" in closing
+
+
+def test_no_capex_is_paid_at_the_horizon_for_a_site_never_started(tmp_path: Path) -> None:
+    """Revenue booked at the horizon used to pay capex waiting for money, for a site whose
+    build never started within the horizon (funding_policies, equity only: US$80,000)."""
+    code, _, err = run_cli(
+        "run", ROOT / "scenarios/funding_policies.yaml", "--policy", "equity_only",
+        "--no-plots", "--quiet", "--out", tmp_path / "eq",
+    )  # fmt: skip
+    assert code == 0, err
+    ledger = read_rows(tmp_path / "eq/ledger.csv")
+    assert not [r for r in ledger if r["category"] == "capex" and float(r["day"]) >= 1826.0]
+    rows = read_rows(tmp_path / "eq/sites.csv")
+    assert any(r["status"] == "not_started" for r in rows)
+    spent = sum(round(float(r["capex_usd"]) * 100) for r in rows if r["status"] != "not_started")
+    capex = json.loads((tmp_path / "eq/summary.json").read_text())["final"]["capex_cumulative_usd"]
+    assert spent == round(capex * 100)

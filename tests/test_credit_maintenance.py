@@ -147,7 +147,10 @@ def defaulting(
     **kw: Any,
 ) -> Results:
     # Cash for the first site only; the rest on credit at 50% a year over 2 months, with no
-    # revenue: the first debt service (day 31) cannot be paid.
+    # revenue. Each drawdown also covers what it adds to next month's debt service (the
+    # reserve keeps it back), so the first instalment (day 31) is paid; in the last month a
+    # dollar drawn adds more than a dollar of service, nothing more is drawn, and the second
+    # instalment (day 60) cannot be paid.
     # A reserve of US$5,000 stays for running costs (the fibre spur's US$1,000 a year).
     line = {"lender": "loanshark", "limit_usd": 1e6, "annual_rate": 0.5, "tenor_months": 2}
     ops = [
@@ -176,16 +179,19 @@ def defaulting(
 def test_default_freezes_the_line_and_stops_builds(tmp_path: Path) -> None:
     r = defaulting(tmp_path)
     kinds = [(t, k) for t, _, k, _ in r.events]
-    assert (31.0, "default") in kinds
-    t_draw, _ = rows(r, "loan_drawdown")
+    assert (60.0, "default") in kinds
+    t_draw, drawn = rows(r, "loan_drawdown")
     t_cap, _ = rows(r, "capex")
-    assert len(t_draw) >= 2 and np.all(t_draw < 31)  # a frozen line is never drawn
-    assert np.all(t_cap < 31)
+    assert len(t_draw) >= 2 and np.all(t_draw < 31)  # none in the last month, none frozen
+    assert np.all(t_cap < 60)
     starts = r.sites.build_start_day[np.isfinite(r.sites.build_start_day)]
-    assert np.all(starts < 31)
-    assert len(rows(r, "interest")[0]) == 0  # nothing was paid on the defaulted loan
+    assert np.all(starts < 60)
+    # The first instalment was kept back and paid; nothing after the default.
+    assert rows(r, "interest")[0].tolist() == [31.0]
+    t_principal, principal = rows(r, "principal")
+    assert t_principal.tolist() == [31.0]
     assert r.maintenance[0]["defaulted"] is True
-    assert r.daily["debt_usd"][-1] == pytest.approx(rows(r, "loan_drawdown")[1].sum())
+    assert r.daily["debt_usd"][-1] == pytest.approx(drawn.sum() + principal.sum())
 
 
 def test_no_cash_no_credit_builds_nothing(tmp_path: Path) -> None:
@@ -356,10 +362,11 @@ def test_stop_maintenance_after_default(tmp_path: Path) -> None:
     go = defaulting(tmp_path, "continue_maintenance", maint, maintenance_crews=5)
     assert any(k == "maintenance_stopped" for _, _, k, _ in stop.events)
     assert not any(k == "maintenance_stopped" for _, _, k, _ in go.events)
-    # After the default (day 31) and the repairs then under way, nothing is repaired any more.
-    after = stop.daily["sites_down"][40:]
+    # After the default (day 60) and the repairs then under way, nothing is repaired any more.
+    assert (60.0, "default") in [(t, k) for t, _, k, _ in stop.events]
+    after = stop.daily["sites_down"][70:]
     assert np.all(np.diff(after) >= 0) and after[-1] == stop.daily["sites_on_air"][-1]
-    assert np.any(np.diff(go.daily["sites_down"][40:]) < 0)
+    assert np.any(np.diff(go.daily["sites_down"][70:]) < 0)
     assert stop.maintenance[0]["repairs"] < go.maintenance[0]["repairs"]
 
 

@@ -60,14 +60,16 @@ class Accounts:
         share = self.spec.revenue.operator_share
         self.revenue_from = "subscribers" if share >= 1 else "mobile operators (wholesale)"
 
-    def close(self, t: float) -> None:
+    def close(self, t: float, *, due: bool = True) -> None:
         """Book the period from the last accounting date to *t*: every flow of the instant is
         booked before any waiting payment is served, so the month's running costs come before
-        waiting capex (priority order), whatever arrived first."""
+        waiting capex (priority order), whatever arrived first. *due*: the month's debt
+        service falls due at *t* (the first of a month; not at the horizon, where the last
+        partial period books its accruals but no instalment falls due)."""
         with self.treasury.hold():
-            self._close(t)
+            self._close(t, due)
 
-    def _close(self, t: float) -> None:
+    def _close(self, t: float, due: bool = True) -> None:
         t1, t2 = self._last_t, t
         self._last_t = t
         if t2 <= t1:
@@ -106,7 +108,7 @@ class Accounts:
             self.treasury.receive(cents(float(amounts.sum())), "revenue", self.revenue_from)
             self._last_down[on_air] = down_now
 
-        if not self.credit.service(self.treasury):
+        if due and not self.credit.service(self.treasury):
             self.on_default()
 
         built = mine[np.isfinite(sites.built_day[mine])]

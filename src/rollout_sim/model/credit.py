@@ -7,6 +7,7 @@ drawdowns and debt service in the ledger, and the default when debt service cann
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import InitVar, dataclass, field
 from datetime import date
@@ -118,22 +119,28 @@ class CreditDesk:
         for f in self.facilities:
             if f.spec.drawdown != "on_demand" or not f.open_at(now):
                 continue
+            # A dollar drawn adds *k* to next month's debt service, which the reserve keeps
+            # back too: covering *need* takes need / (1 − k) (none when k ≥ 1, a last month).
+            k = self._service_per_usd(f)
+            if k >= 1.0:
+                continue
+            gross = math.ceil(need / (1.0 - k) * 100.0) / 100.0
             room = f.book.available_usd
             if f.spec.max_debt_to_capex is not None:
                 covenant_room = f.spec.max_debt_to_capex * capex_after - debt
-                if covenant_room < min(room, need) and not f.blocked:
+                if covenant_room < min(room, gross) and not f.blocked:
                     f.blocked = True
                     self.log(
                         "covenant_block",
                         f"{f.spec.lender}: debt would exceed {f.spec.max_debt_to_capex:g} × capex",
                     )
-                elif covenant_room >= min(room, need):
+                elif covenant_room >= min(room, gross):
                     f.blocked = False
                 room = min(room, max(covenant_room, 0.0))
-            take = cents(min(room, need))
+            take = cents(min(room, gross))
             if take > 0:
                 plan.append((f, take))
-                need = cents(need - take)
+                need = cents(need - take * (1.0 - k))
                 debt += take
             if need <= 0:
                 break
@@ -144,6 +151,16 @@ class CreditDesk:
             treasury.book(drawn, "loan_drawdown", f.spec.lender, "capex")
             self._flow(f, "loan_drawdown", drawn)
         return True
+
+    def _service_per_usd(self, f: Facility) -> float:
+        """What a dollar drawn on *f* now adds to :meth:`next_service_usd`: the month's
+        interest, or in repayment the level instalment per dollar of balance."""
+        r = f.book.monthly_rate
+        month = f.months + 1
+        if month > f.book.terms.grace_months:
+            left = max(f.book.terms.last_month - month + 1, 1)
+            return max(annuity_payment(1.0, r, left), r)
+        return r
 
     def _flow(self, f: Facility, kind: str, amount: float) -> None:
         if f.public is not None and self.funding is not None:

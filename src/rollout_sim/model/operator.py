@@ -443,8 +443,12 @@ class OperatorAgent:
             self.accounts.close(t)
 
     def close_books(self, t: float) -> None:
-        """Book the last (partial) period at the horizon."""
-        self.accounts.close(t)
+        """Book the last (partial) period at the horizon: its accruals, no instalment (none
+        falls due before the next first of a month), and no capex: a build that would start
+        after the horizon is not paid for within it (money arriving at the horizon must not
+        pay capex for a site sites.csv lists as not started)."""
+        self.treasury.stop("capex")
+        self.accounts.close(t, due=False)
 
     def _default(self) -> None:
         if self.credit.defaulted:
