@@ -725,6 +725,12 @@ def test_validate_quickstart_ok(quickstart_path: Path) -> None:
 
 def test_validate_quiet_prints_nothing(quickstart_path: Path) -> None:
     assert run_cli("validate", quickstart_path, "--quiet") == (0, "", "")
+    # Before the command too, as --help lists them: the command's default no longer
+    # overwrites it.
+    assert run_cli("-q", "validate", quickstart_path) == (0, "", "")
+    bad = Path(__file__).resolve().parent / "data" / "bad" / "negative-crews.yaml"
+    code, _, err = run_cli("--debug", "validate", bad)
+    assert code == 2 and "Traceback" in err
 
 
 def test_validate_lists_every_problem(tmp_path: Path) -> None:

@@ -107,15 +107,29 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command and its options."""
-    common = _Parser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    common.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
-    common.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="build the world afresh instead of loading it from the cache "
-        "($ROLLOUT_SIM_CACHE or ~/.cache/rollout-sim)",
-    )
+
+    def options(default: object) -> _Parser:
+        """The options every command takes, before it or after it."""
+        common = _Parser(add_help=False)
+        common.add_argument(
+            "--debug", action="store_true", default=default, help="show tracebacks on errors"
+        )
+        common.add_argument(
+            "--quiet", "-q", action="store_true", default=default, help="print nothing but errors"
+        )
+        common.add_argument(
+            "--no-cache",
+            action="store_true",
+            default=default,
+            help="build the world afresh instead of loading it from the cache "
+            "($ROLLOUT_SIM_CACHE or ~/.cache/rollout-sim)",
+        )
+        return common
+
+    common = options(False)
+    # A command's own copy sets nothing unless given after it: its default would overwrite
+    # the same option given before the command (`rollout-sim -q validate ...` was not quiet).
+    after = options(argparse.SUPPRESS)
 
     p = _Parser(
         prog="rollout-sim",
@@ -134,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=help,
             description=DESCRIPTIONS[name],
             epilog=EXAMPLES[name],
-            parents=[common],
+            parents=[after],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
