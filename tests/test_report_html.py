@@ -543,6 +543,12 @@ def test_not_a_results_folder(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match=r"not a results folder: a file$"):
         write_report(tmp_path / "notes.txt")
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    for name in ("design.csv", "outcomes.csv", "summary.json"):
+        (sweep / name).write_text("x\n")
+    with pytest.raises(InputError, match=r"a sweep's folder has no report"):
+        write_report(sweep)  # it read its summary.json as a run's
     (tmp_path / "replications.csv").write_text("replication\n0\n")
     with pytest.raises(InputError, match=r"missing summary\.json, scenario\.resolved\.yaml"):
         write_report(tmp_path)

@@ -77,6 +77,13 @@ def write_report(
     if not results_dir.is_dir():
         what = "a file" if results_dir.is_file() else "no such folder"
         raise InputError(f"not a results folder: {what}", source=str(results_dir))
+    sweep = ("design.csv", "outcomes.csv")
+    if all(regular_member(results_dir, n) is not None for n in sweep):
+        raise InputError(
+            "a sweep's folder has no report (its design.csv and outcomes.csv are the result); "
+            "expected a folder of run, compare, calibrate, sensitivity or optimize",
+            source=str(results_dir),
+        )
     kind = folder_kind(results_dir)
     if kind is None:
         raise InputError(
