@@ -358,8 +358,9 @@ def test_stop_maintenance_after_default(tmp_path: Path) -> None:
         "repair_cost_usd": {z: 0.0 for z in ZONES},  # repairs need no cash
         "travel": False,
     }
-    stop = defaulting(tmp_path, "stop_maintenance", maint, maintenance_crews=5)
-    go = defaulting(tmp_path, "continue_maintenance", maint, maintenance_crews=5)
+    kw = {"maintenance_crews": 5, "preventive_usd_per_site_year": 1000.0}
+    stop = defaulting(tmp_path, "stop_maintenance", maint, **kw)
+    go = defaulting(tmp_path, "continue_maintenance", maint, **kw)
     assert any(k == "maintenance_stopped" for _, _, k, _ in stop.events)
     assert not any(k == "maintenance_stopped" for _, _, k, _ in go.events)
     # After the default (day 60) and the repairs then under way, nothing is repaired any more.
@@ -368,6 +369,15 @@ def test_stop_maintenance_after_default(tmp_path: Path) -> None:
     assert np.all(np.diff(after) >= 0) and after[-1] == stop.daily["sites_on_air"][-1]
     assert np.any(np.diff(go.daily["sites_down"][70:]) < 0)
     assert stop.maintenance[0]["repairs"] < go.maintenance[0]["repairs"]
+
+    # Nor is its preventive budget spent after the default.
+    def preventive_days(r: Results) -> list[float]:
+        lg = r.ledger
+        mask = lg.counterparty == "preventive maintenance"
+        return [float(t) for t in lg.time[mask]]
+
+    assert preventive_days(stop) and max(preventive_days(stop)) <= 60.0
+    assert max(preventive_days(go)) > 60.0
 
 
 def test_failed_relay_takes_its_subtree_down_and_back(tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ class Accounts:
     funding: FundingPort | None = None
 
     def __post_init__(self) -> None:
+        #: Set when maintenance stops after a default: no preventive budget is spent then.
+        self.preventive_stopped = False
         self._last_down = np.zeros(len(self.network.world))
         self._last_t = 0.0
         share = self.spec.revenue.operator_share
@@ -116,7 +118,11 @@ class Accounts:
             days = t2 - np.maximum(sites.built_day[built], t1)
             opex = cents(float((self.opex_usd_year[built] * days).sum()) / DAYS_PER_YEAR)
             prev = self.spec.preventive_usd_per_site_year
-            spend = cents(prev * float(days.sum()) / DAYS_PER_YEAR) if prev > 0 else 0.0
+            spend = (
+                cents(prev * float(days.sum()) / DAYS_PER_YEAR)
+                if prev > 0 and not self.preventive_stopped
+                else 0.0
+            )
             for amount, what in ((opex, "site running costs"), (spend, "preventive maintenance")):
                 if amount <= 0:
                     continue

@@ -465,4 +465,5 @@ class OperatorAgent:
         self.ready.close()  # so do construction crews, once their build in hand is done
         if self.spec.on_default == "stop_maintenance":
             self.maintenance.stop()
+            self.accounts.preventive_stopped = True  # nor its preventive budget
             self.network.log_event(self.index, "maintenance_stopped", "after default")
