@@ -57,8 +57,10 @@ def window_rate(data: dict[str, Any], reps: int) -> float:
     return float(np.mean(vals))
 
 
-def test_recovers_known_build_crews() -> None:
-    # Simulate with 7 crews, forget it (start from 20), calibrate it back from the rate.
+@pytest.mark.parametrize("held_out", [False, True], ids=["alone", "beside-a-held-out-figure"])
+def test_recovers_known_build_crews(held_out: bool) -> None:
+    # Simulate with 7 crews, forget it (start from 20), calibrate it back from the rate. A
+    # figure held out (weight 0, listed first) is reported, not fitted: still bisection.
     rate = window_rate(base(7), reps=3)
     data = base(20)
     data["calibration"] = {
@@ -74,6 +76,14 @@ def test_recovers_known_build_crews() -> None:
         "parameters": [{"path": "operators.0.build_crews", "bounds": [1, 30], "integer": True}],
         "replications": 3,
     }
+    if held_out:
+        data["calibration"]["targets"].insert(
+            0,
+            {
+                "kind": "point", "metric": "villages_covered", "date": "2021-06-30",
+                "value": 1000, "weight": 0,
+            },
+        )  # fmt: skip
     seen: list[float] = []
     res = calibrate(
         load_scenario(data), on_eval=lambda e: seen.append(e.params["operators.0.build_crews"])

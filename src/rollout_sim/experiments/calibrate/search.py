@@ -19,7 +19,13 @@ from ..tasks import remember_world
 from .evaluate import Evaluation, Evaluator, StopSearch
 from .identify import identify
 from .result import CalibrationResult
-from .targets import check_calibration, is_one_window, require_calibration, with_params
+from .targets import (
+    bisection_target,
+    check_calibration,
+    is_one_window,
+    require_calibration,
+    with_params,
+)
 
 __all__ = ["calibrate", "evaluation_budget"]
 
@@ -87,7 +93,9 @@ def _calibrate(
     trace = list(ev.trace)
     best = min(trace, key=lambda e: (not e.ok, e.objective))
     if method == "bisection":
-        best = min(trace, key=lambda e: abs(e.errors[0]))
+        k = bisection_target(spec)
+        assert k is not None
+        best = min(trace, key=lambda e: abs(e.errors[k]))
         converged = converged or best.ok
     notes: list[str] = []
     for p in spec.parameters:
@@ -127,14 +135,16 @@ def _calibrate(
 
 def _bisect(ev: Evaluator, spec: Calibration) -> tuple[bool, str]:
     p = spec.parameters[0]
-    target = spec.targets[0]
+    k = bisection_target(spec)
+    assert k is not None
+    target = spec.targets[k]
     assert isinstance(target, WindowTarget)
-    tolerance = ev.plans[0].tolerances[0] or 0.0
+    tolerance = ev.plans[k].tolerances[0] or 0.0
     lo, hi = p.bounds
     if p.integer:
         lo, hi = math.ceil(lo), math.floor(hi)
-    f_lo = ev({p.path: lo}).errors[0]
-    f_hi = ev({p.path: hi}).errors[0]
+    f_lo = ev({p.path: lo}).errors[k]
+    f_hi = ev({p.path: hi}).errors[k]
     if f_lo == 0 or f_hi == 0:
         return True, "a bound meets the target exactly"
     if (f_lo > 0) == (f_hi > 0):
@@ -149,7 +159,7 @@ def _bisect(ev: Evaluator, spec: Calibration) -> tuple[bool, str]:
             return True, "bracketed between neighbouring whole numbers"
         mid = (lo + hi) // 2 if p.integer else (lo + hi) / 2
         e = ev({p.path: mid})
-        f = e.errors[0]
+        f = e.errors[k]
         if not p.integer and ((e.ok and tolerance > 0) or abs(hi - lo) < 1e-6 * (1 + abs(mid))):
             return True, "within tolerance" if e.ok else "interval exhausted"
         if f == 0:

@@ -36,6 +36,7 @@ __all__ = [
     "Observed",
     "TargetMeasure",
     "TargetPlan",
+    "bisection_target",
     "calibration_error",
     "check_calibration",
     "is_one_window",
@@ -322,10 +323,14 @@ def check_calibration(scenario: Scenario, world: World | None = None) -> None:
         )
 
 
+def bisection_target(spec: Calibration) -> int | None:
+    """The index of the one window target bisection fits against one parameter (any other
+    target held out, weight 0: reported, not fitted), or None."""
+    fitted = [i for i, t in enumerate(spec.targets) if t.weight > 0]
+    one = len(spec.parameters) == 1 and len(fitted) == 1
+    return fitted[0] if one and isinstance(spec.targets[fitted[0]], WindowTarget) else None
+
+
 def is_one_window(spec: Calibration) -> bool:
-    """One parameter against one window target: what bisection fits."""
-    return (
-        len(spec.parameters) == 1
-        and len(spec.targets) == 1
-        and isinstance(spec.targets[0], WindowTarget)
-    )
+    """One parameter against one window target (others held out): what bisection fits."""
+    return bisection_target(spec) is not None
