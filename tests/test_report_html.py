@@ -435,14 +435,14 @@ def test_assumptions_take_comments_from_the_scenario_file(folders: dict[str, Pat
     (_, value), (note_class, note) = rows["operators[0].build_crews"][1:]
     assert value == "8"
     assert "crews we can hire" in note and "contractors" in note  # with its continuation line
-    assert "origin-file" in note_class and "default, schema" not in note
+    assert "origin-file" in note_class and "note from the schema" not in note
     # A flow mapping's comment explains the keys written inside it...
     assert rows["geography.synthetic.width_km"][2][1] == "small and quick"
     # ...and the --set override shows as the value used, with the comment of its line.
     assert rows["geography.synthetic.villages"][1][1] == "400"
     # A default the file leaves out is explained by the schema, and marked so.
     seed_note = rows["geography.synthetic.seed"][2]
-    assert "origin-schema" in seed_note[0] and "default, schema" in seed_note[1]
+    assert "origin-schema" in seed_note[0] and "note from the schema" in seed_note[1]
     assert "seed" in seed_note[1].lower()
     # Text of a folded scalar is not a comment.
     assert not any("not a comment" in cells[2][1] for cells in rows.values())
@@ -458,9 +458,9 @@ def test_assumptions_without_a_scenario_file_use_the_schema(folders: dict[str, P
     crews = rows["operators[0].build_crews"]
     assert crews[1][1] == "8"
     if not (folders["replications"] / "scenario.source.yaml").exists():
-        assert "default, schema" in crews[2][1] and "crews" in crews[2][1].lower()
+        assert "note from the schema" in crews[2][1] and "crews" in crews[2][1].lower()
     # Zone-keyed maps and discriminated unions find their field's description.
-    assert "default, schema" in rows["coverage.radius_km.coast"][2][1]
+    assert "note from the schema" in rows["coverage.radius_km.coast"][2][1]
     assert "no description" not in rows["operators[0].build_days.coast.mean_days"][2][1]
 
 
@@ -474,6 +474,8 @@ def test_calibration_report_shows_before_and_after(folders: dict[str, Path]) -> 
     assert "operators.0.build_crews" in text and "bisection" in text
     rows = parse(folders["calibration"]).rows
     assert "operators[0].build_crews" in rows  # the calibrated scenario's assumptions
+    # The calibrated file gives horizon_years: the period's end comes from the resolved one.
+    assert "2020-01-01 to 2021-12-31" in text and " to ?" not in text
 
 
 @pytest.mark.parametrize("kind", KINDS)

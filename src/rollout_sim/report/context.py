@@ -81,11 +81,23 @@ def _object(path: Path) -> JsonObject:
     return data
 
 
+#: Files of a folder that are the user's scenario file with its comments: the copy a run
+#: keeps, else the calibrated file or the optimisation's best (both written from it, comments
+#: kept).
+_COMMENTED = ("scenario.source.yaml", "scenario.calibrated.yaml", "best.yaml")
+
+
+def _commented_file(results_dir: Path) -> str | None:
+    """The name of the folder's copy of the user's scenario file (None: it has none)."""
+    return next((n for n in _COMMENTED if regular_member(results_dir, n) is not None), None)
+
+
 def _source_comments(results_dir: Path) -> SourceComments | None:
-    """The comments of ``scenario.source.yaml`` (None: the folder has no copy of the file)."""
-    path = results_dir / "scenario.source.yaml"
-    if regular_member(results_dir, path.name) is None:
+    """The comments of the user's scenario file as the folder keeps it (None: no copy)."""
+    name = _commented_file(results_dir)
+    if name is None:
         return None
+    path = results_dir / name
     try:
         return yaml_comments(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -114,6 +126,12 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
     scenario = read_yaml(scenario_file)
     if not isinstance(scenario, dict):
         raise InputError("not a scenario (expected a mapping)", source=str(scenario_file))
+    dates = scenario
+    if "end_date" not in scenario and regular_member(d, "scenario.resolved.yaml") is not None:
+        # The calibrated file may give horizon_years: the resolved one has the end date.
+        resolved = read_yaml(d / "scenario.resolved.yaml")
+        if isinstance(resolved, dict):
+            dates = {**scenario, "end_date": resolved.get("end_date")}
 
     if isinstance(summary, RunSummary):
         headline, story = run_headline(summary), run_story(summary)
@@ -139,7 +157,7 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         description=str(scenario.get("description") or "").strip(),
         facts=facts(
             kind,
-            scenario,
+            dates,
             summary,
             manifest,
             calibration,
@@ -150,7 +168,7 @@ def report_context(results_dir: Path, kind: Kind, skip: set[Path]) -> ReportCont
         references=references_table(summary),
         assumptions=groups,
         assumptions_count=sum(len(g.rows) for g in groups),
-        assumptions_source="scenario.source.yaml" if source is not None else None,
+        assumptions_source=_commented_file(d) if source is not None else None,
         assumptions_file=scenario_file.name,
         files=files_table(d, skip),
         manifest=manifest_table(manifest) if manifest else None,
