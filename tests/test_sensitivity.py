@@ -103,7 +103,10 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_sensitivity_command_writes_its_folder_and_resumes(tmp_path: Path) -> None:
-    path = write_yaml(tmp_path, rich_world(outputs={"plots": True}))
+    data = rich_world(outputs={"plots": True})
+    arpu = {"distribution": "lognormal", "median": 5.0, "sigma": 0.3, "source": "a guess"}
+    data["uncertainties"][1] = {"path": "operators.0.revenue.arpu_usd_month", **arpu}
+    path = write_yaml(tmp_path, data)
     out = tmp_path / "sens"
     args = (
         "sensitivity",
@@ -134,6 +137,14 @@ def test_the_sensitivity_command_writes_its_folder_and_resumes(tmp_path: Path) -
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] and "sensitivity.csv" in manifest["files"]
     assert "Morris effects" in stdout
+    # The inputs as the scenario gives them (it had kept only a truncated low..high).
+    crews, arpu_in = json.loads((out / "sensitivity.json").read_text())["inputs"]
+    assert crews == {
+        "distribution": "uniform", "low": 1, "high": 6, "integer": True, "source": "",
+        "path": "operators.0.build_crews", "support": [1.0, 6.0],
+    }  # fmt: skip
+    assert {k: arpu_in[k] for k in arpu} == arpu and "low" not in arpu_in
+    assert arpu_in["support"][0] >= 0.0
     before = (out / "sensitivity.csv").read_bytes()
     code, _, err = run_cli(*args, "--resume", "--executor", "serial", "-q")
     assert code == 0, err

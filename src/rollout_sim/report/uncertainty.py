@@ -144,13 +144,17 @@ def write_sensitivity(
         "design_rows": len(res.unit),
         "replications_per_row": res.replications,
         "policy": res.policy,
+        # Each input as the scenario gives it (mode, median, sigma, integer...: enough to
+        # rebuild the analysis), and the support its draws had after truncation to the field.
         "inputs": [
             {
+                **{
+                    k: v
+                    for k, v in x.spec.model_dump(mode="json", exclude_none=True).items()
+                    if k != "path"
+                },
                 "path": x.name,
-                "distribution": x.spec.distribution,
-                "low": _finite(x.low),
-                "high": _finite(x.high),
-                "source": x.spec.source,
+                "support": [_finite(x.low), _finite(x.high)],
             }
             for x in res.inputs
         ],
