@@ -211,6 +211,15 @@ def test_the_headline_says_how_the_search_ran_and_what_it_chose(
     assert summary["constraints"] == [{"metric": "public_cost_usd", "min": None, "max": 400000.0}]
 
 
+def test_the_facts_do_not_describe_the_policy_with_its_values_before_the_search(
+    folder: Path,
+) -> None:
+    """The scenario's description of the searched policy gives its settings before the
+    search (US$25 a person where the chosen trial pays another amount)."""
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert "obi: its settings searched; the chosen trial&#39;s values are below" in text
+
+
 def test_the_pareto_table_is_pareto_csv(folder: Path, report: Report) -> None:
     front = rows_of(folder / "pareto.csv")
     best = next(t["trial"] for t in rows_of(folder / "trials.csv") if t["best"] == "yes")

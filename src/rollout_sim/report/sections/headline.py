@@ -96,6 +96,9 @@ def facts(
         policy = ran.policy
         text = policy if policy else "none (the scenario as is)"
         described = policy_descriptions(scenario).get(policy) if policy else None
+        if optimization is not None and policy:
+            # The scenario's description gives the values before the search, not the chosen.
+            described = "its settings searched; the chosen trial's values are below"
         out.append(("Funding policy", f"{text}: {described}" if described else text))
     if manifest.get("rollout_sim_version"):
         out.append(("rollout-sim version", str(manifest["rollout_sim_version"])))
