@@ -742,3 +742,35 @@ def test_a_world_parameter_moves_the_starting_network(tmp_path: Path) -> None:
         res.calibrated.coverage.radius_km["highlands"]
         == res.best.params["coverage.radius_km.highlands"]
     )
+
+
+def test_a_bound_is_flagged_only_when_the_fit_would_go_beyond_it() -> None:
+    """Bisection ends on a bound in two ways: the target lies between the bound and the next
+    whole number (met at 7 crews with bounds 7..30: nothing beyond 7 could fit better), or
+    beyond it (bounds 8..30 for a target met at 7): only the second deserves the warning."""
+    rate = window_rate(base(7), reps=3)
+
+    def notes(low: int) -> list[str]:
+        data = base(20)
+        data["calibration"] = {
+            "targets": [
+                {
+                    "metric": "new_villages_covered", "start": "2020-01-31",
+                    "end": "2021-11-30", "value": rate, "tolerance": 1e-9,
+                }
+            ],
+            "parameters": [
+                {"path": "operators.0.build_crews", "bounds": [low, 30], "integer": True}
+            ],
+            "replications": 3,
+            "identification": False,
+        }  # fmt: skip
+        res = calibrate(load_scenario(data))
+        assert res.method == "bisection" and res.best.params["operators.0.build_crews"] == low
+        return [w for w in res.warnings if "bound" in w]
+
+    assert notes(7) == []
+    assert notes(8) == [
+        "operators.0.build_crews ended at its lower bound 8: the best fit may lie beyond it; "
+        "widen the bounds if that value is plausible"
+    ]

@@ -93,9 +93,9 @@ def _calibrate(
     trace = list(ev.trace)
     best = min(trace, key=lambda e: (not e.ok, e.objective))
     if method == "bisection":
-        k = bisection_target(spec)
-        assert k is not None
-        best = min(trace, key=lambda e: abs(e.errors[k]))
+        fitted = bisection_target(spec)
+        assert fitted is not None
+        best = min(trace, key=lambda e: abs(e.errors[fitted]))
         converged = converged or best.ok
     notes: list[str] = []
     for p in spec.parameters:
@@ -104,6 +104,9 @@ def _calibrate(
             lo, hi = math.ceil(lo), math.floor(hi)
         for bound, side in ((lo, "lower"), (hi, "upper")):
             if best.params[p.path] == bound and len(trace) > 1:
+                one = bisection_target(spec)
+                if one is not None and _bracketed_inside(trace, best, p.path, one):
+                    continue  # the target lies between the bound and its neighbour
                 notes.append(
                     f"{p.path} ended at its {side} bound {bound:g}: the best fit may lie beyond "
                     "it; widen the bounds if that value is plausible"
@@ -131,6 +134,18 @@ def _calibrate(
         plans=list(ev.plans),
         jobs=jobs,
     )
+
+
+def _bracketed_inside(trace: list[Evaluation], best: Evaluation, path: str, k: int) -> bool:
+    """Whether bisection's *best*, on a bound, has target *k* between it and the nearest
+    value tried inside: its error and that value's have opposite signs, so the best fit
+    lies within the bounds (between two whole numbers, say), not beyond them."""
+    at = best.params[path]
+    others = [e for e in trace if e.params[path] != at and math.isfinite(e.errors[k])]
+    if not others:
+        return False
+    near = min(others, key=lambda e: abs(e.params[path] - at))
+    return best.errors[k] == 0 or (best.errors[k] > 0) != (near.errors[k] > 0)
 
 
 def _bisect(ev: Evaluator, spec: Calibration) -> tuple[bool, str]:
