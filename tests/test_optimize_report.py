@@ -406,3 +406,21 @@ def test_a_damaged_folder_is_one_error_line_and_no_report(
     assert code == 2
     assert err.splitlines() == ["error: " + expected.format(d=d)]
     assert not (d / "report.html").exists()
+
+
+def test_the_pareto_axes_read_in_people_and_us_dollars() -> None:
+    """Public cost in the millions read '4' beside a '1e6' offset, with no US$."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from rollout_sim.plots.uncertainty import pareto_figure
+
+    points = np.array([[120_000.0, 4_000_000.0], [150_000.0, 5_500_000.0]])
+    fig = pareto_figure(["people", "cost"], points, [True, True], [0, 1], 1, ["people", "usd"])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    xs = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    ys = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert any(x.endswith("k") for x in xs) and all(y.startswith("$") for y in ys), (xs, ys)
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    plt.close(fig)

@@ -103,9 +103,12 @@ def pareto_figure(
     feasible: Sequence[bool],
     front: Sequence[int],
     best: int | None,
+    units: Sequence[str] = (),
 ) -> Figure:
     """Trials by their objectives (two: one against the other; one: by trial number), the
-    Pareto front joined, infeasible trials hollow, the chosen trial ringed."""
+    Pareto front joined, infeasible trials hollow, the chosen trial ringed. *units* (each
+    objective's, as :func:`rollout_sim.outcomes.unit_of` names them) format the axes:
+    US$5M and 120k rather than 5 with a 1e6 offset."""
     fig, ax = plt.subplots(figsize=(8, 5))
     n = len(points)
     ok = np.array(feasible, dtype=bool)
@@ -140,6 +143,10 @@ def pareto_figure(
             linewidths=2,
             label="best.yaml",
         )
+    axes = [ax.yaxis] if points.shape[1] == 1 else [ax.xaxis, ax.yaxis]
+    for axis, unit in zip(axes, units, strict=False):
+        if unit in ("people", "usd"):
+            axis.set_major_formatter(FuncFormatter(people_tick if unit == "people" else usd_tick))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -158,6 +158,7 @@ def write_optimization(
         )
         atomic_write(tmp / "scenario.resolved.yaml", dump_scenario(scenario))
         if plots and res.trials:
+            from ..outcomes import unit_of
             from ..plots.axes import save_figure
             from ..plots.uncertainty import pareto_figure
 
@@ -169,6 +170,7 @@ def write_optimization(
                 [t.feasible for t in res.trials],
                 [index[n] for n in sorted(on_front)],
                 None if best is None else index[best],
+                [unit_of(g.metric.unit_name) for g in res.plan.objectives],
             )
             save_figure(fig, tmp / "plots" / "pareto.png", svg=False)
         write_manifest(
