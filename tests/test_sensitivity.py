@@ -131,6 +131,12 @@ def test_the_sensitivity_command_writes_its_folder_and_resumes(tmp_path: Path) -
     assert list(rows[0]) == ["parameter", "metric", "mu_star", "mu_star_conf", "sigma"]
     assert [r["metric"] for r in rows] == ["people_reached"] * 2 + ["people_covered@2019-12-31"] * 2
     assert rows[0]["parameter"] == "operators.0.build_crews"  # ranked: largest mu* first
+    # The report gives effects in the outcome's unit: people as a count, not "720.000".
+    from rollout_sim.outcomes import show_long
+
+    mu, conf = float(rows[0]["mu_star"]), float(rows[0]["mu_star_conf"])
+    cell = f"{show_long('people_reached', mu)} ± {show_long('people_reached', conf)}"
+    assert cell in report and f"{mu:.3f}" not in report
     assert float(rows[1]["mu_star"]) == 0.0  # ARPU
     design = _rows(out / "design.csv")
     assert len(design) == 3 * 3

@@ -95,10 +95,18 @@ def sensitivity_section(d: Path, figures: Figures) -> Section:
                 "is involved in (alone or with others), S1 the share it explains alone."
             )
         else:
+            # Effects are changes of the outcome: in its unit (720 people, US$ 13,011, 0.67 %),
+            # not "720.000" for a count of people.
+            name = metric.partition("@")[0]
+
+            def unit(text: str | None, name: str = name) -> str:
+                v = as_float(text)
+                return "—" if v is None else show_long(name, v)
+
             head = ["Rank", "Input", "mu* (± 95 %)", "sigma"]
             body = [
-                [str(i), r["parameter"], f"{_fmt(r['mu_star'])} ± {_fmt(r['mu_star_conf'])}",
-                 _fmt(r["sigma"])]
+                [str(i), r["parameter"], f"{unit(r['mu_star'])} ± {unit(r['mu_star_conf'])}",
+                 unit(r["sigma"])]
                 for i, r in enumerate(mine, 1)
             ]  # fmt: skip
             caption = (
