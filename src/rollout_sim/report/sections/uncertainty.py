@@ -75,6 +75,13 @@ def _fmt(text: str | None) -> str:
     return "—" if v is None else f"{v:.3f}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
+def _effect(metric: str, text: str | None) -> str:
+    """A Morris effect (a change of *metric*) in the metric's unit: 720 people, US$ 13,011,
+    0.67 %, not "720.000" for a count of people."""
+    v = as_float(text)
+    return "—" if v is None else show_long(metric.partition("@")[0], v)
+
+
 def sensitivity_section(d: Path, figures: Figures) -> Section:
     """Per metric, the inputs ranked, with their indices and confidence intervals, and the
     bar charts."""
@@ -95,18 +102,11 @@ def sensitivity_section(d: Path, figures: Figures) -> Section:
                 "is involved in (alone or with others), S1 the share it explains alone."
             )
         else:
-            # Effects are changes of the outcome: in its unit (720 people, US$ 13,011, 0.67 %),
-            # not "720.000" for a count of people.
-            name = metric.partition("@")[0]
-
-            def unit(text: str | None, name: str = name) -> str:
-                v = as_float(text)
-                return "—" if v is None else show_long(name, v)
-
             head = ["Rank", "Input", "mu* (± 95 %)", "sigma"]
             body = [
-                [str(i), r["parameter"], f"{unit(r['mu_star'])} ± {unit(r['mu_star_conf'])}",
-                 unit(r["sigma"])]
+                [str(i), r["parameter"],
+                 f"{_effect(metric, r['mu_star'])} ± {_effect(metric, r['mu_star_conf'])}",
+                 _effect(metric, r["sigma"])]
                 for i, r in enumerate(mine, 1)
             ]  # fmt: skip
             caption = (
@@ -126,11 +126,13 @@ def sensitivity_section(d: Path, figures: Figures) -> Section:
 def sensitivity_headline(d: Path) -> Table:
     """The three most influential inputs of each metric."""
     rows = read_csv(d / "sensitivity.csv")
-    key = "ST" if _sobol(rows) else "mu_star"
+    sobol = _sobol(rows)
     body = []
     for metric in dict.fromkeys(r["metric"] for r in rows):
         mine = [r for r in rows if r["metric"] == metric][:3]
-        body.append([metric, *(f"{r['parameter']} ({_fmt(r[key])})" for r in mine)])
+        shown = [_fmt(r["ST"]) if sobol else _effect(metric, r["mu_star"]) for r in mine]
+        cells = [f"{r['parameter']} ({v})" for r, v in zip(mine, shown, strict=True)]
+        body.append([metric, *cells])
     width = max((len(b) for b in body), default=1)
     head = ["Outcome", *(f"#{i}" for i in range(1, width))]
     return table(head, [b + [""] * (width - len(b)) for b in body])
