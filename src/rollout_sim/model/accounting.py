@@ -53,10 +53,11 @@ class Accounts:
     opex_usd_year: NDArray[np.float64]
     on_default: Callable[[], None]
     funding: FundingPort | None = None
+    #: Whether the operator still maintains its sites (after a default with
+    #: ``stop_maintenance`` it does not, and spends no preventive budget either).
+    maintained: Callable[[], bool] = lambda: True
 
     def __post_init__(self) -> None:
-        #: Set when maintenance stops after a default: no preventive budget is spent then.
-        self.preventive_stopped = False
         self._last_down = np.zeros(len(self.network.world))
         self._last_t = 0.0
         share = self.spec.revenue.operator_share
@@ -120,7 +121,7 @@ class Accounts:
             prev = self.spec.preventive_usd_per_site_year
             spend = (
                 cents(prev * float(days.sum()) / DAYS_PER_YEAR)
-                if prev > 0 and not self.preventive_stopped
+                if prev > 0 and self.maintained()
                 else 0.0
             )
             for amount, what in ((opex, "site running costs"), (spend, "preventive maintenance")):

@@ -204,6 +204,7 @@ class OperatorAgent:
             self.opex_usd_year,
             on_default=self._default,
             funding=funding,
+            maintained=lambda: not self.maintenance.stopped,
         )
         self.treasury.receive(spec.cash_usd, "equity", "shareholders", "starting cash")
         funding.start_flows(self.treasury)
@@ -464,6 +465,5 @@ class OperatorAgent:
         self.queue.close()  # crews and desk places waiting for a candidate stop
         self.ready.close()  # so do construction crews, once their build in hand is done
         if self.spec.on_default == "stop_maintenance":
-            self.maintenance.stop()
-            self.accounts.preventive_stopped = True  # nor its preventive budget
+            self.maintenance.stop()  # and with it the preventive budget (Accounts)
             self.network.log_event(self.index, "maintenance_stopped", "after default")

@@ -160,7 +160,7 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
         n = len(eligible)
         self.version = np.zeros(n, dtype=np.int64)
         self.queued = np.zeros(n, dtype=bool)
-        self.priority: Callable[[int], float] = self._priority_fn()
+        self.priority: Callable[[int], float] = self._priority_fn(relief)
         start = np.flatnonzero(eligible & (backhaul.kind != BH_NONE))
         # The first heap at once (~100,000 candidates nationally): the same entries _entry
         # makes, from whole columns instead of a call per candidate.
@@ -173,10 +173,11 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
         self._compact_at = 2 * len(self._heap) + 100_000
         self.queued[start] = True
 
-    def _priority_fn(self) -> Callable[[int], float]:
+    def _priority_fn(self, relief: Callable[[int], float] | None) -> Callable[[int], float]:
+        """The priority of a candidate, with *relief* (a subsidy's expected share of its
+        capex) taken off the operator's own dollars."""
         cov, bh, capex = self.coverage, self.backhaul, self.site_capex
         if self.strategy == "people_per_dollar":
-            relief = self.relief
             if relief is None:
                 return lambda v: float(cov.gain[v]) / max(float(capex[v] + bh.capex[v]), 1.0)
 
@@ -189,11 +190,10 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
             # Localities are what a rollout counted in places like Peru ("27 localities a
             # day"): the most newly covered places per dollar; people break ties.
             places = cov.gain_places
-            relief_fn = self.relief
             per_person = 1e-9 if self.people_per_place is None else 1.0 / self.people_per_place
 
             def places_per_dollar(v: int) -> float:
-                cost = float(capex[v] + bh.capex[v]) - (relief_fn(v) if relief_fn else 0.0)
+                cost = float(capex[v] + bh.capex[v]) - (relief(v) if relief else 0.0)
                 return (float(places[v]) + float(cov.gain[v]) * per_person) / max(cost, 1.0)
 
             return places_per_dollar
@@ -221,12 +221,7 @@ class CandidateQueue(BaseResource[Requeue, Get["CandidateQueue"]]):
     def unaided_priority(self) -> Callable[[int], float]:
         """:attr:`priority` as if no subsidy relieved any capex: how the operator chose
         before any policy began (its initial sites), the same under every policy."""
-        relief, relief_all = self.relief, self.relief_all
-        self.relief = self.relief_all = None
-        try:
-            return self._priority_fn()  # the closure keeps the relief it was made with
-        finally:
-            self.relief, self.relief_all = relief, relief_all
+        return self._priority_fn(None)
 
     def priorities(self, villages: IntArray) -> FloatArray:
         """:attr:`priority` of each of *villages*, bit for bit, computed on whole columns

@@ -120,11 +120,16 @@ def events_rows(results: Results) -> list[list[Any]]:
     ]
 
 
+def _day(start: Any, t: float, last: int) -> Any:
+    """The date of simulated time *t* (finite). The horizon's end instant (day *last* + 1,
+    where the closing accruals are booked) is the end of its last day, *last*, as in the
+    daily series: never the day after ``end_date``."""
+    return start + timedelta(days=min(int(t), last))
+
+
 def _date(start: Any, day: float, last: int) -> str:
-    """The date of a simulated *day* ("" for one that never came: inf or NaN). The horizon's
-    end instant (day *last* + 1, where the closing accruals are booked) is the end of its
-    last day, *last*, as in the daily series: never the day after ``end_date``."""
-    return (start + timedelta(days=min(int(day), last))).isoformat() if math.isfinite(day) else ""
+    """:func:`_day` as ISO text, "" for a day that never came (inf or NaN)."""
+    return _day(start, day, last).isoformat() if math.isfinite(day) else ""
 
 
 SITES_COLUMNS = [
@@ -218,7 +223,7 @@ def maintenance_rows(results: Results) -> list[list[Any]]:
         for i in range(len(log)):
             vi = int(log.village[i])
             failed, taken, done = log.failed[i], log.taken[i], log.repaired[i]
-            day = start + timedelta(days=min(int(failed), last))
+            day = _day(start, failed, last)
             rows.append(
                 [
                     name,
@@ -264,7 +269,7 @@ def ledger_rows(results: Results) -> list[list[Any]]:
     return [
         [
             f"{t:.4f}",
-            (start + timedelta(days=min(int(t), last))).isoformat(),
+            _day(start, t, last).isoformat(),
             operators[int(op)],
             str(category),
             f"{amount:.2f}",
